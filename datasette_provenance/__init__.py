@@ -1,0 +1,1 @@
+"""Datasette hooks for datasette-provenance (kept thin: pages live in views.py)."""

@@ -1,0 +1,146 @@
+"""Tokens and shingles: Unicode-aware, language-independent.
+
+A token is a run of letters/digits (any script) with its character span in the
+text it came from, and a normalised form used for comparison:
+
+* NFKC, then casefold (so full-width, ligatures and case never matter);
+* combining marks dropped (Arabic harakat, Hebrew niqqud, Latin accents), so
+  vowelled and unvowelled spellings match;
+* inner dots and apostrophes dropped, so "U.S." and "US" are the same token and
+  "Russia's" is one token.
+
+Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer,
+Myanmar) are split into single characters, so shingles of several characters
+act like word n-grams there.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+import xxhash
+
+# Letters/digits/marks of any script, allowing inner dots and apostrophes (U.S., Russia's, l'État).
+_WORD = re.compile(r"[^\W_](?:[\w\u0300-\u036f]|['’.](?=[^\W_]))*", re.UNICODE)
+
+# Scripts without word spaces: every character is its own token.
+_NO_SPACE_SCRIPTS = re.compile(
+    "["
+    "\u0e00-\u0e7f"  # Thai
+    "\u0e80-\u0eff"  # Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1780-\u17ff"  # Khmer
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\U00020000-\U0002ffff"  # CJK extensions B+
+    "]"
+)
+_INNER_PUNCT = re.compile(r"['’.]")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    norm: str
+    start: int
+    end: int
+
+
+def normalize_word(word: str) -> str:
+    """The comparison form of one word."""
+    word = unicodedata.normalize("NFKC", word).casefold()
+    word = _INNER_PUNCT.sub("", word)
+    if word.isascii():
+        return word
+    decomposed = unicodedata.normalize("NFD", word)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
+    """Tokens of ``text[start:end]`` with spans into ``text``."""
+    tokens: list[Token] = []
+    end = len(text) if end is None else end
+    for match in _WORD.finditer(text, start, end):
+        word = match.group()
+        if _NO_SPACE_SCRIPTS.search(word):
+            tokens.extend(_split_unspaced(word, match.start()))
+            continue
+        norm = normalize_word(word)
+        if norm:
+            tokens.append(Token(norm, match.start(), match.end()))
+    return tokens
+
+
+def tokenize_ranges(text: str, ranges: Iterable[tuple[int, int]]) -> list[Token]:
+    """Tokens of several stretches of ``text`` (e.g. the kept parts of a segment)."""
+    tokens: list[Token] = []
+    for start, end in ranges:
+        tokens.extend(tokenize(text, start, end))
+    return tokens
+
+
+def _split_unspaced(word: str, offset: int) -> Iterable[Token]:
+    """Split a word mixing spaced and unspaced scripts: each unspaced char is a token."""
+    run_start = None
+    for index, char in enumerate(word):
+        if _NO_SPACE_SCRIPTS.match(char):
+            if run_start is not None:
+                yield _token(word, offset, run_start, index)
+                run_start = None
+            yield _token(word, offset, index, index + 1)
+        elif run_start is None:
+            run_start = index
+    if run_start is not None:
+        yield _token(word, offset, run_start, len(word))
+
+
+def _token(word: str, offset: int, start: int, end: int) -> Token:
+    return Token(normalize_word(word[start:end]), offset + start, offset + end)
+
+
+def words(text: str) -> list[str]:
+    """Normalised words of a text (no spans)."""
+    return [token.norm for token in tokenize(text)]
+
+
+def token_hashes(norms: Sequence[str]) -> np.ndarray:
+    """64-bit xxhash of each normalised token (uint64 array)."""
+    hash_word = xxhash.xxh64_intdigest
+    return np.fromiter((hash_word(norm.encode("utf-8")) for norm in norms), dtype=np.uint64, count=len(norms))
+
+
+# Odd 64-bit multipliers for combining k token hashes into one shingle hash.
+_SHINGLE_MULTIPLIERS = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+     0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
+    dtype=np.uint64,
+)
+
+
+def shingle_hashes(hashes: np.ndarray, size: int) -> np.ndarray:
+    """Hashes of every run of ``size`` consecutive tokens, vectorised.
+
+    Texts shorter than ``size`` tokens give one shingle of all their tokens, so a
+    short text is still comparable.
+    """
+    if size > len(_SHINGLE_MULTIPLIERS):
+        raise ValueError(f"shingle size {size} > {len(_SHINGLE_MULTIPLIERS)}")
+    count = len(hashes)
+    if count == 0:
+        return np.zeros(0, dtype=np.uint64)
+    width = min(size, count)
+    combined = np.zeros(count - width + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for position in range(width):
+            combined += hashes[position : count - width + 1 + position] * _SHINGLE_MULTIPLIERS[position]
+        # Final avalanche so nearby inputs spread over all bits (splitmix64 finaliser).
+        combined ^= combined >> np.uint64(31)
+        combined *= np.uint64(0xBF58476D1CE4E5B9)
+        combined ^= combined >> np.uint64(29)
+    return combined

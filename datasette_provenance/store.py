@@ -1,0 +1,274 @@
+"""The database schema: the only module that creates or alters tables.
+
+Every other module reads and writes rows through sqlite-utils (or plain SQL) but
+never issues DDL. ``ensure_schema`` is idempotent: it creates what is missing,
+upgrades an older schema version in place, and refuses a database written by a
+newer version of this package with a clear message.
+
+Character offsets (``start_char``/``end_char`` and the ``*_start``/``*_end``
+columns of ``passages``) always point into ``articles.raw_text``, which is never
+modified, so any span can be shown in the original text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Iterable
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this version of datasette-provenance."""
+
+
+# Each statement is run with IF NOT EXISTS, so running the list twice is harmless.
+SCHEMA_STATEMENTS: tuple[str, ...] = (
+    # Key/value settings: schema version, signature parameters, corpus stats.
+    """
+    CREATE TABLE IF NOT EXISTS provenance_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS articles (
+        id TEXT PRIMARY KEY,
+        title TEXT,
+        outlet TEXT,
+        url TEXT,
+        published TEXT,            -- ISO 8601 date or date-time, as precise as known
+        language TEXT,             -- BCP 47 code when known
+        inferred_fields TEXT NOT NULL DEFAULT '[]',  -- JSON list of fields that are guesses
+        raw_text TEXT NOT NULL,    -- exactly as read; never modified
+        clean_text TEXT NOT NULL,  -- boilerplate, credits, datelines removed
+        content_hash TEXT NOT NULL,  -- xxh64 of raw_text: detects changed text on re-ingest
+        word_count INTEGER NOT NULL,
+        source_path TEXT,          -- where the text was read from
+        ingested_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS idx_articles_outlet ON articles(outlet)",
+    "CREATE INDEX IF NOT EXISTS idx_articles_published ON articles(published)",
+    # One article holds one or more segments (stories); matching works on segments.
+    """
+    CREATE TABLE IF NOT EXISTS segments (
+        id TEXT PRIMARY KEY,       -- '<article id>#<segment number>', numbered from 1
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        segment_number INTEGER NOT NULL,
+        title TEXT,
+        start_char INTEGER NOT NULL,
+        end_char INTEGER NOT NULL,
+        clean_text TEXT NOT NULL,
+        word_count INTEGER NOT NULL,
+        match_pending INTEGER NOT NULL DEFAULT 1,  -- 1 until matching has run for this segment
+        UNIQUE (article_id, segment_number)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS idx_segments_article ON segments(article_id)",
+    "CREATE INDEX IF NOT EXISTS idx_segments_pending ON segments(match_pending) WHERE match_pending = 1",
+    # Credit lines, wire markers, datelines and bylines found in the raw text.
+    """
+    CREATE TABLE IF NOT EXISTS article_credits (
+        id INTEGER PRIMARY KEY,
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,        -- wire_marker, photo_credit, reporting_credit, dateline, byline, signoff, copyright, attribution
+        agency TEXT,               -- normalised agency/outlet name, e.g. 'Reuters'
+        matched_text TEXT NOT NULL,
+        start_char INTEGER NOT NULL,
+        end_char INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS idx_credits_article ON article_credits(article_id)",
+    "CREATE INDEX IF NOT EXISTS idx_credits_agency ON article_credits(agency)",
+    # Text left out of clean_text: ads, comment forms, repeated captions ...
+    """
+    CREATE TABLE IF NOT EXISTS boilerplate_spans (
+        id INTEGER PRIMARY KEY,
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,        -- advertisement, comment_form, copyright, repeated_caption, repeated_paragraph, credit_line, dateline, byline, ...
+        matched_text TEXT NOT NULL,
+        start_char INTEGER NOT NULL,
+        end_char INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS idx_boilerplate_article ON boilerplate_spans(article_id)",
+    # MinHash signatures: one row per window of a segment (window 0 = whole segment).
+    """
+    CREATE TABLE IF NOT EXISTS signatures (
+        segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        window INTEGER NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'text',  -- 'text' (word shingles) or 'story' (topic words)
+        shingle_count INTEGER NOT NULL,
+        hashvalues BLOB NOT NULL,  -- little-endian uint64 array, num_perm long
+        PRIMARY KEY (segment_id, kind, window)
+    )
+    """,
+    # LSH buckets: candidates are found with indexed lookups on (kind, band, hash).
+    """
+    CREATE TABLE IF NOT EXISTS lsh_bands (
+        kind TEXT NOT NULL,
+        band INTEGER NOT NULL,
+        hash INTEGER NOT NULL,
+        segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        PRIMARY KEY (kind, band, hash, segment_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS idx_lsh_bands_segment ON lsh_bands(segment_id)",
+    # One row per verified pair of segments, oriented source -> derived.
+    """
+    CREATE TABLE IF NOT EXISTS matches (
+        id INTEGER PRIMARY KEY,
+        source_article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        derived_article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        source_segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        derived_segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        label TEXT NOT NULL,       -- verbatim, light_edit, paraphrase, shared_quotes, independent
+        source_containment REAL NOT NULL,   -- share of the source found in the derived text
+        derived_containment REAL NOT NULL,  -- share of the derived text found in the source
+        jaccard REAL NOT NULL,
+        credited INTEGER,          -- 1/0: the derived text credits the source's outlet/agency; NULL if not derived
+        direction_confidence REAL NOT NULL,  -- 0.5 = a coin toss, 1.0 = certain
+        scores TEXT NOT NULL DEFAULT '{}',   -- JSON: every score the label was decided from
+        evidence TEXT NOT NULL DEFAULT '[]', -- JSON list of plain-language reasons
+        computed_at TEXT NOT NULL,
+        UNIQUE (source_segment_id, derived_segment_id)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS idx_matches_source ON matches(source_article_id)",
+    "CREATE INDEX IF NOT EXISTS idx_matches_derived ON matches(derived_article_id)",
+    "CREATE INDEX IF NOT EXISTS idx_matches_label ON matches(label)",
+    """
+    CREATE TABLE IF NOT EXISTS passages (
+        id INTEGER PRIMARY KEY,
+        match_id INTEGER NOT NULL REFERENCES matches(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,        -- verbatim, edited, paraphrase, quotation
+        source_start INTEGER NOT NULL,
+        source_end INTEGER NOT NULL,
+        derived_start INTEGER NOT NULL,
+        derived_end INTEGER NOT NULL,
+        similarity REAL NOT NULL,
+        edits TEXT NOT NULL DEFAULT '[]'  -- JSON list of [source words, derived words] changes
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS idx_passages_match ON passages(match_id)",
+    # Story clusters: segments about the same event, linked by any verified match.
+    """
+    CREATE TABLE IF NOT EXISTS clusters (
+        id INTEGER PRIMARY KEY,
+        title TEXT,
+        origin_article_id TEXT REFERENCES articles(id) ON DELETE SET NULL,
+        article_count INTEGER NOT NULL,
+        derived_count INTEGER NOT NULL,
+        uncredited_count INTEGER NOT NULL,
+        first_published TEXT,
+        last_published TEXT
+    )
+    """,
+    # Lineage forest inside each cluster, one row per clustered segment.
+    """
+    CREATE TABLE IF NOT EXISTS lineage (
+        segment_id TEXT PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+        parent_article_id TEXT REFERENCES articles(id) ON DELETE SET NULL,
+        parent_segment_id TEXT REFERENCES segments(id) ON DELETE SET NULL,
+        match_id INTEGER REFERENCES matches(id) ON DELETE SET NULL,
+        label TEXT,                -- how this segment derives from its parent (NULL for origins and independents)
+        generation INTEGER,        -- 0 for origins, 1 for a direct copy, ...; NULL for independent coverage
+        is_origin INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS idx_lineage_article ON lineage(article_id)",
+    "CREATE INDEX IF NOT EXISTS idx_lineage_cluster ON lineage(cluster_id)",
+    "CREATE INDEX IF NOT EXISTS idx_lineage_parent ON lineage(parent_article_id)",
+)
+
+# Upgrades from version N to N+1, applied in order. Empty until version 2 exists.
+MIGRATIONS: dict[int, tuple[str, ...]] = {}
+
+PROVENANCE_TABLES = (
+    "provenance_meta",
+    "articles",
+    "segments",
+    "article_credits",
+    "boilerplate_spans",
+    "signatures",
+    "lsh_bands",
+    "matches",
+    "passages",
+    "clusters",
+    "lineage",
+)
+
+
+def connect(path: str) -> sqlite_utils.Database:
+    """Open (creating if needed) a provenance database in WAL mode, schema ready."""
+    conn = sqlite3.connect(path, timeout=30)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    ensure_schema(db)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int | None:
+    if "provenance_meta" not in db.table_names():
+        return None
+    row = db.execute(
+        "SELECT value FROM provenance_meta WHERE key = 'schema_version'"
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create or upgrade the schema; refuse databases from a newer release."""
+    found = schema_version(db)
+    if found is not None and found > SCHEMA_VERSION:
+        raise SchemaError(
+            f"database schema version {found} is newer than this datasette-provenance "
+            f"supports ({SCHEMA_VERSION}); upgrade the package"
+        )
+    with db.conn:
+        for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
+            for statement in MIGRATIONS.get(version, ()):
+                db.conn.execute(statement)
+        for statement in SCHEMA_STATEMENTS:
+            db.conn.execute(statement)
+        set_meta(db, "schema_version", SCHEMA_VERSION)
+
+
+def get_meta(db: sqlite_utils.Database, key: str, default=None):
+    """Read a JSON value from provenance_meta."""
+    row = db.execute("SELECT value FROM provenance_meta WHERE key = ?", [key]).fetchone()
+    return json.loads(row[0]) if row else default
+
+
+def set_meta(db: sqlite_utils.Database, key: str, value) -> None:
+    """Write a JSON value to provenance_meta (caller owns the transaction)."""
+    db.conn.execute(
+        "INSERT INTO provenance_meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, json.dumps(value)],
+    )
+
+
+def clear_matches(db: sqlite_utils.Database, segment_ids: Iterable[str] | None = None) -> None:
+    """Delete stored matches (and their passages) for these segments, or all of them."""
+    if segment_ids is None:
+        db.conn.execute("DELETE FROM passages")
+        db.conn.execute("DELETE FROM matches")
+        return
+    ids = list(segment_ids)
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        marks = ",".join("?" * len(chunk))
+        db.conn.execute(
+            f"DELETE FROM matches WHERE source_segment_id IN ({marks}) "
+            f"OR derived_segment_id IN ({marks})",
+            chunk + chunk,
+        )
