@@ -1,9 +1,207 @@
-"""Command line: one click group, also reachable as ``datasette provenance``."""
+"""Command line: one click group, also reachable as ``datasette provenance``.
+
+Exit codes: 0 success; 1 finished, but some inputs were skipped (each reported on
+one line); 2 stopped before writing anything (bad arguments, missing path,
+unreadable manifest, strict-mode failure, incompatible database); 130 interrupted
+(re-run the same command to finish: completed articles are kept).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
+
+from . import pipeline, store
+from .sources import ColumnNames, InputError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DEMO_DB = "provenance-demo.db"
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions whose message is meant for the user, shown as one line."""
+    from . import index
+
+    errors: list[type[BaseException]] = [
+        InputError,
+        pipeline.IngestAborted,
+        store.SchemaError,
+        sqlite3.DatabaseError,
+    ]
+    errors.extend(
+        getattr(index, name) for name in ("ParamsMismatchError",) if hasattr(index, name)
+    )
+    return tuple(errors)
+
+
+@contextmanager
+def _one_line_errors():
+    """Turn expected failures into one line on stderr and an exit code, never a traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(
+            "interrupted: finished articles are saved; run the same command again to complete",
+            err=True,
+        )
+        sys.exit(130)
+    except _user_errors() as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        click.echo(f"error: {message}", err=True)
+        sys.exit(2)
 
 
 @click.group()
 @click.version_option(package_name="datasette-provenance")
 def cli():
-    """Trace where news text comes from."""
+    """Trace where news text comes from: wire copies, edits, paraphrases, shared quotes."""
+
+
+def _column_options(function):
+    for name in reversed(ColumnNames.__dataclass_fields__):
+        default = ColumnNames.__dataclass_fields__[name].default
+        function = click.option(
+            f"--{name}-column",
+            f"{name}_column",
+            default=default,
+            show_default=True,
+            help=f"CSV/JSONL field holding the article {name}",
+        )(function)
+    return function
+
+
+@cli.command()
+@click.argument("db", type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--manifest", type=click.Path(), help="CSV or JSON file adding metadata by article id")
+@_column_options
+@click.option("--no-match", is_flag=True, help="Only store the articles; match later with `match`")
+@click.option("--strict", is_flag=True, help="Refuse the whole run if any input is bad")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary")
+def ingest(db, paths, manifest, no_match, strict, quiet, **column_options):
+    """Load articles from PATHS (files or directories) into the SQLite database DB.
+
+    Reads .txt (id = file stem), .jsonl/.ndjson, .csv and .html files. Re-running
+    with the same input adds nothing; an article whose text changed is replaced
+    and re-matched.
+    """
+    columns = ColumnNames(
+        **{name[: -len("_column")]: value for name, value in column_options.items()}
+    )
+    with _one_line_errors():
+        summary = pipeline.ingest(
+            db,
+            paths,
+            manifest=manifest,
+            columns=columns,
+            run_matching=not no_match,
+            strict=strict,
+            progress=not quiet and sys.stderr.isatty(),
+            report=lambda line: click.echo(f"skipped: {line}", err=True),
+        )
+    if not quiet:
+        for line in summary.lines():
+            click.echo(line)
+    if summary.problems:
+        sys.exit(1)
+
+
+@cli.command(name="match")
+@click.argument("db", type=click.Path(exists=True, dir_okay=False))
+@click.option("--full", is_flag=True, help="Recompute every match, not only new articles")
+@click.option(
+    "--rebuild-index", is_flag=True, help="Re-sign every segment with the current parameters"
+)
+@click.option("--quiet", "-q", is_flag=True)
+def match_command(db, full, rebuild_index, quiet):
+    """(Re)compute matches, passages, clusters and lineage in DB. Idempotent."""
+    from . import match
+
+    with _one_line_errors():
+        database = store.connect(db)
+        try:
+            if rebuild_index:
+                match.rebuild_index(database)
+                full = True
+            summary = match.update_matches(
+                database, full=full, progress=not quiet and sys.stderr.isatty()
+            )
+        finally:
+            database.conn.close()
+    if not quiet:
+        click.echo(f"matching: {summary}")
+
+
+@cli.command()
+@click.option("--pairs", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--texts", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write JSON here")
+@click.option(
+    "--leave-one-out",
+    metavar="REGEX",
+    help="Group pairs by this regex's first group on the derived id (e.g. '_task(.)$') and "
+    "report leave-one-group-out figures",
+)
+def evaluate(pairs, texts, json_out, leave_one_out):
+    """Score matching against labelled pairs (source_id,derived_id,label)."""
+    from . import evaluate as evaluation
+
+    with _one_line_errors():
+        report = evaluation.run_evaluation(pairs, texts, leave_one_out=leave_one_out)
+    click.echo(evaluation.format_report(report))
+    if json_out:
+        Path(json_out).write_text(report.to_json(), encoding="utf-8")
+
+
+@cli.command()
+@click.option("--db", default=DEFAULT_DEMO_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("--seeds", type=click.Path(exists=True, file_okay=False), help="Seed directory")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Build the database, do not start Datasette")
+def demo(db, seeds, host, port, no_serve):
+    """Ingest the seed articles and serve them with Datasette."""
+    seeds_dir = Path(seeds) if seeds else _find_project_file("seeds")
+    manifest = seeds_dir / "manifest.csv"
+    with _one_line_errors():
+        summary = pipeline.ingest(
+            db,
+            sorted(str(path) for path in seeds_dir.glob("*.txt")),
+            manifest=str(manifest) if manifest.exists() else None,
+            report=lambda line: click.echo(f"skipped: {line}", err=True),
+        )
+    for line in summary.lines():
+        click.echo(line)
+    if no_serve:
+        return
+    command = [sys.executable, "-m", "datasette", "serve", db, "--host", host, "--port", str(port)]
+    metadata = _find_project_file("metadata.json", required=False)
+    if metadata:
+        command += ["--metadata", str(metadata)]
+    click.echo(f"serving http://{host}:{port}/{Path(db).stem}/-/provenance  (Ctrl-C to stop)")
+    try:
+        sys.exit(subprocess.call(command))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+def _find_project_file(name: str, required: bool = True) -> Path | None:
+    """Look in the current directory, then in the checkout this package runs from."""
+    for base in (Path.cwd(), REPO_ROOT):
+        candidate = base / name
+        if candidate.exists():
+            return candidate
+    if required:
+        raise click.ClickException(
+            f"cannot find {name!r}: run from a datasette-provenance checkout or pass --seeds DIR"
+        )
+    return None
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,373 @@
+"""Ingest orchestration: files -> cleaned articles -> SQLite rows -> matching.
+
+The CPU work for one article (cleaning, tokenising, signing) is the pure function
+``prepare_article``; ``ingest`` streams records through it and writes each batch
+in one transaction, so an interrupted run leaves whole articles only and the next
+run finishes the job (unchanged articles are recognised by their content hash,
+unmatched segments by ``segments.match_pending``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Sequence
+
+import sqlite_utils
+import xxhash
+
+from . import clean, index, match, signatures, store
+from .shingles import tokenize_ranges
+from .sources import ArticleRecord, ColumnNames, InputError, iter_records, read_manifest
+
+# Articles written per transaction: large enough to amortise commits, small enough
+# that an interrupted ingest loses little work and memory stays flat.
+BATCH_SIZE = 500
+
+METADATA_FIELDS = ("title", "outlet", "url", "published", "language")
+
+
+class IngestAborted(Exception):
+    """The run was stopped before writing anything; ``str`` is one line."""
+
+
+@dataclass
+class IngestSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    segments: int = 0
+    credits: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    matching: object | None = None
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"articles: {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.skipped} skipped",
+            f"segments written: {self.segments}, credits found: {self.credits}",
+        ]
+        if self.matching is not None:
+            lines.append(f"matching: {self.matching}")
+        lines.append(f"time: {self.seconds:.2f}s")
+        return lines
+
+
+@dataclass
+class PreparedSegment:
+    segment_id: str
+    number: int
+    title: str | None
+    start: int
+    end: int
+    clean_text: str
+    word_count: int
+    signatures: object
+
+
+@dataclass
+class PreparedArticle:
+    record: ArticleRecord
+    content_hash: str
+    cleaned: clean.CleanedArticle
+    segments: list[PreparedSegment]
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+
+def content_hash(text: str) -> str:
+    return xxhash.xxh64_hexdigest(text.encode("utf-8"))
+
+
+def prepare_article(
+    record: ArticleRecord, params: signatures.SignatureParams = signatures.DEFAULT_PARAMS
+) -> PreparedArticle:
+    """Clean, segment, tokenise and sign one article. Pure: no I/O."""
+    cleaned = clean.clean_article(record.text, title=record.title)
+    segments = []
+    for segment in cleaned.segments:
+        tokens = tokenize_ranges(record.text, cleaned.kept_ranges(segment))
+        norms = [token.norm for token in tokens]
+        segments.append(
+            PreparedSegment(
+                segment_id=f"{record.id}#{segment.number}",
+                number=segment.number,
+                title=segment.title,
+                start=segment.start,
+                end=segment.end,
+                clean_text=cleaned.segment_text(segment),
+                word_count=len(norms),
+                signatures=signatures.sign_tokens(norms, params),
+            )
+        )
+    return PreparedArticle(record, content_hash(record.text), cleaned, segments)
+
+
+def ingest(
+    db_path: str,
+    paths: Sequence[str],
+    *,
+    manifest: str | None = None,
+    columns: ColumnNames | None = None,
+    run_matching: bool = True,
+    strict: bool = False,
+    progress: bool = False,
+    report: Callable[[str], None] | None = None,
+    params: signatures.SignatureParams = signatures.DEFAULT_PARAMS,
+) -> IngestSummary:
+    """Ingest ``paths`` into the database at ``db_path`` and (by default) match.
+
+    Bad records are skipped and reported through ``report`` (one line each);
+    with ``strict`` any bad record stops the run before anything is written.
+    Problems that make the whole run meaningless (missing path, unreadable
+    manifest) raise ``InputError`` before anything is written.
+    """
+    started = time.perf_counter()
+    summary = IngestSummary()
+    say = report or (lambda line: None)
+    _check_paths_exist(paths)
+    manifest_rows = read_manifest(manifest) if manifest else {}
+    if strict:
+        _check_all_inputs(paths, columns)
+
+    db = store.connect(db_path)
+    try:
+        index.check_params(db, params)
+        seen_ids: set[str] = set()
+        records = _records_with_progress(iter_records(paths, columns), progress)
+        for batch in _batches(records, BATCH_SIZE):
+            prepared = []
+            for item in batch:
+                if isinstance(item, InputError):
+                    summary.skipped += 1
+                    summary.problems.append(str(item))
+                    say(str(item))
+                    continue
+                seen_ids.add(item.id)
+                _apply_manifest(item, manifest_rows)
+                prepared.append(prepare_article(item, params))
+            _write_batch(db, prepared, summary, params)
+        _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
+        if run_matching:
+            summary.matching = match.update_matches(db, progress=progress)
+    finally:
+        db.conn.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _check_paths_exist(paths: Sequence[str]) -> None:
+    """A mistyped path stops the run before the database is even created."""
+    for path in paths:
+        if not os.path.exists(path):
+            raise InputError(f"{path}: no such file or directory")
+
+
+def _check_all_inputs(paths: Sequence[str], columns: ColumnNames | None) -> None:
+    """Strict mode: read everything once, refuse the run at the first bad record."""
+    for item in iter_records(paths, columns):
+        if isinstance(item, InputError):
+            raise IngestAborted(f"{item} (strict mode: nothing was written)")
+
+
+def _records_with_progress(records: Iterator, progress: bool) -> Iterator:
+    if not progress:
+        return records
+    from tqdm import tqdm
+
+    return tqdm(records, unit=" articles", desc="ingest", leave=False)
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _apply_manifest(record: ArticleRecord, manifest_rows: dict[str, dict]) -> None:
+    """Manifest values fill in or override what the input itself said."""
+    extra = manifest_rows.get(record.id)
+    if not extra:
+        return
+    for name in METADATA_FIELDS:
+        if extra.get(name):
+            setattr(record, name, extra[name])
+    inferred = set(record.inferred_fields) | set(extra.get("inferred_fields") or ())
+    record.inferred_fields = sorted(inferred)
+
+
+def _write_batch(
+    db: sqlite_utils.Database,
+    prepared: list[PreparedArticle],
+    summary: IngestSummary,
+    params: signatures.SignatureParams,
+) -> None:
+    """Write one batch of articles in a single transaction."""
+    if not prepared:
+        return
+    existing = _existing_hashes(db, [article.id for article in prepared])
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    with db.conn:
+        for article in prepared:
+            old_hash = existing.get(article.id)
+            if old_hash == article.content_hash:
+                summary.unchanged += _update_metadata_only(db, article)
+                continue
+            if old_hash is not None:
+                _delete_article(db, article.id)
+                summary.updated += 1
+            else:
+                summary.added += 1
+            _insert_article(db, article, now, params)
+            summary.segments += len(article.segments)
+            summary.credits += len(article.cleaned.credits)
+
+
+def _existing_hashes(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", ids)
+    return dict(rows.fetchall())
+
+
+def _article_row(article: PreparedArticle, now: str) -> dict:
+    record = article.record
+    cleaned = article.cleaned
+    title = record.title or getattr(cleaned, "title", None)
+    if not title and article.segments:
+        title = article.segments[0].title
+    return {
+        "id": record.id,
+        "title": title,
+        "outlet": record.outlet,
+        "url": record.url,
+        "published": record.published,
+        "language": record.language,
+        "inferred_fields": json.dumps(sorted(record.inferred_fields)),
+        "raw_text": record.text,
+        "clean_text": cleaned.clean_text,
+        "content_hash": article.content_hash,
+        "word_count": sum(segment.word_count for segment in article.segments),
+        "source_path": record.source_path,
+        "ingested_at": now,
+    }
+
+
+def _insert_article(
+    db: sqlite_utils.Database,
+    article: PreparedArticle,
+    now: str,
+    params: signatures.SignatureParams,
+) -> None:
+    conn = db.conn
+    row = _article_row(article, now)
+    conn.execute(
+        f"INSERT INTO articles ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+    conn.executemany(
+        "INSERT INTO segments (id, article_id, segment_number, title, start_char, end_char, "
+        "clean_text, word_count, match_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+        [
+            (s.segment_id, article.id, s.number, s.title, s.start, s.end, s.clean_text, s.word_count)
+            for s in article.segments
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO article_credits (article_id, kind, agency, matched_text, start_char, end_char) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(article.id, c.kind, c.agency, c.text, c.start, c.end) for c in article.cleaned.credits],
+    )
+    conn.executemany(
+        "INSERT INTO boilerplate_spans (article_id, kind, matched_text, start_char, end_char) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(article.id, s.kind, s.text, s.start, s.end) for s in article.cleaned.removed],
+    )
+    for segment in article.segments:
+        index.add(db, segment.segment_id, segment.signatures, params)
+
+
+def _delete_article(db: sqlite_utils.Database, article_id: str) -> None:
+    """Remove an article and everything derived from it (text changed on re-ingest).
+
+    Segments of articles that were matched against it are marked pending, so the
+    next matching run re-examines them against the new text.
+    """
+    conn = db.conn
+    conn.execute(
+        "UPDATE segments SET match_pending = 1 WHERE id IN ("
+        " SELECT derived_segment_id FROM matches WHERE source_article_id = :id"
+        " UNION SELECT source_segment_id FROM matches WHERE derived_article_id = :id)",
+        {"id": article_id},
+    )
+    segment_ids = [row[0] for row in conn.execute(
+        "SELECT id FROM segments WHERE article_id = ?", [article_id]
+    )]
+    index.remove(db, segment_ids)
+    conn.execute("DELETE FROM articles WHERE id = ?", [article_id])
+
+
+def _update_metadata_only(db: sqlite_utils.Database, article: PreparedArticle) -> int:
+    """Same text as stored: refresh metadata; re-match if direction evidence changed."""
+    record = article.record
+    new = {name: getattr(record, name) for name in ("outlet", "url", "published", "language")}
+    new["inferred_fields"] = json.dumps(sorted(record.inferred_fields))
+    if record.title:
+        new["title"] = record.title
+    old = db.execute(
+        f"SELECT {', '.join(new)} FROM articles WHERE id = ?", [record.id]
+    ).fetchone()
+    changed = {name: value for (name, value), before in zip(new.items(), old) if value != before}
+    changed = {name: value for name, value in changed.items() if value is not None}
+    if changed:
+        db.conn.execute(
+            f"UPDATE articles SET {', '.join(f'{name} = ?' for name in changed)} WHERE id = ?",
+            [*changed.values(), record.id],
+        )
+        db.conn.execute("UPDATE segments SET match_pending = 1 WHERE article_id = ?", [record.id])
+    return 1
+
+
+def _apply_manifest_to_stored(db, manifest_path, manifest_rows, seen_ids, summary, say) -> None:
+    """Manifest rows for articles already in the database but not in this run."""
+    leftovers = [article_id for article_id in manifest_rows if article_id not in seen_ids]
+    if not leftovers:
+        return
+    stored = set(
+        row[0]
+        for row in db.execute(
+            f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(leftovers))})", leftovers
+        )
+    )
+    with db.conn:
+        for article_id in leftovers:
+            extra = manifest_rows[article_id]
+            if article_id not in stored:
+                line = extra.get("_line")
+                where = f"{manifest_path}:{line}" if line else str(manifest_path)
+                message = f"{where}: manifest names unknown article id {article_id!r}; row ignored"
+                summary.problems.append(message)
+                say(message)
+                continue
+            updates = {name: extra[name] for name in METADATA_FIELDS if extra.get(name)}
+            if extra.get("inferred_fields") is not None:
+                updates["inferred_fields"] = json.dumps(sorted(extra["inferred_fields"]))
+            if updates:
+                db.conn.execute(
+                    f"UPDATE articles SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
+                    [*updates.values(), article_id],
+                )
+                db.conn.execute(
+                    "UPDATE segments SET match_pending = 1 WHERE article_id = ?", [article_id]
+                )

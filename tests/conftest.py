@@ -1,0 +1,56 @@
+"""Shared fixtures: the seeds database is built once per session by the real ingest."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = REPO_ROOT / "seeds"
+SHARED_EVAL_DIR = REPO_ROOT.parent / "shared" / "eval"
+SEED_IDS = {
+    "reuters": "000_5bbc07b3f689fc76",
+    "paraphrase": "001_5ada4b7a9c93438c",
+    "nyt": "002_f9eead5de3e89fd6",
+    "copy": "003_6154cfbf0fdc7a47",
+    "french": "004_6d0080554216e963",
+}
+
+
+def seed_paths() -> list[str]:
+    return sorted(str(path) for path in SEEDS_DIR.glob("*.txt"))
+
+
+@pytest.fixture(scope="session")
+def seeds_db_path(tmp_path_factory) -> Path:
+    """A provenance database built from seeds/ by the real pipeline (read-only for tests)."""
+    from datasette_provenance import pipeline
+
+    path = tmp_path_factory.mktemp("seeds") / "seeds.db"
+    pipeline.ingest(str(path), seed_paths(), manifest=str(SEEDS_DIR / "manifest.csv"))
+    return path
+
+
+@pytest.fixture
+def seeds_db_copy(seeds_db_path, tmp_path) -> Path:
+    """A private, writable copy of the seeds database."""
+    copy = tmp_path / "seeds.db"
+    shutil.copy(seeds_db_path, copy)
+    return copy
+
+
+@pytest.fixture
+def seeds_db(seeds_db_path):
+    """sqlite-utils handle on the shared seeds database."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(seeds_db_path)
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture(scope="session")
+def seed_ids() -> dict[str, str]:
+    return dict(SEED_IDS)

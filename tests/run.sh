@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls this script).
+#
+#   bash tests/run.sh            # everything
+#   bash tests/run.sh -k ingest  # extra arguments go to every pytest run
+#
+# It makes two virtual environments (Datasette 0.65.x and Datasette 1.0a), installs the
+# package with its test extras into each, installs Debian's chromium for the browser
+# tests when it is missing, then runs: the suite on 0.65, the suite on 1.0a, and the
+# browser tests in their own pytest invocation.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV_ROOT=${VENV_ROOT:-.venvs}
+DATASETTE_STABLE=${DATASETTE_STABLE:-"datasette>=0.65,<0.66"}
+DATASETTE_ALPHA=${DATASETTE_ALPHA:-"datasette>=1.0a41,<1.1"}
+
+make_venv() {  # make_venv NAME DATASETTE_REQUIREMENT
+  local venv="$VENV_ROOT/$1"
+  if [ ! -x "$venv/bin/python" ]; then
+    "$PYTHON" -m venv "$venv"
+  fi
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]" "$2"
+}
+
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1; then return; fi
+  echo "installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+}
+
+# pytest exits 5 when a selection (e.g. -k) collects no tests: that is not a failure.
+run_pytest() {  # run_pytest VENV ARGS...
+  local venv="$VENV_ROOT/$1"; shift
+  local status=0
+  "$venv/bin/python" -m pytest "$@" || status=$?
+  if [ "$status" -eq 5 ]; then status=0; fi
+  return "$status"
+}
+
+make_venv stable "$DATASETTE_STABLE"
+make_venv alpha "$DATASETTE_ALPHA"
+ensure_chromium
+
+echo "== tests on $("$VENV_ROOT/stable/bin/datasette" --version)"
+run_pytest stable tests --ignore=tests/browser -q "$@"
+echo "== tests on $("$VENV_ROOT/alpha/bin/datasette" --version)"
+run_pytest alpha tests --ignore=tests/browser -q "$@"
+echo "== browser tests (Playwright + Debian chromium)"
+run_pytest stable tests/browser -q "$@"

@@ -1,0 +1,190 @@
+"""End-to-end ingest: counts, idempotency, updates, manifests, strict mode, crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from datasette_provenance import pipeline
+from datasette_provenance.sources import InputError
+
+from .conftest import SEEDS_DIR, seed_paths
+
+TABLES = ("articles", "segments", "article_credits", "boilerplate_spans", "signatures",
+          "lsh_bands", "matches", "passages", "clusters", "lineage")
+
+
+def table_counts(path) -> dict[str, int]:
+    db = sqlite_utils.Database(path)
+    try:
+        return {table: db[table].count for table in TABLES}
+    finally:
+        db.conn.close()
+
+
+def dump(path, table, order_by) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        # computed_at/ingested_at are timestamps of the run, not results.
+        keep = [c for c in columns if c not in ("id", "computed_at", "ingested_at", "match_id")]
+        return conn.execute(f"SELECT {', '.join(keep)} FROM {table} ORDER BY {order_by}").fetchall()
+    finally:
+        conn.close()
+
+
+def test_seeds_ingest_counts(seeds_db):
+    assert seeds_db["articles"].count == 5
+    # 003 holds a second, unrelated article: 6 segments in all.
+    assert seeds_db["segments"].count == 6
+    assert seeds_db["article_credits"].count > 0
+    pending = seeds_db.execute("SELECT count(*) FROM segments WHERE match_pending = 1").fetchone()
+    assert pending == (0,)
+
+
+def test_seeds_manifest_applied(seeds_db, seed_ids):
+    reuters = seeds_db["articles"].get(seed_ids["reuters"])
+    assert reuters["outlet"] == "Reuters"
+    assert reuters["published"].startswith("2023-09-13")
+    nyt = seeds_db["articles"].get(seed_ids["nyt"])
+    assert nyt["outlet"] == "The New York Times"
+    assert json.loads(nyt["inferred_fields"]) == ["outlet"]
+
+
+def test_raw_text_kept_exactly(seeds_db, seed_ids):
+    for path in seed_paths():
+        article_id = Path(path).stem
+        stored = seeds_db["articles"].get(article_id)["raw_text"]
+        assert stored == Path(path).read_text(encoding="utf-8")
+
+
+def test_second_ingest_adds_nothing(seeds_db_copy):
+    before = table_counts(seeds_db_copy)
+    matches_before = dump(seeds_db_copy, "matches", "source_segment_id, derived_segment_id")
+    summary = pipeline.ingest(str(seeds_db_copy), seed_paths(),
+                              manifest=str(SEEDS_DIR / "manifest.csv"))
+    assert (summary.added, summary.updated, summary.unchanged) == (0, 0, 5)
+    assert table_counts(seeds_db_copy) == before
+    assert dump(seeds_db_copy, "matches", "source_segment_id, derived_segment_id") == matches_before
+
+
+def test_changed_text_replaces_article(seeds_db_copy, tmp_path, seed_ids):
+    changed = tmp_path / f"{seed_ids['french']}.txt"
+    changed.write_text("A completely different story about tomato harvests in Spain. " * 20,
+                       encoding="utf-8")
+    summary = pipeline.ingest(str(seeds_db_copy), [str(changed)])
+    assert (summary.added, summary.updated) == (0, 1)
+    db = sqlite_utils.Database(seeds_db_copy)
+    assert "tomato" in db["articles"].get(seed_ids["french"])["raw_text"]
+    orphans = db.execute(
+        "SELECT count(*) FROM signatures WHERE segment_id NOT IN (SELECT id FROM segments)"
+    ).fetchone()[0]
+    assert orphans == 0
+    # The new text shares nothing with the summit story any more.
+    linked = db.execute(
+        "SELECT count(*) FROM matches WHERE ? IN (source_article_id, derived_article_id) "
+        "AND label != 'independent'", [seed_ids["french"]]
+    ).fetchone()[0]
+    assert linked == 0
+
+
+def test_unknown_manifest_id_is_reported_not_fatal(tmp_path):
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("id,outlet\n000_5bbc07b3f689fc76,Reuters\nnot_an_article,Nobody\n",
+                        encoding="utf-8")
+    problems = []
+    summary = pipeline.ingest(str(tmp_path / "p.db"), seed_paths()[:1], manifest=str(manifest),
+                              run_matching=False, report=problems.append)
+    assert summary.added == 1
+    assert len(problems) == 1
+    assert "manifest.csv:3" in problems[0] and "not_an_article" in problems[0]
+
+
+def test_strict_mode_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02binary\x00" * 50)
+    db_path = tmp_path / "strict.db"
+    with pytest.raises(pipeline.IngestAborted) as raised:
+        pipeline.ingest(str(db_path), seed_paths() + [str(bad)], strict=True)
+    assert "bad.txt" in str(raised.value)
+    assert not db_path.exists() or table_counts(db_path)["articles"] == 0
+
+
+def test_missing_path_stops_before_writing(tmp_path):
+    db_path = tmp_path / "missing.db"
+    with pytest.raises(InputError) as raised:
+        pipeline.ingest(str(db_path), [str(tmp_path / "nope.jsonl")])
+    assert "nope.jsonl" in str(raised.value)
+
+
+def test_skipped_inputs_keep_good_rows(tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("A short but perfectly good article about harbour cranes.", encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n", encoding="utf-8")
+    problems = []
+    summary = pipeline.ingest(str(tmp_path / "mixed.db"), [str(good), str(empty)],
+                              report=problems.append)
+    assert summary.added == 1 and summary.skipped == 1
+    assert len(problems) == 1 and "empty.txt" in problems[0] and "\n" not in problems[0]
+
+
+def _write_corpus(path: Path, count: int) -> None:
+    import random
+
+    rng = random.Random(7)
+    vocabulary = [f"word{i}" for i in range(3000)]
+    with path.open("w", encoding="utf-8") as out:
+        for number in range(count):
+            text = " ".join(rng.choice(vocabulary) for _ in range(120)) + "."
+            out.write(json.dumps({"id": f"a{number:05d}", "text": text}) + "\n")
+
+
+@pytest.mark.slow
+def test_killed_ingest_is_completed_by_rerun(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    _write_corpus(corpus, 3000)
+    db_path = tmp_path / "crash.db"
+    command = [sys.executable, "-m", "datasette_provenance.cli", "ingest", str(db_path),
+               str(corpus), "--quiet"]
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+        if db_path.exists() and _articles_so_far(db_path) >= 500:
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 0 < _articles_so_far(db_path) < 3000 or process.returncode == 0
+
+    rerun = subprocess.run(command, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert conn.execute("SELECT count(*) FROM articles").fetchone() == (3000,)
+    assert conn.execute("SELECT count(*) FROM segments").fetchone() == (3000,)
+    assert conn.execute(
+        "SELECT count(*) FROM segments WHERE id NOT IN (SELECT segment_id FROM signatures)"
+    ).fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM segments WHERE match_pending = 1").fetchone() == (0,)
+    conn.close()
+
+
+def _articles_so_far(db_path: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1)
+        try:
+            return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
