@@ -82,8 +82,12 @@ def _column_options(function):
 @_column_options
 @click.option("--no-match", is_flag=True, help="Only store the articles; match later with `match`")
 @click.option("--strict", is_flag=True, help="Refuse the whole run if any input is bad")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+    help="Processes for cleaning and signing (one process always does the writing)",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary")
-def ingest(db, paths, manifest, no_match, strict, quiet, **column_options):
+def ingest(db, paths, manifest, no_match, strict, workers, quiet, **column_options):
     """Load articles from PATHS (files or directories) into the SQLite database DB.
 
     Reads .txt (id = file stem), .jsonl/.ndjson, .csv and .html files. Re-running
@@ -101,6 +105,7 @@ def ingest(db, paths, manifest, no_match, strict, quiet, **column_options):
             columns=columns,
             run_matching=not no_match,
             strict=strict,
+            workers=workers,
             progress=not quiet and sys.stderr.isatty(),
             report=lambda line: click.echo(f"skipped: {line}", err=True),
         )

@@ -10,10 +10,13 @@ unmatched segments by ``segments.match_pending``).
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import json
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Iterable, Iterator, Sequence
 
 import sqlite_utils
@@ -121,13 +124,16 @@ def ingest(
     progress: bool = False,
     report: Callable[[str], None] | None = None,
     params: signatures.SignatureParams = signatures.DEFAULT_PARAMS,
+    workers: int = 1,
 ) -> IngestSummary:
     """Ingest ``paths`` into the database at ``db_path`` and (by default) match.
 
     Bad records are skipped and reported through ``report`` (one line each);
     with ``strict`` any bad record stops the run before anything is written.
     Problems that make the whole run meaningless (missing path, unreadable
-    manifest) raise ``InputError`` before anything is written.
+    manifest) raise ``InputError`` before anything is written. With ``workers``
+    > 1, cleaning and signing run in that many processes; this process stays the
+    single writer.
     """
     started = time.perf_counter()
     summary = IngestSummary()
@@ -142,18 +148,18 @@ def ingest(
         index.check_params(db, params)
         seen_ids: set[str] = set()
         records = _records_with_progress(iter_records(paths, columns), progress)
-        for batch in _batches(records, BATCH_SIZE):
-            prepared = []
-            for item in batch:
-                if isinstance(item, InputError):
-                    summary.skipped += 1
-                    summary.problems.append(str(item))
-                    say(str(item))
-                    continue
-                seen_ids.add(item.id)
-                _apply_manifest(item, manifest_rows)
-                prepared.append(prepare_article(item, params))
-            _write_batch(db, prepared, summary, params)
+        records = (_with_manifest(item, manifest_rows, seen_ids) for item in records)
+        with _preparer(workers, params) as prepare:
+            for batch in _batches(prepare(records), BATCH_SIZE):
+                prepared = []
+                for item in batch:
+                    if isinstance(item, InputError):
+                        summary.skipped += 1
+                        summary.problems.append(str(item))
+                        say(str(item))
+                    else:
+                        prepared.append(item)
+                _write_batch(db, prepared, summary, params)
         _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
         if run_matching:
             summary.matching = match.update_matches(db, progress=progress)
@@ -161,6 +167,31 @@ def ingest(
         db.conn.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _with_manifest(item, manifest_rows: dict[str, dict], seen_ids: set[str]):
+    if not isinstance(item, InputError):
+        seen_ids.add(item.id)
+        _apply_manifest(item, manifest_rows)
+    return item
+
+
+def _prepare_or_pass(item, params=signatures.DEFAULT_PARAMS):
+    """Prepare a record; pass reported input errors through untouched."""
+    return item if isinstance(item, InputError) else prepare_article(item, params)
+
+
+@contextmanager
+def _preparer(workers: int, params: signatures.SignatureParams):
+    """A function mapping records to prepared articles, in order, in-process or in a pool."""
+    prepare_one = partial(_prepare_or_pass, params=params)
+    if workers <= 1:
+        yield lambda items: map(prepare_one, items)
+        return
+    # Records are small and preparation is pure CPU: a process pool scales it, while
+    # this process remains the only writer (SQLite allows one writer at a time).
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield lambda items: pool.imap(prepare_one, items, chunksize=32)
 
 
 def _check_paths_exist(paths: Sequence[str]) -> None:
@@ -354,8 +385,7 @@ def _apply_manifest_to_stored(db, manifest_path, manifest_rows, seen_ids, summar
         for article_id in leftovers:
             extra = manifest_rows[article_id]
             if article_id not in stored:
-                line = extra.get("_line")
-                where = f"{manifest_path}:{line}" if line else str(manifest_path)
+                where = extra.get("source_path") or str(manifest_path)
                 message = f"{where}: manifest names unknown article id {article_id!r}; row ignored"
                 summary.problems.append(message)
                 say(message)

@@ -1,0 +1,164 @@
+"""Provenance facets and filters for the ``articles`` table.
+
+Three facet types, each counting articles of the current (filtered) table view:
+
+* ``?_facet_provenance_label=id`` - how an article relates to its story: origin,
+  verbatim, light_edit, paraphrase, shared_quotes, independent or unmatched.
+* ``?_facet_provenance_origin=id`` - for copies, the outlet (or, failing that,
+  the credited agency) of the original they derive from.
+* ``?_facet_provenance_credit=id`` - for copies, whether they credit their source.
+
+Clicking a value adds a filter such as ``?_provenance_credit=uncredited``, read
+by ``filters_from_request``, so facets combine with every other Datasette filter.
+The facet value ``id`` names the article id column; the facets also work from
+``metadata.json``: ``"facets": [{"provenance_credit": "id"}]``.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from datasette.database import QueryInterrupted
+from datasette.facets import Facet
+from datasette.filters import FilterArguments
+from datasette.utils import path_with_added_args, path_with_removed_args
+
+# The outlet of a cluster's origin article, or the first agency it credits.
+_ORIGIN_OUTLET = """coalesce(o.outlet, (
+    select cr.agency from article_credits cr
+    where cr.article_id = o.id and cr.agency is not null
+    order by cr.start_char limit 1))"""
+
+
+class ProvenanceFacet(Facet):
+    """A facet over (article_id, value) pairs computed from the lineage tables."""
+
+    # Subclasses set: type (the _facet_<type> name), name (shown), filter_arg, values_sql.
+    name: str
+    filter_arg: str
+    values_sql: str
+
+    async def suggest(self):
+        if not await self._applies() or self.get_configs():
+            return []
+        if not (await self.ds.execute(self.database, "select exists(select 1 from lineage)")).rows[0][0]:
+            return []
+        return [{
+            "name": self.name,
+            "type": self.type,
+            "toggle_url": self.ds.absolute_url(
+                self.request, self.ds.urls.path(path_with_added_args(self.request, {f"_facet_{self.type}": "id"}))
+            ),
+        }]
+
+    async def facet_results(self):
+        configs = self.get_configs()
+        if not configs or not await self._applies():
+            return [], []
+        facet_size = self.get_facet_size()
+        sql = f"""
+            select value, count(distinct article_id) as count
+            from ({self.values_sql})
+            where value is not null and article_id in (select id from ({self.sql}))
+            group by value order by count desc, value limit {facet_size + 1}
+        """
+        try:
+            rows = (await self.ds.execute(
+                self.database, sql, self.params, truncate=False,
+                custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+            )).rows
+        except QueryInterrupted:
+            return [], [self.name]
+        source = configs[0]["source"]
+        return [{
+            "name": self.name,
+            "type": self.type,
+            "hideable": source != "metadata",
+            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {f"_facet_{self.type}"})),
+            "results": [self._value(row["value"], row["count"]) for row in rows[:facet_size]],
+            "truncated": len(rows) > facet_size,
+        }], []
+
+    def _value(self, value, count) -> dict:
+        pair = (self.filter_arg, str(value))
+        selected = pair in self.get_querystring_pairs()
+        if selected:
+            toggle = path_with_removed_args(self.request, {self.filter_arg: str(value)})
+        else:
+            toggle = path_with_added_args(self.request, {self.filter_arg: value})
+        return {
+            "value": value,
+            "label": value,
+            "count": count,
+            "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(toggle)),
+            "selected": selected,
+        }
+
+    async def _applies(self) -> bool:
+        return self.table == "articles" and await _has_lineage(self.ds, self.database)
+
+
+class DerivationFacet(ProvenanceFacet):
+    type = "provenance_label"
+    name = "derivation"
+    filter_arg = "_provenance_label"
+    values_sql = """
+        select article_id,
+               case when is_origin then 'origin' when label is null then 'independent' else label end as value
+        from lineage
+        union all
+        select id, 'unmatched' from articles where id not in (select article_id from lineage)
+    """
+
+
+class OriginOutletFacet(ProvenanceFacet):
+    type = "provenance_origin"
+    name = "origin outlet"
+    filter_arg = "_provenance_origin"
+    values_sql = f"""
+        select l.article_id, {_ORIGIN_OUTLET} as value
+        from lineage l
+        join clusters c on c.id = l.cluster_id
+        join articles o on o.id = c.origin_article_id
+        where l.label is not null and not l.is_origin
+    """
+
+
+class CreditFacet(ProvenanceFacet):
+    type = "provenance_credit"
+    name = "credit"
+    filter_arg = "_provenance_credit"
+    values_sql = """
+        select l.article_id,
+               case m.credited when 1 then 'credited' when 0 then 'uncredited' end as value
+        from lineage l join matches m on m.id = l.match_id
+        where l.label is not null
+    """
+
+
+FACET_CLASSES = [DerivationFacet, OriginOutletFacet, CreditFacet]
+
+
+async def filter_arguments(request, database: str, table: str, datasette) -> FilterArguments | None:
+    """``?_provenance_label=`` and friends as WHERE clauses on ``articles``."""
+    wanted = [
+        (facet, value)
+        for facet in FACET_CLASSES
+        for key, value in urllib.parse.parse_qsl(request.query_string)
+        if key == facet.filter_arg
+    ]
+    if table != "articles" or not wanted or not await _has_lineage(datasette, database):
+        return None
+    clauses, params, descriptions = [], {}, []
+    for index, (facet, value) in enumerate(wanted):
+        param = f"provenance_filter_{index}"
+        clauses.append(f"id in (select article_id from ({facet.values_sql}) where value = :{param})")
+        params[param] = value
+        descriptions.append(f'{facet.name} is "{value}"')
+    return FilterArguments(clauses, params=params, human_descriptions=descriptions)
+
+
+async def _has_lineage(datasette, database: str) -> bool:
+    db = datasette.get_database(database)
+    tables = set(await db.table_names())
+    return {"articles", "lineage", "clusters", "matches", "article_credits"} <= tables

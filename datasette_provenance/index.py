@@ -1,0 +1,458 @@
+"""LSH index of segment signatures, kept in SQLite and updated incrementally.
+
+Two tables (DDL in store.py):
+
+* ``signatures`` - one row per signed window: kind ``'text'`` (window 0 = whole
+  segment, then the token windows) and kind ``'story'`` (window 0 only);
+* ``lsh_bands`` - one row per distinct (kind, band, band hash) of a segment.
+  Segments that share a row are candidates for each other.
+
+Nothing here holds the corpus in memory: adding a segment writes its rows,
+looking one up reads only the buckets its own bands fall in (bounded, see
+``MAX_BUCKET_READ``) and the stored signatures of the segments found there.
+
+Transactions: ``add``/``add_many``/``remove`` and the first ``check_params`` only
+write; the caller commits (pipeline writes an article and its index rows in one
+transaction). ``rebuild`` is a whole-database operation and commits in batches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import sqlite_utils
+
+from .signatures import (
+    SegmentSignatures,
+    SignatureParams,
+    estimate_containment,
+    jaccard_matrix,
+    pack,
+    unpack,
+    unpack_many,
+)
+from .store import get_meta, set_meta
+
+PARAMS_META_KEY = "signature_params"
+# Set while a rebuild is under way: an interrupted rebuild leaves a partial index.
+REBUILD_META_KEY = "signature_index_rebuild"
+REBUILD_COMMAND = "datasette-provenance match DB --rebuild-index"
+
+# At most this many members of one LSH bucket are read per lookup. Text bands of
+# four rows almost never collide by chance, so a bucket this big means text that
+# hundreds of segments carry verbatim: left-over boilerplate (a standard
+# disclaimer, a newsletter pitch) or a wire story syndicated by hundreds of
+# outlets. Reading it whole would make every lookup as slow as the most copied
+# text in the archive. Skipping it would lose the syndicated story entirely, so
+# a fixed, deterministic part of the bucket is read instead (the first members
+# in segment-id order): the same part for every band of a window, so those
+# members collect hits from all bands and are still found and verified.
+MAX_BUCKET_READ = 200
+
+# Candidates whose signatures are loaded and scored, best band hits first. Each
+# costs ~1 KB per window to read; beyond a few hundred, the rest are near-copies
+# of ones already scored or weak story-only hits, and alignment could not
+# afford them anyway.
+MAX_SCORED_CANDIDATES = 300
+
+# A story-only candidate (no text band hit) must reach this estimated Jaccard of
+# story words. Calibrated on the seeds: the summit story's paraphrases and
+# rewrites score 0.18-0.30 with each other, the unrelated Canada story 0.06-0.07;
+# with 128 permutations the estimate's standard deviation is ~0.03 at J = 0.2,
+# so 0.12 keeps 0.18 pairs at two sigmas and rejects 0.07 pairs at two sigmas.
+STORY_MIN_JACCARD = 0.12
+
+# A text band hit is kept whatever its score: four equal minima in a row are
+# rare enough by chance (J**4) that even a low best-window Jaccard is worth the
+# aligner's look. The score is returned for ranking.
+
+# Odd 64-bit multipliers combining a band's rows into one 64-bit value.
+_BAND_MULTIPLIERS = np.array(
+    [0x9FB21C651E98DF25, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB,
+     0x8EBC6AF09C88C6E3, 0x589965CC75374CC3, 0x1D8E4E27C47D124F, 0xF1357AEA2E62A9C5],
+    dtype=np.uint64,
+)
+
+
+class IndexParamsError(Exception):
+    """The database's index was built with other signature params (or is incomplete)."""
+
+
+@dataclass(frozen=True)
+class CandidateHit:
+    segment_id: str
+    text_band_hits: int  # distinct text (band, hash) keys shared
+    story_band_hits: int  # distinct story (band, hash) keys shared
+    best_window_jaccard: float  # best estimated Jaccard over (query window, candidate window) pairs
+    best_windows: tuple[int, int]  # (query window, candidate window) of best_window_jaccard
+    containment: float  # best estimated share of the smaller window found in the larger
+    story_jaccard: float  # estimated Jaccard of the story signatures (0 when either is empty)
+
+
+# ----------------------------------------------------------------------------- params
+
+
+def check_params(db: sqlite_utils.Database, params: SignatureParams) -> None:
+    """Refuse to mix signatures made with different params in one database.
+
+    On first use records ``params`` in ``provenance_meta`` (the caller commits).
+    Raises ``IndexParamsError`` telling the user to rebuild when the database was
+    built with other params, or when a rebuild was interrupted.
+    """
+    if get_meta(db, REBUILD_META_KEY):
+        raise IndexParamsError(
+            f"{_database_name(db)}: a rebuild of the similarity index was interrupted; "
+            f"run `{REBUILD_COMMAND}` again to finish it"
+        )
+    stored = get_meta(db, PARAMS_META_KEY)
+    if stored is None:
+        if db.execute("SELECT 1 FROM signatures LIMIT 1").fetchone():
+            raise IndexParamsError(
+                f"{_database_name(db)}: the similarity index has no recorded signature "
+                f"params; run `{REBUILD_COMMAND}` to rebuild it"
+            )
+        set_meta(db, PARAMS_META_KEY, params.as_dict())
+        return
+    if stored != params.as_dict():
+        raise IndexParamsError(
+            f"{_database_name(db)}: the similarity index was built with different signature "
+            f"params ({_describe_differences(stored, params.as_dict())}); run "
+            f"`{REBUILD_COMMAND}` to rebuild it with the current ones"
+        )
+
+
+def stored_params(db: sqlite_utils.Database) -> SignatureParams | None:
+    """The params the database's index was built with, if recorded."""
+    stored = get_meta(db, PARAMS_META_KEY)
+    return None if stored is None else SignatureParams.from_dict(stored)
+
+
+def _describe_differences(stored: dict, current: dict) -> str:
+    keys = sorted(set(stored) | set(current))
+    return ", ".join(
+        f"{key}: {stored.get(key, 'unset')} in the database, {current.get(key, 'unset')} now"
+        for key in keys
+        if stored.get(key) != current.get(key)
+    )
+
+
+def _database_name(db: sqlite_utils.Database) -> str:
+    for _, name, path in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return path or "in-memory database"
+    return "database"
+
+
+# ----------------------------------------------------------------------------- bands
+
+
+def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(windows x bands) signed 64-bit hash of each band's ``rows`` values.
+
+    A multilinear combination with odd 64-bit constants, then the splitmix64
+    finaliser; vectorised over every window and band at once (a per-band xxh64
+    call would cost more than the whole MinHash). Two different bands of 32-bit
+    values collide with probability ~2**-64.
+    """
+    signatures = np.atleast_2d(signatures)
+    values = signatures[:, : bands * rows].astype(np.uint64).reshape(len(signatures), bands, rows)
+    combined = (values * _BAND_MULTIPLIERS[:rows]).sum(axis=2, dtype=np.uint64)
+    combined ^= combined >> np.uint64(30)
+    combined *= np.uint64(0xBF58476D1CE4E5B9)
+    combined ^= combined >> np.uint64(27)
+    combined *= np.uint64(0x94D049BB133111EB)
+    combined ^= combined >> np.uint64(31)
+    return combined.view(np.int64)
+
+
+def band_keys(signatures: SegmentSignatures, params: SignatureParams) -> list[tuple[str, int, int]]:
+    """The segment's distinct (kind, band, hash) keys: text windows' bands and story bands."""
+    keys: list[tuple[str, int, int]] = []
+    windows = signatures.banded_windows
+    if len(windows):
+        text = band_hashes(signatures.text[windows], params.text_bands, params.text_rows)
+        keys += _distinct_keys("text", text)
+    if signatures.story_word_count:
+        story = band_hashes(signatures.story, params.story_bands, params.story_rows)
+        keys += _distinct_keys("story", story)
+    return keys
+
+
+def _distinct_keys(kind: str, hashes: np.ndarray) -> list[tuple[str, int, int]]:
+    """(kind, band, hash) for each distinct band hash; overlapping windows often repeat one."""
+    bands = np.broadcast_to(np.arange(hashes.shape[1]), hashes.shape).ravel()
+    flat = hashes.ravel()
+    order = np.lexsort((flat, bands))
+    bands, flat = bands[order], flat[order]
+    new = np.ones(len(flat), dtype=bool)
+    new[1:] = (bands[1:] != bands[:-1]) | (flat[1:] != flat[:-1])
+    return list(zip(repeat(kind), bands[new].tolist(), flat[new].tolist()))
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def add(db: sqlite_utils.Database, segment_id: str, signatures: SegmentSignatures,
+        params: SignatureParams) -> None:
+    """Index one segment, replacing any rows it had. The caller owns the transaction."""
+    add_many(db, [(segment_id, signatures)], params)
+
+
+def add_many(db: sqlite_utils.Database, items: Iterable[tuple[str, SegmentSignatures]],
+             params: SignatureParams) -> None:
+    """Index several segments with one ``executemany`` per table (caller's transaction)."""
+    items = list(items)
+    remove(db, [segment_id for segment_id, _ in items])
+    signature_rows: list[tuple] = []
+    band_rows: list[tuple] = []
+    for segment_id, signatures in items:
+        signature_rows += _signature_rows(segment_id, signatures)
+        band_rows += [(kind, band, hash_, segment_id) for kind, band, hash_ in band_keys(signatures, params)]
+    db.conn.executemany(
+        "INSERT INTO signatures (segment_id, window, kind, shingle_count, hashvalues) "
+        "VALUES (?, ?, ?, ?, ?)",
+        signature_rows,
+    )
+    db.conn.executemany(
+        "INSERT INTO lsh_bands (kind, band, hash, segment_id) VALUES (?, ?, ?, ?)", band_rows
+    )
+
+
+def _signature_rows(segment_id: str, signatures: SegmentSignatures) -> list[tuple]:
+    rows = [
+        (segment_id, window, "text", int(count), pack(values))
+        for window, (values, count) in enumerate(zip(signatures.text, signatures.text_shingle_counts))
+    ]
+    rows.append((segment_id, 0, "story", signatures.story_word_count, pack(signatures.story)))
+    return rows
+
+
+def remove(db: sqlite_utils.Database, segment_ids: Iterable[str]) -> None:
+    """Delete the index rows of these segments (caller's transaction)."""
+    for chunk in _chunks(list(segment_ids), 500):
+        marks = ",".join("?" * len(chunk))
+        db.conn.execute(f"DELETE FROM lsh_bands WHERE segment_id IN ({marks})", chunk)
+        db.conn.execute(f"DELETE FROM signatures WHERE segment_id IN ({marks})", chunk)
+
+
+def rebuild(
+    db: sqlite_utils.Database,
+    params: SignatureParams,
+    sign_segment: Callable[[str], SegmentSignatures],
+    *,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Re-sign every segment with ``params`` and rebuild the index; returns segments indexed.
+
+    ``sign_segment(segment_id)`` signs one segment from its stored text (the
+    caller knows how: raw text and kept ranges). Commits every ``batch_size``
+    segments. Resumable: if interrupted, running it again with the same params
+    continues with the segments not yet signed; until it finishes,
+    ``check_params`` refuses the database.
+    """
+    in_progress = get_meta(db, REBUILD_META_KEY)
+    with db.conn:
+        if in_progress != params.as_dict():
+            db.conn.execute("DELETE FROM lsh_bands")
+            db.conn.execute("DELETE FROM signatures")
+            set_meta(db, PARAMS_META_KEY, params.as_dict())
+            set_meta(db, REBUILD_META_KEY, params.as_dict())
+    indexed = 0
+    last_rowid = -1
+    while True:
+        batch = db.execute(
+            "SELECT rowid, id FROM segments WHERE rowid > ? AND NOT EXISTS "
+            "(SELECT 1 FROM signatures WHERE signatures.segment_id = segments.id) "
+            "ORDER BY rowid LIMIT ?",
+            [last_rowid, batch_size],
+        ).fetchall()
+        if not batch:
+            break
+        last_rowid = batch[-1][0]
+        with db.conn:
+            add_many(db, [(segment_id, sign_segment(segment_id)) for _, segment_id in batch], params)
+        indexed += len(batch)
+        if progress:
+            progress(len(batch))
+    with db.conn:
+        db.conn.execute("DELETE FROM provenance_meta WHERE key = ?", [REBUILD_META_KEY])
+    return indexed
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def load_signatures(db: sqlite_utils.Database, segment_id: str,
+                    params: SignatureParams) -> SegmentSignatures | None:
+    """A segment's stored signatures (no re-tokenising), or None if it is not indexed.
+
+    ``token_count`` is derived from window 0's shingle count, so it is exact for
+    segments of at least ``shingle_size`` tokens.
+    """
+    rows = db.execute(
+        "SELECT kind, window, shingle_count, hashvalues FROM signatures "
+        "WHERE segment_id = ? ORDER BY kind, window",
+        [segment_id],
+    ).fetchall()
+    text = [(count, unpack(blob)) for kind, _, count, blob in rows if kind == "text"]
+    story = [(count, unpack(blob)) for kind, _, count, blob in rows if kind == "story"]
+    if not text or not story:
+        return None
+    shingle_count = text[0][0]
+    return SegmentSignatures(
+        text=np.vstack([values for _, values in text]),
+        text_shingle_counts=np.array([count for count, _ in text], dtype=np.int64),
+        story=story[0][1],
+        story_word_count=story[0][0],
+        token_count=shingle_count + params.shingle_size - 1 if shingle_count else 0,
+    )
+
+
+def candidates(
+    db: sqlite_utils.Database,
+    signatures: SegmentSignatures,
+    params: SignatureParams,
+    exclude_segment_ids: Iterable[str] = (),
+) -> dict[str, CandidateHit]:
+    """Indexed segments that may share text or story with the signed one, best first.
+
+    A segment is a candidate if it shares a text band with one of the banded
+    windows, or shares a story band and its estimated story Jaccard reaches
+    ``STORY_MIN_JACCARD``. At most ``MAX_SCORED_CANDIDATES`` are scored and
+    returned, most text band hits first, then most story band hits.
+    """
+    excluded = set(exclude_segment_ids)
+    text_hits: Counter[str] = Counter()
+    story_hits: Counter[str] = Counter()
+    for kind, segment_id in _bucket_members(db, band_keys(signatures, params)):
+        if segment_id not in excluded:
+            (text_hits if kind == "text" else story_hits)[segment_id] += 1
+    story_only = sorted(set(story_hits) - set(text_hits), key=lambda s: (-story_hits[s], s))
+    text_first = sorted(text_hits, key=lambda s: (-text_hits[s], -story_hits[s], s))
+    story_jaccards = _story_jaccards(db, signatures, (text_first + story_only)[:MAX_SCORED_CANDIDATES])
+    story_passed = [s for s in story_only if story_jaccards.get(s, 0.0) >= STORY_MIN_JACCARD]
+    chosen = (text_first + story_passed)[:MAX_SCORED_CANDIDATES]
+    found = {}
+    for segment_id, (windows, window_sizes) in _load_text_windows(db, chosen, signatures.text.shape[1]).items():
+        found[segment_id] = _score(
+            signatures, segment_id, windows, window_sizes,
+            text_hits[segment_id], story_hits[segment_id], story_jaccards.get(segment_id, 0.0),
+        )
+    return found
+
+
+def _bucket_members(db: sqlite_utils.Database, keys: Sequence[tuple[str, int, int]]) -> list[tuple[str, str]]:
+    """(kind, segment_id) for every bucket member of these keys, at most MAX_BUCKET_READ per bucket."""
+    if not keys:
+        return []
+    keys_json = json.dumps(keys)
+    crowded = {
+        row[0]
+        for row in db.execute(
+            f"SELECT key.key FROM json_each(?) AS key WHERE ({_BUCKET_MEMBER_SQL} "
+            "LIMIT 1 OFFSET ?) IS NOT NULL",
+            [keys_json, MAX_BUCKET_READ],
+        )
+    }
+    members = [] if len(crowded) == len(keys) else db.execute(
+        "SELECT json_extract(key.value, '$[0]'), member.segment_id "
+        "FROM json_each(?) AS key CROSS JOIN lsh_bands AS member "
+        f"ON {_BUCKET_MATCH_SQL}",
+        [json.dumps([key for number, key in enumerate(keys) if number not in crowded])],
+    ).fetchall()
+    for number in sorted(crowded):
+        kind, band, hash_ = keys[number]
+        members += [
+            (kind, segment_id)
+            for (segment_id,) in db.execute(
+                "SELECT segment_id FROM lsh_bands WHERE kind = ? AND band = ? AND hash = ? "
+                "ORDER BY segment_id LIMIT ?",
+                [kind, band, hash_, MAX_BUCKET_READ],
+            )
+        ]
+    return members
+
+
+# Keys travel as one JSON array of [kind, band, hash]; CROSS JOIN keeps json_each as
+# the outer loop so every key is one primary-key search of lsh_bands.
+_BUCKET_MATCH_SQL = (
+    "member.kind = json_extract(key.value, '$[0]') "
+    "AND member.band = json_extract(key.value, '$[1]') "
+    "AND member.hash = json_extract(key.value, '$[2]')"
+)
+_BUCKET_MEMBER_SQL = f"SELECT 1 FROM lsh_bands AS member WHERE {_BUCKET_MATCH_SQL}"
+
+
+def _story_jaccards(db: sqlite_utils.Database, query: SegmentSignatures,
+                    segment_ids: list[str]) -> dict[str, float]:
+    """Estimated story Jaccard with each of these segments (one small row each)."""
+    if not query.story_word_count:
+        return {}
+    jaccards = {}
+    for chunk in _chunks(segment_ids, 500):
+        rows = db.execute(
+            "SELECT segment_id, hashvalues FROM signatures WHERE kind = 'story' AND window = 0 "
+            f"AND shingle_count > 0 AND segment_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ).fetchall()
+        if rows:
+            stored = unpack_many([blob for _, blob in rows], len(query.story))
+            shares = np.count_nonzero(stored == query.story, axis=1) / len(query.story)
+            jaccards.update(zip((segment_id for segment_id, _ in rows), shares.tolist()))
+    return jaccards
+
+
+def _load_text_windows(db: sqlite_utils.Database, segment_ids: list[str],
+                       num_perm: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each segment's text windows (window 0 first) and their shingle counts, in the given order."""
+    rows: list[tuple] = []
+    for chunk in _chunks(segment_ids, 500):
+        rows += db.execute(
+            "SELECT segment_id, shingle_count, hashvalues FROM signatures WHERE kind = 'text' "
+            f"AND segment_id IN ({','.join('?' * len(chunk))}) ORDER BY segment_id, window",
+            chunk,
+        ).fetchall()
+    if not rows:
+        return {}
+    values = unpack_many([blob for _, _, blob in rows], num_perm)
+    sizes = np.array([count for _, count, _ in rows], dtype=np.int64)
+    owners = [segment_id for segment_id, _, _ in rows]
+    spans: dict[str, list[int]] = {}
+    for position, segment_id in enumerate(owners):
+        spans.setdefault(segment_id, [position, position])[1] = position + 1
+    return {
+        segment_id: (values[spans[segment_id][0] : spans[segment_id][1]],
+                     sizes[spans[segment_id][0] : spans[segment_id][1]])
+        for segment_id in segment_ids
+        if segment_id in spans
+    }
+
+
+def _score(query: SegmentSignatures, segment_id: str, windows: np.ndarray, window_sizes: np.ndarray,
+           text_band_hits: int, story_band_hits: int, story_jaccard: float) -> CandidateHit:
+    jaccards = jaccard_matrix(query.text, windows)
+    query_window, stored_window = np.unravel_index(int(np.argmax(jaccards)), jaccards.shape)
+    query_sizes = query.text_shingle_counts[:, None]
+    stored_sizes = window_sizes[None, :]
+    smaller, larger = np.minimum(query_sizes, stored_sizes), np.maximum(query_sizes, stored_sizes)
+    containment = estimate_containment(jaccards, smaller, larger)
+    return CandidateHit(
+        segment_id=segment_id,
+        text_band_hits=text_band_hits,
+        story_band_hits=story_band_hits,
+        best_window_jaccard=float(jaccards[query_window, stored_window]),
+        best_windows=(int(query_window), int(stored_window)),
+        containment=float(containment.max()),
+        story_jaccard=story_jaccard,
+    )
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

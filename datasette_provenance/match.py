@@ -1,0 +1,525 @@
+"""Matching orchestration: index -> candidates -> align -> lineage -> rows.
+
+The only module of the matching stages that touches SQLite. ``index_segments``
+writes index rows inside the caller's transaction; ``update_matches`` matches
+every pending segment, committing chunk by chunk, so an interrupted run leaves
+whole chunks and the next run finishes the rest; ``find_sources`` only reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import sqlite_utils
+
+from . import align, index, lineage, signatures
+from .shingles import tokenize_ranges
+from .signatures import DEFAULT_PARAMS, SignatureParams
+from .store import get_meta, set_meta
+
+# Segments matched per transaction: an interrupted run loses at most this many.
+CHUNK_SIZE = 50
+# Prepared segments kept in memory: a segment meets many candidates in one run.
+PREPARED_CACHE_SIZE = 500
+# Set while stored matches and the clusters/lineage built from them disagree.
+LINEAGE_STALE_KEY = "lineage_stale"
+# The check page never aligns more candidates than this (best index hits first).
+MAX_CHECK_CANDIDATES = 100
+
+
+@dataclass(frozen=True)
+class SegmentToIndex:
+    segment_id: str
+    article_id: str
+    raw_text: str
+    kept_ranges: Sequence[tuple[int, int]]
+
+
+@dataclass
+class MatchSummary:
+    segments: int = 0
+    pairs_compared: int = 0
+    matches_stored: int = 0
+    derived: int = 0
+    clusters: int = 0
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.segments} segments matched, {self.pairs_compared} pairs compared, "
+            f"{self.matches_stored} matches stored ({self.derived} derived), "
+            f"{self.clusters} clusters, {self.seconds:.2f}s"
+        )
+
+
+@dataclass
+class CheckResult:
+    """One corpus segment a pasted text shares text with (the pasted text is the derived side)."""
+
+    article_id: str
+    segment_id: str
+    label: str
+    source_containment: float
+    derived_containment: float
+    jaccard: float
+    evidence: list[str]
+    passages: list[align.Passage]
+    scores: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------
+# Indexing
+
+
+def index_segments(db: sqlite_utils.Database, items: Iterable[SegmentToIndex],
+                   params: SignatureParams = DEFAULT_PARAMS) -> None:
+    """Sign segments and write their index rows. The caller owns the transaction."""
+    index.check_params(db, params)  # records the params on first use, refuses a mismatch
+    signed = [(item.segment_id, sign_text(item.raw_text, item.kept_ranges, params)) for item in items]
+    index.add_many(db, signed, params)
+
+
+def sign_text(raw_text: str, kept_ranges: Sequence[tuple[int, int]],
+              params: SignatureParams = DEFAULT_PARAMS) -> signatures.SegmentSignatures:
+    norms = [token.norm for token in tokenize_ranges(raw_text, kept_ranges)]
+    return signatures.sign_tokens(norms, params)
+
+
+def rebuild_index(db: sqlite_utils.Database, params: SignatureParams = DEFAULT_PARAMS,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """Re-sign every segment from its stored text with ``params``; then everything is re-matched."""
+    store = _SegmentStore(db)
+
+    def sign_segment(segment_id: str) -> signatures.SegmentSignatures:
+        data = store.get(segment_id)
+        return sign_text(data.raw_text, data.kept_ranges, params)
+
+    indexed = index.rebuild(db, params, sign_segment, progress=progress)
+    with db.conn:
+        db.conn.execute("UPDATE segments SET match_pending = 1")
+    return indexed
+
+
+# ------------------------------------------------------------------------------
+# Segments as the matcher sees them
+
+
+@dataclass
+class _SegmentData:
+    segment_id: str
+    article_id: str
+    raw_text: str
+    kept_ranges: list[tuple[int, int]]
+    facts: lineage.ArticleFacts
+    _prepared: align.PreparedText | None = None
+
+    @property
+    def prepared(self) -> align.PreparedText:
+        if self._prepared is None:
+            self._prepared = align.prepare(self.raw_text, self.kept_ranges)
+        return self._prepared
+
+
+class _SegmentStore:
+    """Loads segments (text, kept ranges, article facts) from the database, with a bounded cache."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        self.cache: OrderedDict[str, _SegmentData] = OrderedDict()
+
+    def get(self, segment_id: str) -> _SegmentData:
+        if segment_id in self.cache:
+            self.cache.move_to_end(segment_id)
+            return self.cache[segment_id]
+        data = self._load(segment_id)
+        self.cache[segment_id] = data
+        if len(self.cache) > PREPARED_CACHE_SIZE:
+            self.cache.popitem(last=False)
+        return data
+
+    def article_segment_ids(self, article_id: str) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT id FROM segments WHERE article_id = ?", [article_id])]
+
+    def _load(self, segment_id: str) -> _SegmentData:
+        row = self.db.execute(
+            "SELECT s.article_id, s.start_char, s.end_char, s.word_count, s.title, a.raw_text, a.outlet, "
+            "a.published, a.inferred_fields, a.title, a.word_count "
+            "FROM segments s JOIN articles a ON a.id = s.article_id WHERE s.id = ?",
+            [segment_id],
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no segment {segment_id!r}")
+        (article_id, start, end, segment_words, segment_title, raw_text, outlet, published,
+         inferred_json, article_title, article_words) = row
+        removed = self.db.execute(
+            "SELECT start_char, end_char FROM boilerplate_spans WHERE article_id = ? ORDER BY start_char",
+            [article_id],
+        ).fetchall()
+        segment_spans = self.db.execute(
+            "SELECT start_char, end_char FROM segments WHERE article_id = ?", [article_id]
+        ).fetchall()
+        credits = self.db.execute(
+            "SELECT kind, agency, matched_text, start_char, end_char FROM article_credits WHERE article_id = ?",
+            [article_id],
+        ).fetchall()
+        inferred = set(json.loads(inferred_json or "[]"))
+        facts = lineage.ArticleFacts(
+            article_id=article_id,
+            segment_id=segment_id,
+            outlet=outlet,
+            published=published,
+            published_inferred="published" in inferred,
+            outlet_inferred="outlet" in inferred,
+            title=article_title or segment_title,
+            credits=[
+                lineage.CreditFact(kind, agency, text)
+                for kind, agency, text, credit_start, credit_end in credits
+                if _applies_to_segment(credit_start, credit_end, (start, end), segment_spans)
+            ],
+            text=_segment_scope_text(raw_text, (start, end), segment_spans),
+            segment_words=segment_words,
+            article_words=article_words,
+            segment_count=len(segment_spans),
+        )
+        return _SegmentData(segment_id, article_id, raw_text, kept_ranges((start, end), removed), facts)
+
+
+def kept_ranges(segment: tuple[int, int], removed: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of a segment's raw-text span not covered by removed spans."""
+    start, end = segment
+    ranges = []
+    position = start
+    for removed_start, removed_end in sorted(removed):
+        if removed_end <= position or removed_start >= end:
+            continue
+        if removed_start > position:
+            ranges.append((position, removed_start))
+        position = max(position, removed_end)
+    if position < end:
+        ranges.append((position, end))
+    return ranges
+
+
+def _applies_to_segment(start: int, end: int, segment: tuple[int, int], all_segments) -> bool:
+    """A credit belongs to the segment it lies in; one outside every segment (page furniture) to all."""
+    if segment[0] <= start < segment[1]:
+        return True
+    return not any(s <= start < e for s, e in all_segments)
+
+
+def _segment_scope_text(raw_text: str, segment: tuple[int, int], all_segments) -> str:
+    """The segment's text plus page text outside every segment (where credit lines often sit)."""
+    outside = kept_ranges((0, len(raw_text)), all_segments)
+    pieces = [raw_text[segment[0] : segment[1]]] + [raw_text[s:e] for s, e in outside]
+    return "\n".join(pieces)
+
+
+# ------------------------------------------------------------------------------
+# Comparing two segments
+
+
+@dataclass
+class _PairResult:
+    source: _SegmentData
+    derived: _SegmentData
+    label: str
+    alignment: align.Alignment
+    credited: bool | None
+    direction_confidence: float
+    evidence: list[str]
+
+    @property
+    def closeness(self) -> float:
+        return lineage.closeness(self.alignment.scores)
+
+
+def compare_segments(first: _SegmentData, second: _SegmentData) -> _PairResult | None:
+    """Align, label and orient one pair; None when it is not worth storing."""
+    if second.segment_id < first.segment_id:  # one fixed order: same result whoever asks first
+        first, second = second, first
+    alignment = align.align_prepared(first.prepared, second.prepared)
+    label, reasons = lineage.label(alignment)
+    if not lineage.worth_storing(label, alignment.scores):
+        return None
+    direction = lineage.decide_direction(first.facts, second.facts, alignment.scores)
+    source, derived = (second, first) if direction.swapped else (first, second)
+    if direction.swapped:
+        alignment = alignment.swapped()
+    evidence = [f"shared text: {_containment_sentence(source, derived, alignment)}"]
+    evidence += [f"label: {reason}" for reason in reasons]
+    evidence += [f"direction: {reason}" for reason in direction.evidence]
+    credited = None
+    if label in lineage.DERIVED_LABELS:
+        credited, credit_reason = lineage.is_credited(source.facts, derived.facts)
+        evidence.append(f"credit: {credit_reason}")
+    return _PairResult(source, derived, label, alignment, credited, direction.confidence, evidence)
+
+
+def _containment_sentence(source: _SegmentData, derived: _SegmentData, alignment: align.Alignment) -> str:
+    scores = alignment.scores
+    return (
+        f"{derived.article_id} contains {round(100 * scores['source_containment'])}% of {source.article_id}; "
+        f"{round(100 * scores['derived_containment'])}% of {derived.article_id} is found in {source.article_id} "
+        f"({scores['passages_verbatim']} verbatim, {scores['passages_edited']} edited, "
+        f"{scores['passages_paraphrase']} paraphrased, {scores['passages_quotation']} quoted passages)"
+    )
+
+
+# ------------------------------------------------------------------------------
+# update_matches
+
+
+def update_matches(db: sqlite_utils.Database, full: bool = False,
+                   progress: bool | Callable[[int], None] | None = None) -> MatchSummary:
+    """Match pending segments (all with ``full``), store matches, rebuild clusters and lineage.
+
+    Idempotent: with nothing pending and nothing stale it changes nothing.
+    Every chunk of segments is one transaction that also clears their
+    ``match_pending`` flag, so an interrupted run is finished by the next one.
+    """
+    started = time.perf_counter()
+    params = index.stored_params(db) or DEFAULT_PARAMS
+    with db.conn:
+        index.check_params(db, params)
+        if full:
+            db.conn.execute("UPDATE segments SET match_pending = 1")
+    pending = [row[0] for row in db.execute("SELECT id FROM segments WHERE match_pending = 1 ORDER BY id")]
+    summary = MatchSummary(segments=len(pending))
+    store = _SegmentStore(db)
+    compared: set[frozenset[str]] = set()
+    report = _progress_reporter(progress, len(pending))
+    for start in range(0, len(pending), CHUNK_SIZE):
+        chunk = pending[start : start + CHUNK_SIZE]
+        written_earlier = set(compared)  # pairs stored (or found not worth it) by earlier chunks
+        results = _match_chunk(db, store, chunk, params, compared, summary)
+        _write_chunk(db, chunk, results, written_earlier)
+        summary.matches_stored += len(results)
+        summary.derived += sum(result.label in lineage.DERIVED_LABELS for result in results)
+        report(len(chunk))
+    if pending or get_meta(db, LINEAGE_STALE_KEY):
+        summary.clusters = rebuild_lineage(db)
+    else:
+        summary.clusters = db.execute("SELECT count(*) FROM clusters").fetchone()[0]
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _match_chunk(db, store: _SegmentStore, chunk: list[str], params: SignatureParams,
+                 compared: set[frozenset[str]], summary: MatchSummary) -> list[_PairResult]:
+    """Compare each segment of the chunk with its candidates (CPU only, no writes)."""
+    results = []
+    for segment_id in chunk:
+        segment = store.get(segment_id)
+        own_article = store.article_segment_ids(segment.article_id)
+        query = index.load_signatures(db, segment_id, params) or sign_text(segment.raw_text, segment.kept_ranges, params)
+        for candidate_id in sorted(index.candidates(db, query, params, exclude_segment_ids=own_article)):
+            pair = frozenset((segment_id, candidate_id))
+            if pair in compared:
+                continue
+            compared.add(pair)
+            summary.pairs_compared += 1
+            result = compare_segments(segment, store.get(candidate_id))
+            if result is not None:
+                results.append(result)
+    return results
+
+
+def _write_chunk(db, chunk: list[str], results: list[_PairResult], written_earlier: set[frozenset[str]]) -> None:
+    """Replace the chunk's matches in one transaction (keeping pairs earlier chunks of this run wrote)."""
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    with db.conn:
+        stale = [
+            match_id
+            for match_id, source_id, derived_id in _matches_involving(db, chunk)
+            if frozenset((source_id, derived_id)) not in written_earlier
+        ]
+        for start in range(0, len(stale), 500):
+            ids = stale[start : start + 500]
+            db.conn.execute(f"DELETE FROM matches WHERE id IN ({','.join('?' * len(ids))})", ids)
+        for result in results:
+            _store_result(db, result, now)
+        marks = ",".join("?" * len(chunk))
+        db.conn.execute(f"UPDATE segments SET match_pending = 0 WHERE id IN ({marks})", chunk)
+        set_meta(db, LINEAGE_STALE_KEY, True)
+
+
+def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]:
+    marks = ",".join("?" * len(segment_ids))
+    return db.execute(
+        f"SELECT id, source_segment_id, derived_segment_id FROM matches "
+        f"WHERE source_segment_id IN ({marks}) OR derived_segment_id IN ({marks})",
+        segment_ids + segment_ids,
+    ).fetchall()
+
+
+def _store_result(db, result: _PairResult, now: str) -> None:
+    """Insert (or replace) one match row and its passages."""
+    scores = dict(result.alignment.scores)
+    scores["closeness"] = round(result.closeness, 4)
+    db.conn.execute(
+        "DELETE FROM matches WHERE (source_segment_id = ? AND derived_segment_id = ?) "
+        "OR (source_segment_id = ? AND derived_segment_id = ?)",
+        [result.source.segment_id, result.derived.segment_id, result.derived.segment_id, result.source.segment_id],
+    )
+    cursor = db.conn.execute(
+        "INSERT INTO matches (source_article_id, derived_article_id, source_segment_id, derived_segment_id, "
+        "label, source_containment, derived_containment, jaccard, credited, direction_confidence, scores, "
+        "evidence, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            result.source.article_id,
+            result.derived.article_id,
+            result.source.segment_id,
+            result.derived.segment_id,
+            result.label,
+            result.alignment.source_containment,
+            result.alignment.derived_containment,
+            result.alignment.jaccard,
+            None if result.credited is None else int(result.credited),
+            round(result.direction_confidence, 4),
+            json.dumps(scores, sort_keys=True),
+            json.dumps(result.evidence, ensure_ascii=False),
+            now,
+        ],
+    )
+    match_id = cursor.lastrowid
+    db.conn.executemany(
+        "INSERT INTO passages (match_id, kind, source_start, source_end, derived_start, derived_end, "
+        "similarity, edits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (match_id, p.kind, p.source_start, p.source_end, p.derived_start, p.derived_end,
+             round(p.similarity, 4), json.dumps(p.edits, ensure_ascii=False))
+            for p in result.alignment.passages
+        ],
+    )
+
+
+def _progress_reporter(progress, total: int) -> Callable[[int], None]:
+    if callable(progress):
+        return progress
+    if not progress or not total:
+        return lambda done: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit=" segments", desc="match", leave=False)
+
+    def advance(done: int) -> None:
+        bar.update(done)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+# ------------------------------------------------------------------------------
+# Clusters and lineage
+
+
+def rebuild_lineage(db: sqlite_utils.Database) -> int:
+    """Recompute ``clusters`` and ``lineage`` from the stored matches (one transaction)."""
+    nodes = {
+        segment_id: lineage.SegmentNode(segment_id, article_id, title, published)
+        for segment_id, article_id, title, published in db.execute(
+            "SELECT s.id, s.article_id, COALESCE(a.title, s.title), a.published FROM segments s "
+            "JOIN articles a ON a.id = s.article_id WHERE s.id IN "
+            "(SELECT source_segment_id FROM matches UNION SELECT derived_segment_id FROM matches)"
+        )
+    }
+    edges = [
+        lineage.MatchEdge(
+            match_id, source_id, derived_id, label,
+            json.loads(scores).get("closeness", 0.0), confidence,
+            None if credited is None else bool(credited),
+        )
+        for match_id, source_id, derived_id, label, scores, confidence, credited in db.execute(
+            "SELECT id, source_segment_id, derived_segment_id, label, scores, direction_confidence, credited "
+            "FROM matches ORDER BY id"
+        )
+    ]
+    clusters = lineage.build_clusters(nodes, edges)
+    with db.conn:
+        db.conn.execute("DELETE FROM lineage")
+        db.conn.execute("DELETE FROM clusters")
+        for cluster_id, cluster in enumerate(clusters, start=1):
+            _store_cluster(db, cluster_id, cluster)
+        set_meta(db, LINEAGE_STALE_KEY, False)
+    return len(clusters)
+
+
+def _store_cluster(db, cluster_id: int, cluster: lineage.Cluster) -> None:
+    db.conn.execute(
+        "INSERT INTO clusters (id, title, origin_article_id, article_count, derived_count, uncredited_count, "
+        "first_published, last_published) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [cluster_id, cluster.title, cluster.origin_article_id, cluster.article_count, cluster.derived_count,
+         cluster.uncredited_count, cluster.first_published, cluster.last_published],
+    )
+    db.conn.executemany(
+        "INSERT INTO lineage (segment_id, article_id, cluster_id, parent_article_id, parent_segment_id, "
+        "match_id, label, generation, is_origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (m.segment_id, m.article_id, cluster_id, m.parent_article_id, m.parent_segment_id, m.match_id,
+             m.label, m.generation, int(m.is_origin))
+            for m in cluster.members
+        ],
+    )
+
+
+# ------------------------------------------------------------------------------
+# find_sources (the check page): read-only
+
+
+LABEL_RANK = {"verbatim": 0, "light_edit": 1, "paraphrase": 2, "shared_quotes": 3, "independent": 4}
+
+
+def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[CheckResult]:
+    """Corpus segments a pasted text derives from (or quotes), best first. Never writes."""
+    params = index.stored_params(db) or DEFAULT_PARAMS
+    ranges = _pasted_kept_ranges(text)
+    pasted = align.prepare(text, ranges)
+    if not pasted.tokens:
+        return []
+    query = signatures.sign_tokens(pasted.norms, params)
+    hits = index.candidates(db, query, params)
+    ranked = sorted(hits.values(), key=lambda h: (-h.text_band_hits, -h.containment, -h.story_jaccard, h.segment_id))
+    store = _SegmentStore(db)
+    results = []
+    for hit in ranked[:MAX_CHECK_CANDIDATES]:
+        result = _check_one(store.get(hit.segment_id), pasted)
+        if result is not None:
+            results.append(result)
+    results.sort(key=lambda r: (LABEL_RANK[r.label], -r.derived_containment, -r.source_containment, r.segment_id))
+    return results[:limit]
+
+
+def _check_one(candidate: _SegmentData, pasted: align.PreparedText) -> CheckResult | None:
+    alignment = align.align_prepared(candidate.prepared, pasted)
+    label, reasons = lineage.label(alignment)
+    if label == "independent":
+        return None
+    return CheckResult(
+        article_id=candidate.article_id,
+        segment_id=candidate.segment_id,
+        label=label,
+        source_containment=alignment.source_containment,
+        derived_containment=alignment.derived_containment,
+        jaccard=alignment.jaccard,
+        evidence=reasons,
+        passages=alignment.passages,
+        scores=alignment.scores,
+    )
+
+
+def _pasted_kept_ranges(text: str) -> list[tuple[int, int]]:
+    """The pasted text minus boilerplate, as the ingest would clean it."""
+    try:
+        from .clean import clean_article
+
+        cleaned = clean_article(text)
+        ranges = [r for segment in cleaned.segments for r in cleaned.kept_ranges(segment)]
+        return ranges or [(0, len(text))]
+    except (ImportError, AttributeError, NotImplementedError):
+        return [(0, len(text))]

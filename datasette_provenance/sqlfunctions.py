@@ -1,0 +1,124 @@
+"""SQL functions added to every Datasette connection (``prepare_connection``).
+
+They let people ask provenance questions in plain SQL, for example in the
+Datasette query editor or in a canned query:
+
+* ``provenance_jaccard(sig_a, sig_b)`` - estimated Jaccard similarity of two
+  stored MinHash signatures (``signatures.hashvalues`` BLOBs).
+* ``provenance_containment(text_a, text_b)`` - share of ``text_a``'s word
+  5-gram shingles that also occur in ``text_b``.
+* ``provenance_normalize(text)`` - the words of a text in the form used for
+  comparison (case-folded, accents and inner dots dropped).
+* ``provenance_clean(text)`` - a raw article text with boilerplate, credits and
+  datelines removed (registered once ``clean.clean_article`` is available).
+
+Every function returns NULL for NULL or unusable input instead of raising, so
+one odd row never breaks a whole query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+
+from . import shingles
+
+# Word n-gram length used by provenance_containment (the matcher's default).
+CONTAINMENT_SHINGLE_SIZE = 5
+
+
+def provenance_jaccard(sig_a: bytes | None, sig_b: bytes | None) -> float | None:
+    """Estimated Jaccard similarity of two MinHash signatures.
+
+    Signatures are little-endian uint64 arrays of equal length (the
+    ``signatures.hashvalues`` column); the estimate is the share of positions
+    where the two hold the same value. Example::
+
+        select a.segment_id, b.segment_id,
+               provenance_jaccard(a.hashvalues, b.hashvalues) as jaccard
+        from signatures a join signatures b
+          on a.segment_id < b.segment_id and a.kind = b.kind
+        where a.window = 0 and b.window = 0 and a.kind = 'text'
+        order by jaccard desc limit 20
+    """
+    if not isinstance(sig_a, bytes) or not isinstance(sig_b, bytes):
+        return None
+    if not sig_a or len(sig_a) != len(sig_b) or len(sig_a) % 8:
+        return None
+    values_a = np.frombuffer(sig_a, dtype="<u8")
+    values_b = np.frombuffer(sig_b, dtype="<u8")
+    return float(np.count_nonzero(values_a == values_b)) / len(values_a)
+
+
+def provenance_containment(text_a: str | None, text_b: str | None) -> float | None:
+    """Share of ``text_a``'s word 5-gram shingles found in ``text_b`` (0.0-1.0).
+
+    Not symmetric: a short quote fully inside a long article scores 1.0 one way
+    and close to 0.0 the other. Example::
+
+        select s.title, d.title,
+               provenance_containment(d.clean_text, s.clean_text) as copied_share
+        from matches m
+        join articles s on s.id = m.source_article_id
+        join articles d on d.id = m.derived_article_id
+        order by copied_share desc
+    """
+    if not isinstance(text_a, str) or not isinstance(text_b, str):
+        return None
+    shingles_a = _shingle_set(text_a)
+    if not shingles_a:
+        return None
+    return len(shingles_a & _shingle_set(text_b)) / len(shingles_a)
+
+
+def provenance_normalize(text: str | None) -> str | None:
+    """The comparison form of a text: normalised words joined by single spaces.
+
+    Example: ``select provenance_normalize('The U.S. Army''s Café')``
+    returns ``'the us armys cafe'``.
+    """
+    if not isinstance(text, str):
+        return None
+    return " ".join(shingles.words(text))
+
+
+def provenance_clean(text: str | None) -> str | None:
+    """Raw article text minus boilerplate, credit lines and datelines.
+
+    Example::
+
+        select id, provenance_clean(raw_text) = clean_text as unchanged
+        from articles limit 10
+    """
+    clean_article = _clean_article()
+    if not isinstance(text, str) or clean_article is None:
+        return None
+    return clean_article(text).clean_text
+
+
+def register(conn: sqlite3.Connection) -> None:
+    """Add the functions to one SQLite connection."""
+    functions = [
+        ("provenance_jaccard", 2, provenance_jaccard),
+        ("provenance_containment", 2, provenance_containment),
+        ("provenance_normalize", 1, provenance_normalize),
+    ]
+    if _clean_article() is not None:
+        functions.append(("provenance_clean", 1, provenance_clean))
+    for name, arity, function in functions:
+        conn.create_function(name, arity, function, deterministic=True)
+
+
+def _shingle_set(text: str) -> set[int]:
+    hashes = shingles.token_hashes(shingles.words(text))
+    return set(shingles.shingle_hashes(hashes, CONTAINMENT_SHINGLE_SIZE).tolist())
+
+
+def _clean_article():
+    """``clean.clean_article`` if this build has it, else None."""
+    try:
+        from .clean import clean_article
+    except ImportError:
+        return None
+    return clean_article

@@ -1,0 +1,542 @@
+"""Page and JSON handlers for the provenance pages.
+
+Every page has a JSON twin at the same path plus ``.json``. Handlers check the
+actor may view every table they read, run their queries in one ``execute_fn``
+call (read-only: see ``browse.py``), and answer unknown ids or odd query strings
+with a friendly 404/400 page rather than a server error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from datasette import Forbidden
+from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils.asgi import Response
+
+from . import browse, graph, highlight
+from .permissions import can_view_tables
+
+STORIES_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MAX_CHECK_CHARS = 200_000
+MAX_CHECK_BODY_BYTES = 4 * MAX_CHECK_CHARS
+DEFAULT_CHECK_LIMIT = 20
+MAX_CHECK_LIMIT = 100
+LABEL_WORDS = {
+    "verbatim": "verbatim copy",
+    "light_edit": "light edit",
+    "paraphrase": "paraphrase",
+    "shared_quotes": "shared quotes",
+    "independent": "independent",
+    "origin": "origin",
+}
+PASSAGE_KINDS = ("verbatim", "edited", "paraphrase", "quotation")
+
+
+class PageError(Exception):
+    """A friendly error page (or JSON error) with a status code and onward links."""
+
+    def __init__(self, status: int, title: str, message: str, links: list[tuple[str, str]] | None = None):
+        super().__init__(message)
+        self.status, self.title, self.message, self.links = status, title, message, links or []
+
+
+class ProvenanceUrls:
+    """URLs of the plugin pages of one database (base_url aware, ids tilde-encoded)."""
+
+    def __init__(self, datasette, database: str):
+        self.datasette = datasette
+        self.database = database
+        self.base = str(datasette.urls.database(database)) + "/-/provenance"
+
+    def stories(self, format: str | None = None) -> str:
+        return self.base + _suffix(format)
+
+    def article(self, article_id: str, format: str | None = None) -> str:
+        return f"{self.base}/article/{tilde_encode(str(article_id))}{_suffix(format)}"
+
+    def compare(self, source_id: str, derived_id: str, format: str | None = None) -> str:
+        return f"{self.base}/compare/{tilde_encode(str(source_id))}/{tilde_encode(str(derived_id))}{_suffix(format)}"
+
+    def check(self, format: str | None = None) -> str:
+        return f"{self.base}/check{_suffix(format)}"
+
+    def row(self, table: str, pk: Any) -> str:
+        return str(self.datasette.urls.row(self.database, table, tilde_encode(str(pk))))
+
+    def table(self, table: str) -> str:
+        return str(self.datasette.urls.table(self.database, table))
+
+
+@cache
+def asset_version() -> str:
+    """Short hash of the plugin's CSS and JS, appended to their URLs to bust caches."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).parent / "static").glob("*")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _suffix(format: str | None) -> str:
+    return f".{format}" if format else ""
+
+
+@dataclass
+class Page:
+    """What a handler needs about the request it serves."""
+
+    datasette: Any
+    request: Any
+    db: Any
+    database: str
+    urls: ProvenanceUrls
+    is_json: bool
+    private: bool
+
+    async def run(self, fn, *args):
+        return await self.db.execute_fn(lambda conn: fn(conn, *args))
+
+    async def respond(self, template: str, context: dict, data: dict, status: int = 200) -> Response:
+        if self.is_json:
+            response = Response.json({"ok": status < 400, "database": self.database, **data}, status=status)
+        else:
+            context = {
+                "database": self.database,
+                "provenance_urls": self.urls,
+                "provenance_asset_version": asset_version(),
+                "label_words": LABEL_WORDS,
+                "private": self.private,
+                **context,
+            }
+            html = await self.datasette.render_template(template, context, request=self.request)
+            response = Response.html(html, status=status)
+        response.headers["Cache-Control"] = _cache_control(self, status)
+        return response
+
+
+def _cache_control(page: Page, status: int) -> str:
+    if status >= 400 or page.request.method != "GET":
+        return "no-store"
+    ttl = page.datasette.setting("default_cache_ttl") or 0
+    freshness = f"max-age={ttl}" if ttl else "no-cache"
+    if page.private or page.request.actor is not None:
+        return f"private, {freshness}"
+    return freshness
+
+
+def handler(tables=browse.PAGE_TABLES):
+    """Decorate a page handler: open the database, check permissions, render errors."""
+
+    def decorate(fn):
+        # No functools.wraps: Datasette reads the signature to pick arguments, and
+        # must see (datasette, request), not the wrapped handler's (page).
+        async def view(datasette, request):
+            is_json = bool(request.url_vars.get("format"))
+            try:
+                page = await _open_page(datasette, request, tables, is_json)
+                return await fn(page)
+            except PageError as error:
+                return await _error_response(datasette, request, error, is_json)
+
+        view.__name__, view.__doc__ = fn.__name__, fn.__doc__
+        return view
+
+    return decorate
+
+
+async def _open_page(datasette, request, tables, is_json: bool) -> Page:
+    route = tilde_decode(request.url_vars["database"])
+    try:
+        db = datasette.get_database(route=route)
+    except KeyError:
+        raise PageError(404, "Database not found", f"There is no database called “{route}” here.")
+    visible, private = await can_view_tables(datasette, request.actor, db.name, tables)
+    if not visible:
+        raise Forbidden("You do not have permission to view this database's provenance data")
+    urls = ProvenanceUrls(datasette, db.name)
+    missing = await db.execute_fn(lambda conn: browse.missing_tables(conn, tables))
+    if missing:
+        raise PageError(
+            404,
+            "No provenance data in this database",
+            f"“{db.name}” has no provenance tables (missing: {', '.join(missing)}). Build a provenance "
+            "database with `datasette-provenance ingest provenance.db ARTICLES…` and serve that file.",
+            [(str(datasette.urls.database(db.name)), f"Back to {db.name}")],
+        )
+    return Page(datasette, request, db, db.name, urls, is_json, private)
+
+
+async def _error_response(datasette, request, error: PageError, is_json: bool) -> Response:
+    if is_json:
+        response = Response.json(
+            {"ok": False, "error": error.message, "title": error.title, "status": error.status},
+            status=error.status,
+        )
+    else:
+        html = await datasette.render_template(
+            "provenance_error.html",
+            {"error": error, "links": error.links, "provenance_asset_version": asset_version()},
+            request=request,
+        )
+        response = Response.html(html, status=error.status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# Stories overview -----------------------------------------------------------------
+
+
+@handler()
+async def stories(page: Page) -> Response:
+    args = page.request.args
+    sort = args.get("_sort") or "copies"
+    if sort not in browse.STORY_SORTS:
+        raise PageError(400, "Unknown sort order", f"Sort by one of: {', '.join(browse.STORY_SORTS)}.",
+                        [(page.urls.stories(), "Stories, most copied first")])
+    size = _int_arg(args, "_size", STORIES_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    number = _int_arg(args, "_page", 1, 1, 10**6)
+    overview = await page.run(browse.story_overview, sort, size, (number - 1) * size)
+    for story in overview["stories"]:
+        if story["origin"]:
+            story["origin"]["url"] = page.urls.article(story["origin"]["id"])
+    links = {
+        "sorts": {key: _query_url(page.urls.stories(), {"_sort": key, "_size": args.get("_size")})
+                  for key in browse.STORY_SORTS},
+        "next": _page_link(page, sort, args, number + 1) if number * size < overview["total"] else None,
+        "previous": _page_link(page, sort, args, number - 1) if number > 1 else None,
+    }
+    data = {**overview, "sort": sort, "page": number, "page_size": size,
+            "next_url": links["next"], "previous_url": links["previous"]}
+    context = {**data, "links": links, "sorts": browse.STORY_SORTS,
+               "alternate_url_json": _query_url(page.urls.stories("json"), dict(parse_qsl(page.request.query_string)))}
+    return await page.respond("provenance_stories.html", context, data)
+
+
+def _page_link(page: Page, sort: str, args, number: int) -> str:
+    return _query_url(page.urls.stories(page.is_json and "json"),
+                      {"_sort": sort, "_size": args.get("_size"), "_page": number if number > 1 else None})
+
+
+# Lineage of one article --------------------------------------------------------------
+
+
+@handler()
+async def article(page: Page) -> Response:
+    article_id = tilde_decode(page.request.url_vars["article_id"])
+    lineage = await page.run(browse.article_lineage, article_id)
+    if lineage is None:
+        raise PageError(404, "Article not found", f"There is no article with id “{article_id}” in {page.database}.",
+                        [(page.urls.stories(), "All stories"), (page.urls.table("articles"), "Browse articles")])
+    urls = page.urls
+    lineage["article"]["urls"] = _article_urls(urls, lineage["article"]["id"])
+    lineage["article"]["safe_url"] = _safe_external_url(lineage["article"]["url"])
+    for segment in lineage["segments"]:
+        for relation in segment["derived_from"] + segment["copies"] + segment["same_story"]:
+            _add_relation_urls(urls, relation)
+    # A story's graph is drawn once, under the first of the article's segments in it.
+    graph_under = {}
+    for segment in lineage["segments"]:
+        graph_under.setdefault(segment["cluster_id"], segment["segment_id"])
+    graphs = {}
+    for cluster in lineage["clusters"]:
+        graphs[cluster["id"]] = graph.build(cluster["members"], article_id, urls.article, urls.compare)
+        cluster["graph"] = graphs[cluster["id"]].to_json()
+        cluster["url"] = urls.stories()
+    context = {**lineage, "graphs": graphs, "graph_under": graph_under,
+               "clusters_by_id": {c["id"]: c for c in lineage["clusters"]},
+               "alternate_url_json": urls.article(article_id, "json")}
+    data = {**lineage, "clusters": [{k: v for k, v in c.items() if k != "members"} for c in lineage["clusters"]]}
+    return await page.respond("provenance_article.html", context, data)
+
+
+def _article_urls(urls: ProvenanceUrls, article_id: str) -> dict:
+    return {"lineage": urls.article(article_id), "row": urls.row("articles", article_id)}
+
+
+def _add_relation_urls(urls: ProvenanceUrls, relation: dict) -> None:
+    relation["article"]["url"] = urls.article(relation["article"]["id"])
+    match = relation["match"]
+    if match:
+        match["compare_url"] = urls.compare(match["source_article_id"], match["derived_article_id"])
+
+
+# Side-by-side comparison ---------------------------------------------------------------
+
+
+@handler()
+async def compare(page: Page) -> Response:
+    source_id = tilde_decode(page.request.url_vars["source_id"])
+    derived_id = tilde_decode(page.request.url_vars["derived_id"])
+    found = await page.run(browse.comparison, source_id, derived_id)
+    if found["missing"]:
+        missing = ", ".join(f"“{article_id}”" for article_id in found["missing"])
+        raise PageError(404, "Article not found", f"There is no article with id {missing} in {page.database}.",
+                        [(page.urls.stories(), "All stories")])
+    urls = page.urls
+    passages = [passage for match in found["matches"] for passage in match["passages"]]
+    for match in found["matches"]:
+        for passage in match["passages"]:
+            passage["source_text"] = found["source"]["raw_text"][passage["source_start"]:passage["source_end"]]
+            passage["derived_text"] = found["derived"]["raw_text"][passage["derived_start"]:passage["derived_end"]]
+    for side in ("source", "derived"):
+        found[side]["urls"] = _article_urls(urls, found[side]["id"])
+        found[side]["safe_url"] = _safe_external_url(found[side]["url"])
+    context = {
+        **found,
+        "source_html": _marked_text(found["source"], passages, "source"),
+        "derived_html": _marked_text(found["derived"], passages, "derived"),
+        "edit_summary": _edit_summary(passages),
+        "kind_counts": Counter(passage["kind"] for passage in passages),
+        "passage_kinds": PASSAGE_KINDS,
+        "reverse_url": urls.compare(derived_id, source_id) if found["reverse_match_exists"] else None,
+        "alternate_url_json": urls.compare(source_id, derived_id, "json"),
+    }
+    data = {key: found[key] for key in ("source", "derived", "matches", "reverse_match_exists")}
+    return await page.respond("provenance_compare.html", context, data)
+
+
+def _marked_text(article: dict, passages: list[dict], side: str, twin_ids: bool = True):
+    """An article's raw text as HTML with its passages, edits, boilerplate and credits marked."""
+    text = article["raw_text"]
+    me, other = ("s", "d") if side == "source" else ("d", "s")
+    marks = []
+    for passage in passages:
+        start, end = passage[f"{side}_start"], passage[f"{side}_end"]
+        changes = "; ".join(f"{old or '∅'} → {new or '∅'}" for old, new in passage["edits"])
+        title = f"{passage['kind']} passage, similarity {passage['similarity']:.2f}" + (f": {changes}" if changes else "")
+        marks.append(highlight.Mark(
+            start, end, highlight.PASSAGE,
+            f"pv-passage pv-kind-{_css_token(passage['kind'])}",
+            {"id": f"pv-{me}-{passage['id']}", "href": f"#pv-{other}-{passage['id']}" if twin_ids else None,
+             "title": title, "data-kind": passage["kind"]},
+        ))
+        if passage["edits"]:
+            marks.extend(highlight.edit_marks(text, start, end, passage["edits"], 0 if side == "source" else 1))
+    for span in article.get("boilerplate", []):
+        marks.append(highlight.Mark(span["start"], span["end"], highlight.BOILERPLATE, "pv-boilerplate",
+                                    {"title": f"boilerplate: {_words(span['kind'])}"},
+                                    {"data-label": _words(span["kind"])}))
+    for credit in article.get("credits", []):
+        agency = f" ({credit['agency']})" if credit["agency"] else ""
+        marks.append(highlight.Mark(credit["start"], credit["end"], highlight.CREDIT, "pv-credit",
+                                    {"title": f"credit: {_words(credit['kind'])}{agency}"}))
+    return highlight.highlight(text, marks)
+
+
+def _edit_summary(passages: list[dict]) -> list[tuple[str, str, int]]:
+    counts = Counter((old, new) for passage in passages for old, new in passage["edits"])
+    return [(old, new, count) for (old, new), count in counts.most_common()]
+
+
+# Check pasted text ------------------------------------------------------------------------
+
+
+@handler(tables=browse.CHECK_TABLES)
+async def check(page: Page) -> Response:
+    form = await _check_form(page.request)
+    text = form.get("text", "")
+    limit = _int_arg(form, "limit", DEFAULT_CHECK_LIMIT, 1, MAX_CHECK_LIMIT)
+    context = {"text": text, "limit": limit, "results": None, "error": None,
+               "max_chars": MAX_CHECK_CHARS}
+    if page.request.method != "POST" and "text" not in form:
+        if page.is_json:
+            raise PageError(400, "No text to check", "POST text=… (form or JSON) to this URL, or GET it with ?text=….")
+        return await page.respond("provenance_check.html", context, {})
+    problem = _check_text_problem(text)
+    if problem:
+        if page.is_json:
+            raise PageError(400, "Cannot check this text", problem)
+        return await page.respond("provenance_check.html", {**context, "error": problem}, {}, status=400)
+    results = await _find_sources(page, text, limit)
+    compare_id = form.get("compare")
+    if compare_id is not None and not page.is_json:
+        return await _check_compare(page, text, results, compare_id)
+    data = {"text_length": len(text), "results": results}
+    return await page.respond("provenance_check.html", {**context, "results": results}, data)
+
+
+async def _check_form(request) -> dict:
+    """Form fields from the query string and, for POST, the urlencoded or JSON body."""
+    fields = dict(parse_qsl(request.query_string, keep_blank_values=True))
+    if request.method != "POST":
+        return fields
+    body = await _read_body(request, MAX_CHECK_BODY_BYTES)
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
+    if content_type == "application/json":
+        try:
+            posted = json.loads(body or b"{}")
+        except ValueError:
+            raise PageError(400, "Bad JSON", "The request body is not valid JSON.")
+        if not isinstance(posted, dict):
+            raise PageError(400, "Bad JSON", 'Send a JSON object such as {"text": "…"}.')
+        posted = {key: str(value) for key, value in posted.items() if value is not None}
+    else:
+        posted = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    posted.pop("csrftoken", None)
+    return {**fields, **posted}
+
+
+async def _read_body(request, limit: int) -> bytes:
+    body, more = b"", True
+    while more:
+        message = await request.receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > limit:
+            raise PageError(413, "Text too long", f"Paste at most {MAX_CHECK_CHARS:,} characters.")
+    return body
+
+
+def _check_text_problem(text: str) -> str | None:
+    if not text.strip():
+        return "Paste some text to check."
+    if len(text) > MAX_CHECK_CHARS:
+        return f"That text is {len(text):,} characters long; paste at most {MAX_CHECK_CHARS:,}."
+    return None
+
+
+async def _find_sources(page: Page, text: str, limit: int) -> list[dict]:
+    try:
+        from .match import find_sources
+    except ImportError:
+        raise PageError(503, "Checking is not available",
+                        "This build of datasette-provenance has no matcher (datasette_provenance.match).")
+    import sqlite_utils
+
+    def run(conn):
+        # The matcher expects plain tuple rows, as from store.connect; Datasette's
+        # connections may use sqlite3.Row. This thread owns conn until we return.
+        row_factory, conn.row_factory = conn.row_factory, None
+        try:
+            return find_sources(sqlite_utils.Database(conn, recursive_triggers=False), text, limit)
+        finally:
+            conn.row_factory = row_factory
+
+    try:
+        found = await page.db.execute_fn(run)
+    except Exception as error:  # the matcher's own errors (e.g. index built with other settings)
+        if not type(error).__module__.startswith("datasette_provenance"):
+            raise
+        raise PageError(409, "Cannot check against this database", str(error))
+    results = [check_result_dict(result) for result in found]
+    articles = await page.run(browse.articles_by_id, [r["article_id"] for r in results])
+    for result in results:
+        result["article"] = articles.get(result["article_id"]) or {"id": result["article_id"]}
+        result["article"]["url"] = page.urls.article(result["article_id"])
+    return results
+
+
+def check_result_dict(result: Any) -> dict:
+    """A ``match.CheckResult`` as plain data (the pasted text is the derived side)."""
+    get = lambda name, default=None: getattr(result, name, default)  # noqa: E731
+    passages = []
+    for index, passage in enumerate(get("passages") or []):
+        value = lambda name, default=None: getattr(passage, name, default)  # noqa: E731
+        passages.append({
+            "id": index + 1,
+            "kind": value("kind", "verbatim"),
+            "source_start": value("source_start"),
+            "source_end": value("source_end"),
+            "derived_start": value("derived_start"),
+            "derived_end": value("derived_end"),
+            "similarity": float(value("similarity", 0.0) or 0.0),
+            "edits": browse.decode_edits(value("edits") or []),
+        })
+    return {
+        "article_id": get("article_id"),
+        "segment_id": get("segment_id"),
+        "label": get("label"),
+        "source_containment": _float_or_none(get("source_containment")),
+        "derived_containment": _float_or_none(get("derived_containment")),
+        "evidence": [str(item) for item in (get("evidence") or [])],
+        "passages": passages,
+    }
+
+
+async def _check_compare(page: Page, text: str, results: list[dict], article_id: str) -> Response:
+    """The pasted text side by side with one of the articles it was found to share text with."""
+    result = next((r for r in results if r["article_id"] == article_id), None)
+    if result is None:
+        raise PageError(404, "No shared text with that article",
+                        f"The pasted text shares no passages with “{article_id}”.", [(page.urls.check(), "Check again")])
+    source = (await page.run(browse.articles_by_id, [article_id], True))[article_id]
+    source.update(await page.run(browse.article_spans, article_id))
+    source["urls"] = _article_urls(page.urls, article_id)
+    pasted = {"raw_text": text, "title": "Your pasted text"}
+    passages = result["passages"]
+    context = {
+        "source": source,
+        "derived": pasted,
+        "pasted": True,
+        "matches": [result],
+        "source_html": _marked_text(source, passages, "source"),
+        "derived_html": _marked_text(pasted, passages, "derived"),
+        "edit_summary": _edit_summary(passages),
+        "kind_counts": Counter(passage["kind"] for passage in passages),
+        "passage_kinds": PASSAGE_KINDS,
+        "reverse_url": None,
+    }
+    return await page.respond("provenance_compare.html", context, {})
+
+
+# Small helpers ------------------------------------------------------------------------------
+
+
+def _int_arg(args, name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not low <= value <= high:
+        raise PageError(400, f"Bad {name} value", f"{name} must be a whole number from {low} to {high:,}.")
+    return value
+
+
+def _query_url(path: str, args: dict) -> str:
+    args = {key: value for key, value in args.items() if value not in (None, "")}
+    return f"{path}?{urlencode(args)}" if args else path
+
+
+def _safe_external_url(url: str | None) -> str | None:
+    """The article's own URL, only if it is plain http(s) (never javascript: or data:)."""
+    if isinstance(url, str) and re.match(r"^https?://[^\s]+$", url.strip(), re.IGNORECASE):
+        return url.strip()
+    return None
+
+
+def _words(kind: str) -> str:
+    return str(kind).replace("_", " ")
+
+
+def _css_token(value: Any) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", str(value).lower()) or "unknown"
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+ROUTES = [
+    (r"^/(?P<database>[^/]+)/-/provenance(?P<format>\.json)?$", stories),
+    (r"^/(?P<database>[^/]+)/-/provenance/article/(?P<article_id>[^/]+?)(?P<format>\.json)?$", article),
+    (
+        r"^/(?P<database>[^/]+)/-/provenance/compare/(?P<source_id>[^/]+)/(?P<derived_id>[^/]+?)(?P<format>\.json)?$",
+        compare,
+    ),
+    (r"^/(?P<database>[^/]+)/-/provenance/check(?P<format>\.json)?$", check),
+]

@@ -1,0 +1,227 @@
+"""The provenance pages in a real browser: a `datasette` server and Debian's Chromium.
+
+Run on their own:  pytest tests/browser
+Screenshots of every page, desktop and phone width, go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from datasette.utils import tilde_encode
+from datasette_test import wait_until_responds
+
+from tests.conftest import SEED_IDS
+from tests.plugin_support import HOSTILE_ID, WIRE_ID, build_fixture_db, seed_text
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("PROVENANCE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+REUTERS, PARAPHRASE, NYT, COPY, FRENCH = (SEED_IDS[k] for k in ("reuters", "paraphrase", "nyt", "copy", "french"))
+
+
+def seeds_page(*parts: str) -> str:
+    return "/seeds/-/provenance" + "".join("/" + (tilde_encode(p) if i else p) for i, p in enumerate(parts))
+
+
+@pytest.fixture(scope="module")
+def server(seeds_db_path, tmp_path_factory):
+    """`datasette -i seeds.db -i provenance.db` on a free loopback port."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    folder = tmp_path_factory.mktemp("browser")
+    seeds = folder / "seeds.db"
+    shutil.copy(seeds_db_path, seeds)
+    hostile = build_fixture_db(folder / "provenance.db")
+    port = _free_port()
+    datasette = Path(sys.executable).parent / "datasette"
+    process = subprocess.Popen(
+        [str(datasette), "serve", "-i", str(seeds), "-i", str(hostile), "-h", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_responds(f"http://127.0.0.1:{port}/-/versions.json", timeout=20)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(url, viewport) -> a page that fails the test on JavaScript errors or dialogs."""
+    contexts, problems = [], []
+
+    def opener(url, viewport=DESKTOP, javascript=True):
+        context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+        page.on("dialog", lambda dialog: (problems.append(f"dialog opened: {dialog.message}"), dialog.dismiss()))
+        page.goto(url)
+        return page
+
+    yield opener
+    for context in contexts:
+        context.close()
+    assert problems == []
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def assert_fits_width(page) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"page is {overflow}px wider than the viewport"
+
+
+def test_reuters_lineage_lists_copies_independents_and_draws_the_graph(server, open_page):
+    page = open_page(server + seeds_page("article", REUTERS))
+    copies = page.locator("h3:has-text('Copies of this text') + ul .pv-relation-title")
+    assert sorted(copies.evaluate_all("links => links.map(a => a.href)")) == sorted(
+        server + seeds_page("article", article_id) for article_id in (PARAPHRASE, COPY)
+    )
+    others = page.locator("h3:has-text('Other coverage of the same story') + ul .pv-relation-title")
+    assert sorted(others.evaluate_all("links => links.map(a => a.href)")) == sorted(
+        server + seeds_page("article", article_id) for article_id in (NYT, FRENCH)
+    )
+    graph = page.locator("svg.pv-graph")
+    assert graph.locator("g.pv-node").count() == 5
+    assert graph.locator("g.pv-edge").count() == 2
+    boxes = [node.bounding_box() for node in graph.locator("g.pv-node rect").all()]
+    assert all(box["width"] > 150 and box["height"] > 25 for box in boxes)
+    assert len({round(box["y"]) for box in boxes}) == 5  # one row each, nothing drawn on top of another
+    shoot(page, "lineage-000-desktop")
+
+    graph.locator(f"g.pv-edge[data-target='{COPY}'] rect").click()  # the label pill
+    page.wait_for_url(f"**{seeds_page('compare', REUTERS, COPY)}")
+
+    phone = open_page(server + seeds_page("article", REUTERS), viewport=PHONE)
+    assert_fits_width(phone)
+    shoot(phone, "lineage-000-phone")
+
+
+def test_lineage_graph_needs_no_javascript(server, open_page):
+    page = open_page(server + seeds_page("article", COPY), javascript=False)
+    assert page.locator("svg.pv-graph g.pv-node").count() == 5
+    assert page.locator("svg.pv-graph g.pv-node.pv-current").count() == 1
+
+
+def test_compare_highlights_passages_and_the_us_edits(server, open_page):
+    page = open_page(server + seeds_page("compare", REUTERS, COPY))
+    source = page.locator("#pv-source-text")
+    derived = page.locator("#pv-derived-text")
+    assert source.locator(".pv-passage").count() >= 10
+    assert "U.S." in source.locator(".pv-edit-old").all_inner_texts()
+    assert "US" in derived.locator(".pv-edit-new").all_inner_texts()
+    assert "metre" in source.locator(".pv-edit-old").all_inner_texts()
+    highlighted = source.locator(".pv-kind-verbatim").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert highlighted not in ("rgba(0, 0, 0, 0)", "transparent")
+
+    # Selecting a passage brings its twin into view in the other column and flashes it.
+    last = source.locator(".pv-passage").last
+    twin_id = last.get_attribute("href")[1:]
+    last.scroll_into_view_if_needed()
+    last.click()
+    twin = page.locator(f"[id='{twin_id}']")
+    twin.wait_for(state="visible")
+    page.wait_for_function("id => document.getElementById(id).classList.contains('pv-flash')", arg=twin_id)
+    page.wait_for_timeout(700)  # smooth scrolling
+    assert _in_view(page, twin_id)
+    shoot(page, "compare-000-003-desktop")
+
+    phone = open_page(server + seeds_page("compare", REUTERS, COPY), viewport=PHONE)
+    assert_fits_width(phone)
+    source_box = phone.locator("#pv-source-text").bounding_box()
+    derived_box = phone.locator("#pv-derived-text").bounding_box()
+    assert derived_box["y"] >= source_box["y"] + source_box["height"]  # stacked, not squeezed
+    phone.screenshot(path=str(ARTIFACTS / "compare-000-003-phone.png"))  # the top of a very long page
+
+
+def test_check_form_finds_reuters_from_a_paragraph_of_the_copy(server, open_page):
+    paragraph = next(p for p in seed_text(COPY).split("\n\n") if p.startswith("US and South Korean"))
+    page = open_page(server + seeds_page("check"))
+    page.fill("#pv-check-text", paragraph)
+    page.click("button:has-text('Find sources')")
+    result = page.locator(f".pv-check-result[data-article-id='{REUTERS}']")
+    result.wait_for()
+    shoot(page, "check-results-desktop")
+    result.locator("button:has-text('Compare side by side')").click()
+    page.wait_for_selector("text=Your pasted text")
+    assert page.locator("#pv-derived-text .pv-passage").count() >= 1
+    shoot(page, "check-compare-desktop")
+
+    phone = open_page(server + seeds_page("check"), viewport=PHONE)
+    assert_fits_width(phone)
+    shoot(phone, "check-form-phone")
+
+
+def test_stories_overview(server, open_page):
+    page = open_page(server + seeds_page())
+    assert page.locator("table.pv-stories tbody tr").count() == 1
+    shoot(page, "stories-desktop")
+    phone = open_page(server + "/provenance/-/provenance", viewport=PHONE)
+    assert_fits_width(phone)
+    shoot(phone, "stories-phone")
+
+
+def test_hostile_text_never_runs(server, open_page):
+    hostile = "/provenance/-/provenance"
+    urls = [
+        hostile,
+        f"{hostile}/article/{tilde_encode(HOSTILE_ID)}",
+        f"{hostile}/article/{tilde_encode(WIRE_ID)}",
+        f"{hostile}/compare/{tilde_encode(WIRE_ID)}/{tilde_encode(HOSTILE_ID)}",
+        "/provenance/articles?_facet_provenance_label=id&_facet_provenance_origin=id",
+        "/provenance/matches",
+    ]
+    for url in urls:
+        page = open_page(server + url)  # the fixture fails the test if a dialog opens
+        assert page.locator("img[src='x']").count() == 0, url
+        assert page.locator("a[href^='javascript:']").count() == 0, url
+    page = open_page(server + urls[1])
+    assert '<script>alert("title")</script>' in page.locator("h1").inner_text()
+    shoot(page, "hostile-article-desktop")
+
+
+def _in_view(page, element_id: str) -> bool:
+    """The element is visible inside its scrolling column and the window."""
+    return page.evaluate(
+        """id => {
+            const box = document.getElementById(id).getBoundingClientRect();
+            const column = document.getElementById(id).closest('.pv-text').getBoundingClientRect();
+            return box.bottom > Math.max(0, column.top) && box.top < Math.min(window.innerHeight, column.bottom);
+        }""",
+        element_id,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

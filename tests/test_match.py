@@ -1,0 +1,278 @@
+"""match.py: matching stored through the real ingest; the seeds acceptance test."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+
+import pytest
+import sqlite_utils
+
+from datasette_provenance import lineage, match, pipeline, store
+from datasette_provenance.shingles import words
+
+from .test_align import MULTILINGUAL
+
+DERIVED = set(lineage.DERIVED_LABELS)
+
+
+def rows(db, sql, params=()):
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def pair(db, source_article, derived_article):
+    found = rows(
+        db,
+        "SELECT * FROM matches WHERE source_article_id = ? AND derived_article_id = ?",
+        [source_article, derived_article],
+    )
+    assert len(found) == 1, f"expected one match {source_article} -> {derived_article}, found {found}"
+    return found[0]
+
+
+def matches_of(db, article_id):
+    return rows(db, "SELECT * FROM matches WHERE source_article_id = ? OR derived_article_id = ?", [article_id] * 2)
+
+
+def snapshot(db) -> dict:
+    """Everything matching produces, without row ids and timestamps."""
+    matches = rows(db, "SELECT * FROM matches ORDER BY source_segment_id, derived_segment_id")
+    by_id = {m["id"]: (m["source_segment_id"], m["derived_segment_id"]) for m in matches}
+    passages = sorted(
+        (by_id[p["match_id"]], p["kind"], p["source_start"], p["source_end"], p["derived_start"], p["derived_end"],
+         p["similarity"], p["edits"])
+        for p in rows(db, "SELECT * FROM passages")
+    )
+    lineage_rows = sorted(
+        (r["segment_id"], r["parent_segment_id"], by_id.get(r["match_id"]), r["label"], r["generation"], r["is_origin"])
+        for r in rows(db, "SELECT * FROM lineage")
+    )
+    clusters = sorted(
+        tuple(v for k, v in c.items() if k != "id") for c in rows(db, "SELECT * FROM clusters")
+    )
+    for m in matches:
+        del m["id"], m["computed_at"]
+    return {"matches": matches, "passages": passages, "lineage": lineage_rows, "clusters": clusters}
+
+
+# ----------------------------------------------------------------------------- seeds acceptance
+
+
+def test_copy_derives_from_the_reuters_original_uncredited(seeds_db, seed_ids):
+    copy = pair(seeds_db, seed_ids["reuters"], seed_ids["copy"])
+    assert copy["source_segment_id"] == f"{seed_ids['reuters']}#1"
+    assert copy["derived_segment_id"] == f"{seed_ids['copy']}#1"
+    assert copy["label"] in ("verbatim", "light_edit")
+    assert 0.85 <= copy["source_containment"] <= 1.0  # all of the story but a dropped clause
+    assert copy["credited"] == 0
+    assert copy["direction_confidence"] >= 0.8
+    evidence = " ".join(json.loads(copy["evidence"]))
+    assert "wire original" in evidence and "does not credit Reuters" in evidence
+
+
+def test_copy_passages_are_mostly_verbatim_with_house_style_edits(seeds_db, seed_ids):
+    copy = pair(seeds_db, seed_ids["reuters"], seed_ids["copy"])
+    passages = rows(seeds_db, "SELECT * FROM passages WHERE match_id = ?", [copy["id"]])
+    kinds = [p["kind"] for p in passages]
+    assert kinds.count("verbatim") >= kinds.count("edited") > 0
+    edits = [edit for p in passages for edit in json.loads(p["edits"])]
+    assert ["U.S.", "US"] in edits and ["metre", "meter"] in edits
+    texts = dict(seeds_db.execute("SELECT id, raw_text FROM articles").fetchall())
+    source, derived = texts[seed_ids["reuters"]], texts[seed_ids["copy"]]
+    for passage in passages:
+        assert 0 <= passage["source_start"] < passage["source_end"] <= len(source)
+        assert 0 <= passage["derived_start"] < passage["derived_end"] <= len(derived)
+        if passage["kind"] == "verbatim":
+            assert words(source[passage["source_start"] : passage["source_end"]]) == words(
+                derived[passage["derived_start"] : passage["derived_end"]]
+            )
+
+
+def test_appended_unrelated_story_matches_nothing(seeds_db, seed_ids):
+    canada = f"{seed_ids['copy']}#2"
+    assert seeds_db.execute("SELECT title FROM segments WHERE id = ?", [canada]).fetchone()[0].startswith("Canada")
+    assert not rows(
+        seeds_db, "SELECT id FROM matches WHERE source_segment_id = ? OR derived_segment_id = ?", [canada, canada]
+    )
+    assert not rows(seeds_db, "SELECT * FROM lineage WHERE segment_id = ?", [canada])
+
+
+def test_rewrite_is_a_credited_paraphrase_of_the_original(seeds_db, seed_ids):
+    rewrite = pair(seeds_db, seed_ids["reuters"], seed_ids["paraphrase"])
+    assert rewrite["label"] == "paraphrase"
+    assert rewrite["credited"] == 1
+    assert rewrite["derived_containment"] >= 0.6
+    assert rewrite["jaccard"] < 0.1
+    assert "(Photo: Reuters)" in " ".join(json.loads(rewrite["evidence"]))
+
+
+@pytest.mark.parametrize("role", ["nyt", "french"])
+def test_independent_coverage_is_never_derived_but_in_the_cluster(seeds_db, seed_ids, role):
+    article = seed_ids[role]
+    found = matches_of(seeds_db, article)
+    assert found and not [m for m in found if m["label"] in DERIVED]
+    with_original = [m for m in found if seed_ids["reuters"] in (m["source_article_id"], m["derived_article_id"])]
+    assert with_original and with_original[0]["label"] in ("shared_quotes", "independent")
+    assert all(m["credited"] is None for m in found)
+    member = rows(seeds_db, "SELECT * FROM lineage WHERE article_id = ?", [article])[0]
+    assert member["parent_segment_id"] is None and member["generation"] is None and not member["is_origin"]
+
+
+def test_cluster_and_lineage_forest(seeds_db, seed_ids):
+    [cluster] = rows(seeds_db, "SELECT * FROM clusters")
+    assert cluster["origin_article_id"] == seed_ids["reuters"]
+    assert cluster["title"].startswith("Kim Jong Un Meets With Putin")
+    assert (cluster["article_count"], cluster["derived_count"], cluster["uncredited_count"]) == (5, 2, 1)
+    members = {r["article_id"]: r for r in rows(seeds_db, "SELECT * FROM lineage")}
+    assert members[seed_ids["reuters"]]["is_origin"] == 1 and members[seed_ids["reuters"]]["generation"] == 0
+    for role in ("copy", "paraphrase"):
+        assert members[seed_ids[role]]["parent_article_id"] == seed_ids["reuters"]
+        assert members[seed_ids[role]]["generation"] == 1
+
+
+def test_no_segment_is_compared_with_its_own_article(seeds_db):
+    assert not rows(seeds_db, "SELECT id FROM matches WHERE source_article_id = derived_article_id")
+
+
+def test_every_match_is_stored_once_per_pair(seeds_db):
+    pairs = [frozenset((m["source_segment_id"], m["derived_segment_id"])) for m in rows(seeds_db, "SELECT * FROM matches")]
+    assert len(pairs) == len(set(pairs))
+
+
+# ----------------------------------------------------------------------------- update_matches
+
+
+def test_running_again_changes_nothing(seeds_db_copy):
+    db = store.connect(str(seeds_db_copy))
+    before = rows(db, "SELECT * FROM matches")
+    summary = match.update_matches(db)
+    assert summary.segments == 0 and summary.pairs_compared == 0
+    assert rows(db, "SELECT * FROM matches") == before
+    db.conn.close()
+
+
+def test_full_rematch_reproduces_every_result(seeds_db_copy):
+    db = store.connect(str(seeds_db_copy))
+    before = snapshot(db)
+    summary = match.update_matches(db, full=True)
+    assert summary.segments == 6 and "clusters" in str(summary)
+    assert snapshot(db) == before
+    db.conn.close()
+
+
+def test_interrupted_run_is_completed_by_the_next(seeds_db_copy, monkeypatch):
+    db = store.connect(str(seeds_db_copy))
+    expected = snapshot(db)
+    with db.conn:
+        db.conn.execute("UPDATE segments SET match_pending = 1")
+    monkeypatch.setattr(match, "CHUNK_SIZE", 2)
+    real_write = match._write_chunk
+    calls = []
+
+    def crash_after_first_chunk(*args):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(1)
+        real_write(*args)
+
+    monkeypatch.setattr(match, "_write_chunk", crash_after_first_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        match.update_matches(db)
+    assert db.execute("SELECT count(*) FROM segments WHERE match_pending = 1").fetchone()[0] == 4
+    monkeypatch.setattr(match, "_write_chunk", real_write)
+    match.update_matches(db)
+    assert db.execute("SELECT count(*) FROM segments WHERE match_pending = 1").fetchone()[0] == 0
+    assert snapshot(db) == expected
+    db.conn.close()
+
+
+def test_rows_inserted_directly_are_indexed_and_matched(tmp_path):
+    """A database built without the pipeline: the contract other writers rely on."""
+    db = store.connect(str(tmp_path / "direct.db"))
+    texts = MULTILINGUAL["ru"]
+    with db.conn:
+        for article_id in ("source", "copy", "independent"):
+            raw = texts[article_id]
+            db.conn.execute(
+                "INSERT INTO articles (id, raw_text, clean_text, content_hash, word_count, ingested_at) "
+                "VALUES (?, ?, ?, '', ?, '2024-01-01')",
+                [article_id, raw, raw, len(raw.split())],
+            )
+            db.conn.execute(
+                "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, clean_text, word_count) "
+                "VALUES (?, ?, 1, 0, ?, ?, ?)",
+                [f"{article_id}#1", article_id, len(raw), raw, len(raw.split())],
+            )
+        match.index_segments(
+            db, [match.SegmentToIndex(f"{a}#1", a, texts[a], [(0, len(texts[a]))]) for a in texts]
+        )
+    summary = match.update_matches(db)
+    assert summary.segments == 3 and summary.derived == 1
+    [derived] = rows(db, "SELECT * FROM matches WHERE label IN ('verbatim', 'light_edit', 'paraphrase')")
+    assert {derived["source_article_id"], derived["derived_article_id"]} == {"source", "copy"}
+    db.conn.close()
+
+
+@pytest.mark.parametrize("language", sorted(MULTILINGUAL))
+def test_non_latin_copy_is_found_through_the_pipeline(tmp_path, language):
+    folder = tmp_path / language
+    folder.mkdir()
+    for name, text in MULTILINGUAL[language].items():
+        (folder / f"{language}_{name}.txt").write_text(text, encoding="utf-8")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(f"id,published\n{language}_source,2023-09-13\n{language}_copy,2023-09-14\n", encoding="utf-8")
+    db_path = str(tmp_path / "db.db")
+    pipeline.ingest(db_path, [str(folder)], manifest=str(manifest))
+    db = sqlite_utils.Database(db_path)
+    copy = pair(db, f"{language}_source", f"{language}_copy")
+    assert copy["label"] in ("verbatim", "light_edit")
+    assert "dated earlier" in copy["evidence"]
+    assert not [m for m in matches_of(db, f"{language}_independent") if m["label"] in DERIVED]
+    db.conn.close()
+
+
+# ----------------------------------------------------------------------------- find_sources
+
+
+def file_digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def read_only_seeds(seeds_db_path, tmp_path):
+    """The seeds database opened immutable: any write would fail."""
+    path = tmp_path / "seeds.db"
+    shutil.copy(seeds_db_path, path)
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    yield sqlite_utils.Database(conn), path
+    conn.close()
+
+
+def test_find_sources_names_the_original_of_a_pasted_copy(read_only_seeds, seed_ids, seeds_db):
+    db, path = read_only_seeds
+    digest = file_digest(path)
+    copy_text = seeds_db.execute("SELECT raw_text FROM articles WHERE id = ?", [seed_ids["copy"]]).fetchone()[0]
+    pasted = copy_text[copy_text.index("North Korean leader") : copy_text.index("Canada Liberals")]
+    results = match.find_sources(db, pasted)
+    assert results[0].label in ("verbatim", "light_edit")
+    assert {results[0].article_id, results[1].article_id} == {seed_ids["reuters"], seed_ids["copy"]}
+    best = next(r for r in results if r.article_id == seed_ids["reuters"])
+    assert best.derived_containment > 0.9 and best.passages
+    for passage in best.passages:
+        assert 0 <= passage.derived_start < passage.derived_end <= len(pasted)
+    assert not [r for r in results if r.article_id in (seed_ids["nyt"], seed_ids["french"]) and r.label in DERIVED]
+    assert file_digest(path) == digest
+
+
+def test_find_sources_recognises_a_paraphrase_and_ignores_unrelated_text(read_only_seeds, seed_ids, seeds_db):
+    db, _ = read_only_seeds
+    rewrite = seeds_db.execute("SELECT raw_text FROM articles WHERE id = ?", [seed_ids["paraphrase"]]).fetchone()[0]
+    results = match.find_sources(db, rewrite, limit=3)
+    assert len(results) <= 3
+    assert any(r.article_id == seed_ids["reuters"] and r.label == "paraphrase" for r in results)
+    assert match.find_sources(db, "The weather in Lisbon was sunny and warm all weekend, forecasters said.") == []
+    assert match.find_sources(db, "   ") == []

@@ -1,0 +1,185 @@
+"""The check page: paste a text, see which corpus articles it derives from.
+
+The matcher (``match.find_sources``) is replaced by a small stand-in that keeps
+its contract, so these tests pin down the page itself; test_plugin_seeds.py runs
+the real matcher on the real seeds database.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+from dataclasses import dataclass, field
+
+import pytest
+import pytest_asyncio
+import sqlite_utils
+
+from datasette_provenance import views
+from tests.plugin_support import (  # noqa: F401  (provenance_db_path is a fixture)
+    COPY,
+    REUTERS,
+    page,
+    provenance_db_path,
+    seed_text,
+    serve,
+)
+
+pytestmark = pytest.mark.asyncio
+
+# A paragraph of 003 copied word for word from 000.
+PASTED = next(p for p in seed_text(COPY).split("\n\n") if p.startswith("Putin showed Kim around"))
+
+
+@dataclass
+class StubPassage:
+    kind: str
+    source_start: int
+    source_end: int
+    derived_start: int
+    derived_end: int
+    similarity: float = 1.0
+    edits: list = field(default_factory=list)
+
+
+@dataclass
+class StubResult:
+    article_id: str
+    segment_id: str
+    label: str
+    source_containment: float
+    derived_containment: float
+    passages: list
+    evidence: list = field(default_factory=list)
+
+
+class StubMatcher:
+    """Finds the pasted text verbatim in the corpus, as find_sources would report it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def find_sources(self, db, text, limit=20):
+        assert isinstance(db, sqlite_utils.Database)
+        self.calls.append((text, limit))
+        results = []
+        for article_id, raw_text in db.execute("select id, raw_text from articles order by id"):
+            start = raw_text.find(text.strip())
+            if start >= 0:
+                end = start + len(text.strip())
+                passage = StubPassage("verbatim", start, end, 0, len(text.strip()))
+                results.append(StubResult(article_id, f"{article_id}#1", "verbatim", len(text) / len(raw_text), 1.0,
+                                          [passage], ["All of the pasted text appears word for word"]))
+        return results[:limit]
+
+
+@pytest.fixture
+def matcher(monkeypatch):
+    stub = StubMatcher()
+    module = sys.modules.get("datasette_provenance.match") or types.ModuleType("datasette_provenance.match")
+    monkeypatch.setitem(sys.modules, "datasette_provenance.match", module)
+    monkeypatch.setattr(module, "find_sources", stub.find_sources, raising=False)
+    return stub
+
+
+@pytest_asyncio.fixture
+async def ds(provenance_db_path):
+    return await serve(provenance_db_path)
+
+
+async def test_get_shows_the_form_with_a_csrf_token(ds):
+    response = await ds.client.get(page("check"))
+    assert response.status_code == 200
+    assert '<textarea id="pv-check-text" name="text"' in response.text
+    assert re.search(r'<input type="hidden" name="csrftoken" value="[^"]*">', response.text)
+    assert f'action="{page("check")}"' in response.text
+
+
+async def test_posting_a_paragraph_of_the_copy_finds_the_reuters_original(ds, matcher):
+    response = await ds.client.post(page("check"), data={"text": PASTED, "limit": "5"})
+    assert response.status_code == 200
+    assert matcher.calls == [(PASTED, 5)]
+    html = response.text
+    assert f'data-article-id="{REUTERS}"' in html and f'data-article-id="{COPY}"' in html
+    assert f'href="{page("article", REUTERS)}"' in html
+    assert f'name="compare" value="{REUTERS}"' in html
+    assert "All of the pasted text appears word for word" in html
+    assert "no-store" in response.headers["cache-control"]
+
+
+async def test_compare_button_shows_the_pasted_text_beside_the_article(ds, matcher):
+    response = await ds.client.post(page("check"), data={"text": PASTED, "compare": REUTERS})
+    assert response.status_code == 200
+    html = response.text
+    assert "Your pasted text" in html
+    assert html.count('class="pv-passage pv-kind-verbatim"') == 2  # once on each side
+    assert 'data-label="advertisement"' in html  # the corpus side keeps its boilerplate marks
+
+
+async def test_json_twin_accepts_json_form_and_query_string(ds, matcher):
+    by_json = await ds.client.post(page("check", format="json"), json={"text": PASTED})
+    assert by_json.status_code == 200
+    results = by_json.json()["results"]
+    assert {r["article_id"] for r in results} == {REUTERS, COPY}
+    reuters = next(r for r in results if r["article_id"] == REUTERS)
+    assert reuters["label"] == "verbatim" and reuters["article"]["outlet"] == "Reuters"
+    assert reuters["passages"][0]["source_end"] > reuters["passages"][0]["source_start"]
+    by_form = await ds.client.post(page("check", format="json"), data={"text": PASTED})
+    assert by_form.json()["results"] == results
+    by_get = await ds.client.get(page("check", format="json"), params={"text": PASTED})
+    assert by_get.json()["results"] == results
+
+
+@pytest.mark.parametrize(
+    "data, status, message",
+    [
+        ({"text": "   "}, 400, "Paste some text"),
+        ({"text": "x" * (views.MAX_CHECK_CHARS + 1)}, 400, "paste at most"),
+        ({"text": "x" * (views.MAX_CHECK_BODY_BYTES + 10)}, 413, "at most"),
+        ({"text": PASTED, "limit": "lots"}, 400, "limit must be"),
+    ],
+)
+async def test_bad_input_is_a_friendly_error(ds, matcher, data, status, message):
+    response = await ds.client.post(page("check"), data=data)
+    assert response.status_code == status
+    assert message in response.text
+    assert matcher.calls == []
+
+
+async def test_json_twin_without_text_explains_itself(ds):
+    response = await ds.client.get(page("check", format="json"))
+    assert response.status_code == 400 and "POST text=" in response.json()["error"]
+    bad_json = await ds.client.post(page("check", format="json"), content=b"{nope",
+                                    headers={"content-type": "application/json"})
+    assert bad_json.status_code == 400
+
+
+async def test_matcher_errors_and_a_missing_matcher_are_explained(ds, monkeypatch, matcher):
+    class IndexMismatch(Exception):
+        pass
+
+    IndexMismatch.__module__ = "datasette_provenance.index"
+
+    def refuse(db, text, limit=20):
+        raise IndexMismatch("run `datasette-provenance match DB --rebuild-index`")
+
+    monkeypatch.setattr(sys.modules["datasette_provenance.match"], "find_sources", refuse)
+    response = await ds.client.post(page("check"), data={"text": PASTED})
+    assert response.status_code == 409 and "--rebuild-index" in response.text
+
+    monkeypatch.setitem(sys.modules, "datasette_provenance.match", None)  # import now fails
+    response = await ds.client.post(page("check"), data={"text": PASTED})
+    assert response.status_code == 503 and "no matcher" in response.text
+
+
+async def test_a_browser_style_post_with_the_csrf_token_is_accepted(ds, matcher):
+    form = await ds.client.get(page("check"))
+    token = re.search(r'name="csrftoken" value="([^"]*)"', form.text).group(1)
+    response = await ds.client.post(
+        page("check"),
+        data={"csrftoken": token, "text": PASTED},
+        cookies=dict(form.cookies),
+        headers={"origin": "http://localhost", "sec-fetch-site": "same-origin"},
+    )
+    assert response.status_code == 200 and f'data-article-id="{REUTERS}"' in response.text
