@@ -50,10 +50,17 @@ def database_actions(datasette, actor, database):
             return []
         urls = views.ProvenanceUrls(datasette, database)
         return [
-            {"href": urls.stories(), "label": "Provenance: stories and their copies",
-             "description": "Which articles copy which wire story, how, and whether they credit it."},
-            {"href": urls.check(), "label": "Provenance: check pasted text",
-             "description": "Find the articles a piece of text was copied or paraphrased from."},
+            {
+                "href": urls.stories(),
+                "label": "Provenance: stories and their copies",
+                "description": "Which articles copy which wire story, how, and whether they "
+                "credit it.",
+            },
+            {
+                "href": urls.check(),
+                "label": "Provenance: check pasted text",
+                "description": "Find the articles a piece of text was copied or paraphrased from.",
+            },
         ]
 
     return inner
@@ -88,11 +95,17 @@ def row_actions(datasette, actor, database, table, row):
     if table == "lineage" and _looks_like(row, "parent_segment_id"):
         return [{"href": urls.article(_raw(row["article_id"])), "label": "Lineage of this article"}]
     if table == "clusters" and _looks_like(row, "origin_article_id") and row["origin_article_id"]:
-        return [{"href": urls.article(_raw(row["origin_article_id"])), "label": "Lineage of the origin article"}]
+        return [
+            {
+                "href": urls.article(_raw(row["origin_article_id"])),
+                "label": "Lineage of the origin article",
+            }
+        ]
     return None
 
 
-# (table, column) -> a column only provenance tables have, so same-named tables elsewhere are left alone.
+# (table, column) -> a column only provenance tables have, so that same-named tables
+# in other databases are left alone.
 _ARTICLE_ID_CELLS = {
     ("articles", "id"): "content_hash",
     ("matches", "source_article_id"): "derived_segment_id",
@@ -121,12 +134,17 @@ def render_cell(row, value, column, table, database, datasette):
     if article_id is None:
         return None
     if label is not None or (table, column) != ("articles", "id"):
-        shown = Markup(f'<a href="{escape(urls.row("articles", article_id))}">{escape(label or article_id)}</a>')
+        shown = Markup(
+            f'<a href="{escape(urls.row("articles", article_id))}">'
+            f"{escape(label or article_id)}</a>"
+        )
     else:
         shown = escape(article_id)
     lineage = escape(urls.article(article_id))
-    return Markup(f'{shown} <a class="provenance-lineage-link" href="{lineage}" '
-                  f'title="Where this text comes from and who copied it">(lineage)</a>')
+    return Markup(
+        f'{shown} <a class="provenance-lineage-link" href="{lineage}" '
+        f'title="Where this text comes from and who copied it">(lineage)</a>'
+    )
 
 
 async def _is_browsable(datasette, actor, database: str) -> bool:

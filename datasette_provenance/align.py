@@ -12,12 +12,15 @@ in this order:
    ones and records every edit ("U.S." -> "US", "metre" -> "meter").
 2. **Quotations** - overlap lying inside quotation marks (any style or script)
    on both sides is kept apart: two reporters quoting one speaker is not reuse.
-3. **Paraphrases** - sentences not already explained by a copy are paired by
-   weighted content-word overlap. Weights come from the two texts themselves
-   (a word found in many of their sentences, such as a name the story is about
-   or a function word, weighs little), so reworded and reordered sentences are
-   found while same-story independent reporting, which shares names but not
-   sentences, is not.
+3. **Paraphrases** - sentences are compared by weighted content-word overlap,
+   the weights coming from the two texts themselves (a word found in many of
+   their sentences, such as a name the story is about or a function word,
+   weighs little). An order-preserving alignment of the sentences (dynamic
+   programming over similarity above a background level) measures reuse: a
+   rewrite follows its source sentence after sentence, while same-story
+   independent reporting matches a few scattered sentences at best. Linked
+   sentences not already explained by a copy become paraphrase passages; two
+   renderings of one quote (say, two translations) become quotation passages.
 
 Nothing here is tuned for one language: the same settings serve any script.
 """
@@ -183,9 +186,9 @@ def swap_score_names(scores: dict) -> dict:
     swapped = {}
     for name, value in scores.items():
         if name.startswith("source_"):
-            name = "derived_" + name[len("source_"):]
+            name = "derived_" + name[len("source_") :]
         elif name.startswith("derived_"):
-            name = "source_" + name[len("derived_"):]
+            name = "source_" + name[len("derived_") :]
         swapped[name] = value
     return swapped
 
@@ -241,7 +244,7 @@ def prepare(text: str, ranges: Iterable[tuple[int, int]] | None = None) -> Prepa
 
 
 def _clip_ranges(text: str, ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Ranges sorted, clipped to the text and without overlaps (defensive: spans must stay inside)."""
+    """Ranges sorted, clipped to the text, without overlaps: spans must stay inside the text."""
     clipped = []
     last_end = 0
     for start, end in sorted((max(0, int(s)), min(len(text), int(e))) for s, e in ranges):
@@ -321,7 +324,11 @@ def find_quotations(text: str) -> list[tuple[int, int]]:
             continue
         if char in _CLOSERS and _closes_open_quote(text, position, char, stack, spans):
             continue
-        if char in _QUOTE_PAIRS and _can_open(text, position, char) and len(stack) < _MAX_QUOTE_DEPTH:
+        if (
+            char in _QUOTE_PAIRS
+            and _can_open(text, position, char)
+            and len(stack) < _MAX_QUOTE_DEPTH
+        ):
             stack.append((position, _QUOTE_PAIRS[char]))
     return _merge_spans(spans)
 
@@ -350,7 +357,11 @@ def _can_open(text: str, position: int, char: str) -> bool:
     before = text[position - 1] if position > 0 else " "
     after = text[position + 1] if position + 1 < len(text) else " "
     if char in _APOSTROPHE_LIKE or char in _AMBIGUOUS_OPENERS:
-        opens_after = before.isspace() or unicodedata.category(before) in ("Ps", "Pi", "Pd") or before in _QUOTE_PAIRS
+        opens_after = (
+            before.isspace()
+            or unicodedata.category(before) in ("Ps", "Pi", "Pd")
+            or before in _QUOTE_PAIRS
+        )
         return opens_after and not after.isspace()
     return True
 
@@ -408,11 +419,13 @@ def _ends_sentence(text: str, previous: Token, following: Token) -> bool:
         return False
     if terminators != {"."}:
         return True
-    return not (next_char.islower() or _looks_like_abbreviation(text[previous.start : previous.end]))
+    return not (
+        next_char.islower() or _looks_like_abbreviation(text[previous.start : previous.end])
+    )
 
 
 def _looks_like_abbreviation(word: str) -> bool:
-    """"U.S.", "V." (an initial), "Mr." / "Gen.": a dot after these rarely ends a sentence."""
+    """A dot after "U.S.", an initial ("V.") or a title ("Mr.", "Gen.") rarely ends a sentence."""
     return "." in word or (len(word) == 1 and word.isupper()) or (len(word) <= 3 and word.istitle())
 
 
@@ -455,7 +468,9 @@ def _token_terms(tokens: list[Token]) -> list[str]:
     for index, token in enumerate(tokens):
         if not unspaced[index]:
             terms.append(token.norm[:STEM_PREFIX])
-        elif index + 1 < len(tokens) and unspaced[index + 1] and tokens[index + 1].start == token.end:
+        elif (
+            index + 1 < len(tokens) and unspaced[index + 1] and tokens[index + 1].start == token.end
+        ):
             terms.append(token.norm + tokens[index + 1].norm)
         elif index > 0 and unspaced[index - 1] and tokens[index - 1].end == token.start:
             terms.append("")  # already paired with the character before it
@@ -475,15 +490,15 @@ def align(
     derived_ranges: Iterable[tuple[int, int]] | None = None,
 ) -> Alignment:
     """Align two raw texts over their kept ranges (default: the whole texts)."""
-    return align_prepared(prepare(source_text, source_ranges), prepare(derived_text, derived_ranges))
+    return align_prepared(
+        prepare(source_text, source_ranges), prepare(derived_text, derived_ranges)
+    )
 
 
 def align_prepared(source: PreparedText, derived: PreparedText) -> Alignment:
     """Align two prepared sides (prepare once when one text meets many others)."""
     passages = _copy_passages(source, derived)
-    source_covered = _coverage(len(source), passages, "source")
-    derived_covered = _coverage(len(derived), passages, "derived")
-    paraphrases, links = _paraphrase_passages(source, derived, source_covered, derived_covered)
+    paraphrases, links = _paraphrase_passages(source, derived, passages)
     passages = sorted(passages + paraphrases, key=_passage_order)
     scores = _scores(source, derived, passages, links)
     return Alignment(passages, scores)
@@ -524,7 +539,11 @@ def _exact_runs(source: Sequence[str], derived: Sequence[str]) -> list[tuple[int
     anchors = []
     for j, gram in enumerate(derived_grams):
         positions = source_grams.get(gram)
-        if positions and len(positions) <= MAX_ANCHOR_OCCURRENCES and derived_counts[gram] <= MAX_ANCHOR_OCCURRENCES:
+        if (
+            positions
+            and len(positions) <= MAX_ANCHOR_OCCURRENCES
+            and derived_counts[gram] <= MAX_ANCHOR_OCCURRENCES
+        ):
             anchors.extend((j - i, i) for i in positions)
     anchors.sort()
     runs = set()
@@ -534,10 +553,16 @@ def _exact_runs(source: Sequence[str], derived: Sequence[str]) -> list[tuple[int
             run_end = i + size
             continue
         if run_diagonal is not None:
-            runs.add(_extend_run(source, derived, run_start, run_start + run_diagonal, run_end - run_start))
+            runs.add(
+                _extend_run(
+                    source, derived, run_start, run_start + run_diagonal, run_end - run_start
+                )
+            )
         run_diagonal, run_start, run_end = diagonal, i, i + size
     if run_diagonal is not None:
-        runs.add(_extend_run(source, derived, run_start, run_start + run_diagonal, run_end - run_start))
+        runs.add(
+            _extend_run(source, derived, run_start, run_start + run_diagonal, run_end - run_start)
+        )
     return sorted(runs)
 
 
@@ -545,7 +570,11 @@ def _extend_run(source, derived, i: int, j: int, length: int) -> tuple[int, int,
     """Grow an exact run while the tokens either side still agree."""
     while i > 0 and j > 0 and source[i - 1] == derived[j - 1]:
         i, j, length = i - 1, j - 1, length + 1
-    while i + length < len(source) and j + length < len(derived) and source[i + length] == derived[j + length]:
+    while (
+        i + length < len(source)
+        and j + length < len(derived)
+        and source[i + length] == derived[j + length]
+    ):
         length += 1
     return (i, j, length)
 
@@ -562,7 +591,10 @@ def _chains(runs: list[tuple[int, int, int]]) -> list[_Chain]:
         best, best_cost = None, None
         for chain in active:
             gap_source, gap_derived = i - chain.source_end, j - chain.derived_end
-            if -ANCHOR_SIZE <= gap_source <= MAX_BRIDGE_GAP and -ANCHOR_SIZE <= gap_derived <= MAX_BRIDGE_GAP:
+            if (
+                -ANCHOR_SIZE <= gap_source <= MAX_BRIDGE_GAP
+                and -ANCHOR_SIZE <= gap_derived <= MAX_BRIDGE_GAP
+            ):
                 cost = max(gap_source, 0) + max(gap_derived, 0) + abs(gap_source - gap_derived)
                 if best_cost is None or cost < best_cost:
                     best, best_cost = chain, cost
@@ -580,7 +612,11 @@ def _drop_overlapping(chains: list[_Chain]) -> list[_Chain]:
     for chain in sorted(chains, key=lambda c: (-(c.derived_end - c.derived_start), c.source_start)):
         length = chain.derived_end - chain.derived_start
         overlap = sum(
-            max(0, min(chain.derived_end, other.derived_end) - max(chain.derived_start, other.derived_start))
+            max(
+                0,
+                min(chain.derived_end, other.derived_end)
+                - max(chain.derived_start, other.derived_start),
+            )
             for other in kept
         )
         if overlap * 2 < length:
@@ -606,7 +642,10 @@ def _chain_passages(source: PreparedText, derived: PreparedText, chain: _Chain) 
     is_quotation = _is_shared_quotation(steps)
     passages = []
     for piece in _split_at_breaks(source, derived, steps):
-        passages.extend(_piece_passages(source, derived, piece, is_quotation))
+        # A scrap cut off by removed text and shorter than an anchor ("Ukraine" at the
+        # end of a headline) was never matched on its own: it is not a passage.
+        if sum(step.equal for step in piece) >= ANCHOR_SIZE:
+            passages.extend(_piece_passages(source, derived, piece, is_quotation))
     return passages
 
 
@@ -630,11 +669,16 @@ def _diff_steps(source: PreparedText, derived: PreparedText, chain: _Chain) -> l
     return steps
 
 
-def _equal_step(source: PreparedText, derived: PreparedText, i: int, j: int, compare_gap: bool) -> _Step:
+def _equal_step(
+    source: PreparedText, derived: PreparedText, i: int, j: int, compare_gap: bool
+) -> _Step:
     """An identical token pair; an edit if spelled differently or punctuated differently before."""
     edit = None
     if source.surfaces[i] != derived.surfaces[j]:  # "U.S." -> "US", "minister" -> "Minister"
-        edit = ((source.tokens[i].start, _surface_end(source, i)), (derived.tokens[j].start, _surface_end(derived, j)))
+        edit = (
+            (source.tokens[i].start, _surface_end(source, i)),
+            (derived.tokens[j].start, _surface_end(derived, j)),
+        )
     gap_comparable = compare_gap and not source.breaks[i] and not derived.breaks[j]
     if gap_comparable and _gap_key(source, i) != _gap_key(derived, j):  # ", and" -> " and"
         edit = (
@@ -660,14 +704,15 @@ def _char_span(prepared: PreparedText, start: int, end: int) -> tuple[int, int] 
     return (prepared.tokens[start].start, _surface_end(prepared, end - 1))
 
 
-def _split_at_breaks(source: PreparedText, derived: PreparedText, steps: list[_Step]) -> list[list[_Step]]:
+def _split_at_breaks(
+    source: PreparedText, derived: PreparedText, steps: list[_Step]
+) -> list[list[_Step]]:
     """Removed text (a caption, an ad) between two steps ends a passage there."""
     pieces: list[list[_Step]] = []
     last_source = last_derived = None
     for step in steps:
-        crosses = (
-            _break_between(source, last_source, step.source[0])
-            or _break_between(derived, last_derived, step.derived[0])
+        crosses = _break_between(source, last_source, step.source[0]) or _break_between(
+            derived, last_derived, step.derived[0]
         )
         if not pieces or crosses:
             pieces.append([])
@@ -705,7 +750,9 @@ def _is_shared_quotation(steps: list[_Step]) -> bool:
     return unquoted_equal < MIN_COPY_TOKENS and quoted >= MIN_QUOTE_RUN_TOKENS
 
 
-def _copy_stretches(source: PreparedText, derived: PreparedText, steps: list[_Step]) -> list[Passage]:
+def _copy_stretches(
+    source: PreparedText, derived: PreparedText, steps: list[_Step]
+) -> list[Passage]:
     """Verbatim stretches, and edited ones around every cluster of edits."""
     edited = [index for index, step in enumerate(steps) if step.edit is not None]
     if not edited:
@@ -713,7 +760,10 @@ def _copy_stretches(source: PreparedText, derived: PreparedText, steps: list[_St
         return [passage] if passage else []
     marks = [False] * len(steps)
     for cluster in _edit_clusters(edited):
-        for index in range(max(0, cluster[0] - EDIT_CONTEXT_TOKENS), min(len(steps), cluster[1] + 1 + EDIT_CONTEXT_TOKENS)):
+        for index in range(
+            max(0, cluster[0] - EDIT_CONTEXT_TOKENS),
+            min(len(steps), cluster[1] + 1 + EDIT_CONTEXT_TOKENS),
+        ):
             marks[index] = True
     _absorb_short_verbatim(marks)
     passages = []
@@ -763,7 +813,9 @@ def _absorb_short_verbatim(marks: list[bool]) -> None:
         index = end
 
 
-def _make_passage(source: PreparedText, derived: PreparedText, steps: list[_Step], kind: str) -> Passage | None:
+def _make_passage(
+    source: PreparedText, derived: PreparedText, steps: list[_Step], kind: str
+) -> Passage | None:
     source_range = (min(s.source[0] for s in steps), max(s.source[1] for s in steps))
     derived_range = (min(s.derived[0] for s in steps), max(s.derived[1] for s in steps))
     if source_range[1] <= source_range[0] or derived_range[1] <= derived_range[0]:
@@ -836,15 +888,19 @@ class _SentenceLinks:
 
 
 def _paraphrase_passages(
-    source: PreparedText, derived: PreparedText, source_covered: np.ndarray, derived_covered: np.ndarray
+    source: PreparedText, derived: PreparedText, copies: list[Passage]
 ) -> tuple[list[Passage], _SentenceLinks]:
-    links = _sentence_links(source, derived, source_covered, derived_covered)
-    passages = [_sentence_passage(source, derived, pair, "paraphrase") for pair in links.paraphrases]
+    links = _sentence_links(source, derived, copies)
+    passages = [
+        _sentence_passage(source, derived, pair, "paraphrase") for pair in links.paraphrases
+    ]
     passages += [_sentence_passage(source, derived, pair, "quotation") for pair in links.quotations]
     return passages, links
 
 
-def _sentence_passage(source: PreparedText, derived: PreparedText, pair: tuple[int, int, float], kind: str) -> Passage:
+def _sentence_passage(
+    source: PreparedText, derived: PreparedText, pair: tuple[int, int, float], kind: str
+) -> Passage:
     source_index, derived_index, similarity = pair
     source_range = source.sentences[source_index]
     derived_range = derived.sentences[derived_index]
@@ -866,7 +922,7 @@ def _quoted_share(prepared: PreparedText, token_range: tuple[int, int]) -> float
 
 
 def _sentence_links(
-    source: PreparedText, derived: PreparedText, source_covered: np.ndarray, derived_covered: np.ndarray
+    source: PreparedText, derived: PreparedText, copies: list[Passage]
 ) -> _SentenceLinks:
     """Align sentences: a monotonic alignment first, then strong pairs that moved.
 
@@ -884,10 +940,20 @@ def _sentence_links(
     linkable = (informative >= MIN_LINK_INFORMATIVE_TERMS) & ~both_quoted
     gain = np.where(linkable, np.maximum(similarity - SENTENCE_BACKGROUND_SIMILARITY, 0.0), 0.0)
     path = _monotone_path(gain)
-    linked = path + _strong_pairs(similarity, informative, ~both_quoted, path, MOVED_PARAPHRASE_SIMILARITY)
+    linked = path + _strong_pairs(
+        similarity, informative, ~both_quoted, path, MOVED_PARAPHRASE_SIMILARITY
+    )
     total_gain = float(sum(gain[i, j] for i, j in linked))
     smaller = min(len(source.sentences), len(derived.sentences))
-    shown = _uncovered_sentences(source, source_covered)[:, None] & _uncovered_sentences(derived, derived_covered)[None, :]
+    # Sentences a copy (or a copied quotation) already explains are not shown again.
+    shown = (
+        _uncovered_sentences(source, copies, "source")[:, None]
+        & _uncovered_sentences(derived, copies, "derived")[None, :]
+    )
+    quote_free = (
+        _uncovered_sentences(source, copies, "source", ("quotation",), 0.0)[:, None]
+        & _uncovered_sentences(derived, copies, "derived", ("quotation",), 0.0)[None, :]
+    )
     paraphrases = [
         (i, j, float(similarity[i, j]))
         for i, j in sorted(linked, key=lambda pair: pair[1])
@@ -897,18 +963,26 @@ def _sentence_links(
     ]
     quotations = [
         (i, j, float(similarity[i, j]))
-        for i, j in _strong_pairs(similarity, informative, both_quoted & shown, [], MIN_PARAPHRASE_SIMILARITY)
+        for i, j in _strong_pairs(
+            similarity, informative, both_quoted & shown & quote_free, [], MIN_PARAPHRASE_SIMILARITY
+        )
     ]
     return _SentenceLinks(paraphrases, quotations, total_gain / smaller, linked)
 
 
 def _quoted_sentences(prepared: PreparedText) -> np.ndarray:
     return np.array(
-        [_quoted_share(prepared, sentence) >= QUOTED_SENTENCE_SHARE for sentence in prepared.sentences], dtype=bool
+        [
+            _quoted_share(prepared, sentence) >= QUOTED_SENTENCE_SHARE
+            for sentence in prepared.sentences
+        ],
+        dtype=bool,
     )
 
 
-def _sentence_similarity(source: PreparedText, derived: PreparedText) -> tuple[np.ndarray, np.ndarray]:
+def _sentence_similarity(
+    source: PreparedText, derived: PreparedText
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted Dice of every sentence pair, and how many informative terms each pair shares."""
     weights, informative = _term_weights(source, derived)
     shared_terms = sorted(set(source.term_counts) & set(derived.term_counts))
@@ -936,7 +1010,8 @@ def _term_weights(source: PreparedText, derived: PreparedText) -> tuple[dict[str
     sentence_count = len(source.sentence_terms) + len(derived.sentence_terms)
     informative_limit = max(2, INFORMATIVE_DF_SHARE * sentence_count)
     weights = {
-        term: math.log((sentence_count + 1) / (count + 0.5)) for term, count in document_frequency.items()
+        term: math.log((sentence_count + 1) / (count + 0.5))
+        for term, count in document_frequency.items()
     }
     informative = {term for term, count in document_frequency.items() if count <= informative_limit}
     return weights, informative
@@ -987,10 +1062,12 @@ def _strong_pairs(
     taken: list[tuple[int, int]],
     min_similarity: float,
 ) -> list[tuple[int, int]]:
-    """Best-first one-to-one pairs among sentences not yet ``taken`` (e.g. paragraphs a rewrite moved)."""
+    """Best-first one-to-one pairs of sentences not yet ``taken`` (paragraphs a rewrite moved)."""
     used_rows = {i for i, _ in taken}
     used_columns = {j for _, j in taken}
-    strong = allowed & (similarity >= min_similarity) & (informative >= MIN_SHARED_INFORMATIVE_TERMS)
+    strong = (
+        allowed & (similarity >= min_similarity) & (informative >= MIN_SHARED_INFORMATIVE_TERMS)
+    )
     rows, columns = np.nonzero(strong)
     order = np.argsort(-similarity[rows, columns], kind="stable")
     pairs = []
@@ -1004,9 +1081,20 @@ def _strong_pairs(
     return pairs
 
 
-def _uncovered_sentences(prepared: PreparedText, covered: np.ndarray) -> np.ndarray:
+def _uncovered_sentences(
+    prepared: PreparedText,
+    passages: list[Passage],
+    side: str,
+    kinds: Iterable[str] | None = None,
+    max_covered: float = MAX_COVERED_FOR_PARAPHRASE,
+) -> np.ndarray:
+    """Sentences whose tokens ``passages`` (of ``kinds``) cover at most ``max_covered``."""
+    covered = _coverage(len(prepared), passages, side, kinds)
     return np.array(
-        [covered[start:end].mean() <= MAX_COVERED_FOR_PARAPHRASE if end > start else False for start, end in prepared.sentences],
+        [
+            end > start and covered[start:end].mean() <= max_covered
+            for start, end in prepared.sentences
+        ],
         dtype=bool,
     )
 
@@ -1015,7 +1103,9 @@ def _uncovered_sentences(prepared: PreparedText, covered: np.ndarray) -> np.ndar
 # Scores
 
 
-def _coverage(token_count: int, passages: list[Passage], side: str, kinds: Iterable[str] | None = None) -> np.ndarray:
+def _coverage(
+    token_count: int, passages: list[Passage], side: str, kinds: Iterable[str] | None = None
+) -> np.ndarray:
     covered = np.zeros(token_count, dtype=bool)
     for passage in passages:
         if kinds is None or passage.kind in kinds:
@@ -1056,13 +1146,18 @@ def _scores(
         [(p.derived_tokens[0], p.source_tokens[0]) for p in passages if p.kind != "quotation"]
     )
     scores["story_similarity"] = story_similarity(source, derived)
-    return {name: (round(value, 4) if isinstance(value, float) else value) for name, value in scores.items()}
+    return {
+        name: (round(value, 4) if isinstance(value, float) else value)
+        for name, value in scores.items()
+    }
 
 
 def _edit_scores(passages: list[Passage]) -> dict[str, float]:
     copied = [p for p in passages if p.kind in ("verbatim", "edited")]
     copied_tokens = sum(p.derived_tokens[1] - p.derived_tokens[0] for p in copied)
-    edited_tokens = sum(p.derived_tokens[1] - p.derived_tokens[0] for p in copied if p.kind == "edited")
+    edited_tokens = sum(
+        p.derived_tokens[1] - p.derived_tokens[0] for p in copied if p.kind == "edited"
+    )
     edit_count = sum(len(p.edits) for p in copied)
     return {
         "copied_tokens": copied_tokens,
@@ -1070,14 +1165,17 @@ def _edit_scores(passages: list[Passage]) -> dict[str, float]:
         "edited_share": edited_tokens / copied_tokens if copied_tokens else 0.0,
         "edits_per_100_tokens": 100.0 * edit_count / copied_tokens if copied_tokens else 0.0,
         "copy_similarity": (
-            sum(p.similarity * (p.derived_tokens[1] - p.derived_tokens[0]) for p in copied) / copied_tokens
+            sum(p.similarity * (p.derived_tokens[1] - p.derived_tokens[0]) for p in copied)
+            / copied_tokens
             if copied_tokens
             else 0.0
         ),
     }
 
 
-def _matched_shares(source: PreparedText, derived: PreparedText, passages: list[Passage]) -> dict[str, float]:
+def _matched_shares(
+    source: PreparedText, derived: PreparedText, passages: list[Passage]
+) -> dict[str, float]:
     """Share of each text's tokens found unchanged inside copied passages.
 
     Unlike copy containment, which counts an edited passage whole, this counts
@@ -1087,7 +1185,9 @@ def _matched_shares(source: PreparedText, derived: PreparedText, passages: list[
     matched = 0.0
     for passage in passages:
         if passage.kind in ("verbatim", "edited"):
-            lengths = (passage.source_tokens[1] - passage.source_tokens[0]) + (passage.derived_tokens[1] - passage.derived_tokens[0])
+            lengths = (passage.source_tokens[1] - passage.source_tokens[0]) + (
+                passage.derived_tokens[1] - passage.derived_tokens[0]
+            )
             matched += passage.similarity * lengths / 2
     return {
         "source_matched_share": matched / len(source) if len(source) else 0.0,
@@ -1096,7 +1196,11 @@ def _matched_shares(source: PreparedText, derived: PreparedText, passages: list[
 
 
 def _fidelity(
-    source: PreparedText, derived: PreparedText, passages: list[Passage], links: _SentenceLinks, scores: dict
+    source: PreparedText,
+    derived: PreparedText,
+    passages: list[Passage],
+    links: _SentenceLinks,
+    scores: dict,
 ) -> dict[str, float]:
     """Of the text that was reused, the share kept word for word.
 
@@ -1112,7 +1216,9 @@ def _fidelity(
             linked[start:end] = True
         linked_share = _share(linked)
         result[f"{side}_linked_share"] = linked_share
-        result[f"{side}_fidelity"] = min(1.0, scores[f"{side}_matched_share"] / linked_share) if linked_share else 0.0
+        result[f"{side}_fidelity"] = (
+            min(1.0, scores[f"{side}_matched_share"] / linked_share) if linked_share else 0.0
+        )
     return result
 
 
@@ -1135,7 +1241,9 @@ def _shingle_set(norms: Sequence[str]) -> set[tuple[str, ...]]:
     return {tuple(norms[i : i + SHINGLE_SIZE]) for i in range(len(norms) - SHINGLE_SIZE + 1)}
 
 
-def _paraphrase_scores(source: PreparedText, derived: PreparedText, links: _SentenceLinks) -> dict[str, float]:
+def _paraphrase_scores(
+    source: PreparedText, derived: PreparedText, links: _SentenceLinks
+) -> dict[str, float]:
     pairs = links.paraphrases
     return {
         "sentence_alignment": links.gain,

@@ -51,7 +51,9 @@ _MATCH_COLUMNS = (
 
 
 def missing_tables(conn: sqlite3.Connection, tables: Iterable[str] = PAGE_TABLES) -> list[str]:
-    present = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+    present = {
+        row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")
+    }
     return [table for table in tables if table not in present]
 
 
@@ -102,7 +104,9 @@ def _story(cluster: dict, roles: dict[str, int]) -> dict:
     }
 
 
-def _roles_by_cluster(conn: sqlite3.Connection, cluster_ids: list[int]) -> dict[int, dict[str, int]]:
+def _roles_by_cluster(
+    conn: sqlite3.Connection, cluster_ids: list[int]
+) -> dict[int, dict[str, int]]:
     """Articles per role (derivation label, 'origin' or 'independent') in each cluster."""
     roles: dict[int, dict[str, int]] = {}
     for chunk in _chunks(cluster_ids):
@@ -123,7 +127,9 @@ def _roles_by_cluster(conn: sqlite3.Connection, cluster_ids: list[int]) -> dict[
 
 def _ordered_labels(roles: dict[str, int]) -> list[str]:
     known = [label for label in DERIVED_LABELS if label in roles]
-    others = sorted(label for label in roles if label not in DERIVED_LABELS + ("origin", "independent"))
+    others = sorted(
+        label for label in roles if label not in DERIVED_LABELS + ("origin", "independent")
+    )
     return known + others
 
 
@@ -202,13 +208,17 @@ def _role(member: dict) -> str:
     return "copy"
 
 
-def _matches_touching(conn: sqlite3.Connection, article_id: str, clusters: Iterable[dict]) -> dict[int, dict]:
+def _matches_touching(
+    conn: sqlite3.Connection, article_id: str, clusters: Iterable[dict]
+) -> dict[int, dict]:
     """Matches used by the page: lineage edges of its clusters and the article's own matches."""
     match_ids = {m["match_id"] for c in clusters for m in c["members"] if m["match_id"] is not None}
     found = {}
     for chunk in _chunks(sorted(match_ids)):
         marks = ",".join("?" * len(chunk))
-        for match in _rows(conn, f"select {_MATCH_COLUMNS} from matches where id in ({marks})", chunk):
+        for match in _rows(
+            conn, f"select {_MATCH_COLUMNS} from matches where id in ({marks})", chunk
+        ):
             found[match["id"]] = match
     for match in _rows(
         conn,
@@ -250,9 +260,14 @@ def _segment_lineage(segment: dict, clusters: dict[int, dict], matches: dict[int
     ]
     descendants = _descendants(me, members)
     result["copies"] = [
-        _relation(member, matches.get(member["match_id"]), depth=depth) for member, depth in descendants
+        _relation(member, matches.get(member["match_id"]), depth=depth)
+        for member, depth in descendants
     ]
-    shown = {me["segment_id"]} | {p["segment_id"] for _, p in chain} | {m["segment_id"] for m, _ in descendants}
+    shown = (
+        {me["segment_id"]}
+        | {p["segment_id"] for _, p in chain}
+        | {m["segment_id"] for m, _ in descendants}
+    )
     direct = _direct_matches(me["segment_id"], matches)
     result["same_story"] = [
         _relation(member, direct.get(member["segment_id"]))
@@ -287,7 +302,10 @@ def _descendants(member: dict, members: dict[str, dict]) -> list[tuple[dict, int
             continue
         seen.add(child["segment_id"])
         found.append((child, depth))
-        stack.extend((grandchild, depth + 1) for grandchild in reversed(children.get(child["segment_id"], [])))
+        stack.extend(
+            (grandchild, depth + 1)
+            for grandchild in reversed(children.get(child["segment_id"], []))
+        )
     return found
 
 
@@ -304,7 +322,8 @@ def _direct_matches(segment_id: str, matches: dict[int, dict]) -> dict[str, dict
 
 def _relation(member: dict, match: dict | None, depth: int | None = None) -> dict:
     relation = {
-        "article": {key: member[key] for key in ("title", "outlet", "published")} | {"id": member["article_id"]},
+        "article": {key: member[key] for key in ("title", "outlet", "published")}
+        | {"id": member["article_id"]},
         "segment_id": member["segment_id"],
         "segment_number": member["segment_number"],
         "role": member["role"],
@@ -334,14 +353,19 @@ def comparison(conn: sqlite3.Connection, source_id: str, derived_id: str) -> dic
             article["boilerplate"] = _spans(conn, "boilerplate_spans", article_id, "kind")
             article["credits"] = _spans(conn, "article_credits", article_id, "kind, agency")
             articles[article_id] = article
-    missing = [article_id for article_id in dict.fromkeys((source_id, derived_id)) if article_id not in articles]
+    missing = [
+        article_id
+        for article_id in dict.fromkeys((source_id, derived_id))
+        if article_id not in articles
+    ]
     if missing:
         return {"missing": missing}
     matches = [
         _decode_match(match)
         for match in _rows(
             conn,
-            f"select {_MATCH_COLUMNS} from matches where source_article_id = ? and derived_article_id = ? "
+            f"select {_MATCH_COLUMNS} from matches "
+            "where source_article_id = ? and derived_article_id = ? "
             "order by source_segment_id, derived_segment_id",
             [source_id, derived_id],
         )
@@ -382,7 +406,9 @@ def _spans(conn: sqlite3.Connection, table: str, article_id: str, columns: str) 
     )
 
 
-def articles_by_id(conn: sqlite3.Connection, article_ids: Iterable[str], with_text: bool = False) -> dict[str, dict]:
+def articles_by_id(
+    conn: sqlite3.Connection, article_ids: Iterable[str], with_text: bool = False
+) -> dict[str, dict]:
     """Summaries (optionally with raw text) of several articles, for the check page."""
     columns = _ARTICLE_SUMMARY + (", raw_text" if with_text else "")
     found = {}

@@ -20,23 +20,23 @@ from . import pipeline, store
 from .sources import ColumnNames, InputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DEMO_DB = "provenance-demo.db"
+# metadata.json and datasette.yaml describe a database named "provenance".
+DEFAULT_DEMO_DB = "provenance.db"
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for the user, shown as one line."""
-    from . import index
+    from .index import IndexParamsError
+    from .signatures import ParamsError
 
-    errors: list[type[BaseException]] = [
+    return (
         InputError,
         pipeline.IngestAborted,
         store.SchemaError,
+        IndexParamsError,
+        ParamsError,
         sqlite3.DatabaseError,
-    ]
-    errors.extend(
-        getattr(index, name) for name in ("ParamsMismatchError",) if hasattr(index, name)
     )
-    return tuple(errors)
 
 
 @contextmanager
@@ -185,14 +185,26 @@ def demo(db, seeds, host, port, no_serve):
     if no_serve:
         return
     command = [sys.executable, "-m", "datasette", "serve", db, "--host", host, "--port", str(port)]
-    metadata = _find_project_file("metadata.json", required=False)
-    if metadata:
-        command += ["--metadata", str(metadata)]
+    command += _metadata_options()
     click.echo(f"serving http://{host}:{port}/{Path(db).stem}/-/provenance  (Ctrl-C to stop)")
     try:
         sys.exit(subprocess.call(command))
     except KeyboardInterrupt:
         sys.exit(0)
+
+
+def _metadata_options() -> list[str]:
+    """Titles, descriptions and canned queries: Datasette 1.0 reads the queries from config."""
+    from datasette.version import __version__ as datasette_version
+
+    options = []
+    metadata = _find_project_file("metadata.json", required=False)
+    if metadata:
+        options += ["--metadata", str(metadata)]
+    config = _find_project_file("datasette.yaml", required=False)
+    if config and not datasette_version.startswith("0."):
+        options += ["--config", str(config)]
+    return options
 
 
 def _find_project_file(name: str, required: bool = True) -> Path | None:

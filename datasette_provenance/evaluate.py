@@ -32,7 +32,12 @@ from typing import Callable, Iterable, Sequence
 from . import lineage
 
 EVAL_LABELS = ("verbatim", "light_edit", "paraphrase", "independent")
-PAIR_LABELS = {"verbatim": "verbatim", "light": "light_edit", "heavy": "paraphrase", "independent": "independent"}
+PAIR_LABELS = {
+    "verbatim": "verbatim",
+    "light": "light_edit",
+    "heavy": "paraphrase",
+    "independent": "independent",
+}
 MISLABEL_NOTE = "known_mislabel"
 
 # Threshold grids for leave-one-group-out tuning. Reuse thresholds are tuned
@@ -124,8 +129,14 @@ def load_pairs(pairs_csv: str) -> list[LabelledPair]:
             raise EvaluationError(
                 f"{path}:{line}: need source_id, derived_id and a label in {', '.join(PAIR_LABELS)}"
             )
-        pairs.append(LabelledPair(row["source_id"].strip(), row["derived_id"].strip(), PAIR_LABELS[label],
-                                  (row.get("note") or "").strip()))
+        pairs.append(
+            LabelledPair(
+                row["source_id"].strip(),
+                row["derived_id"].strip(),
+                PAIR_LABELS[label],
+                (row.get("note") or "").strip(),
+            )
+        )
     return pairs
 
 
@@ -194,7 +205,9 @@ def score(predictions: Sequence[Prediction]) -> Scores:
     per_label = {label: _precision_recall_f1(confusion, label) for label in EVAL_LABELS}
     macro = sum(values["f1"] for values in per_label.values()) / len(EVAL_LABELS)
     direction = [
-        p.predicted_source == p.pair.source_id for p in predictions if p.pair.is_derived and p.is_derived
+        p.predicted_source == p.pair.source_id
+        for p in predictions
+        if p.pair.is_derived and p.is_derived
     ]
     return Scores(
         pairs=len(predictions),
@@ -242,10 +255,16 @@ def leave_one_group_out(predictions: Sequence[Prediction], group_regex: str) -> 
     for prediction in predictions:
         found = pattern.search(prediction.pair.derived_id)
         if not found:
-            raise EvaluationError(f"--leave-one-out {group_regex!r} does not match {prediction.pair.derived_id!r}")
-        groups.setdefault(found.group(1) if found.groups() else found.group(0), []).append(prediction)
+            raise EvaluationError(
+                f"--leave-one-out {group_regex!r} does not match {prediction.pair.derived_id!r}"
+            )
+        groups.setdefault(found.group(1) if found.groups() else found.group(0), []).append(
+            prediction
+        )
     if len(groups) < 2:
-        raise EvaluationError(f"--leave-one-out {group_regex!r} makes {len(groups)} group(s); need at least 2")
+        raise EvaluationError(
+            f"--leave-one-out {group_regex!r} makes {len(groups)} group(s); need at least 2"
+        )
     held_out: list[Prediction] = []
     folds = {}
     for name in sorted(groups):
@@ -273,14 +292,21 @@ def tune_thresholds(
     return _grid_search(predictions, thresholds, KIND_GRID, lambda s: s.macro_f1)
 
 
-def _grid_search(predictions, start: lineage.LabelThresholds, grid: dict[str, list[float]],
-                 objective: Callable[[Scores], float]) -> lineage.LabelThresholds:
+def _grid_search(
+    predictions,
+    start: lineage.LabelThresholds,
+    grid: dict[str, list[float]],
+    objective: Callable[[Scores], float],
+) -> lineage.LabelThresholds:
     names = list(grid)
     best, best_key = start, None
     for values in _product([grid[name] for name in names]):
         candidate = replace(start, **dict(zip(names, values)))
         value = objective(score([p.relabelled(candidate) for p in predictions]))
-        distance = sum(abs(getattr(candidate, n) - getattr(start, n)) / max(abs(getattr(start, n)), 1e-9) for n in names)
+        distance = sum(
+            abs(getattr(candidate, n) - getattr(start, n)) / max(abs(getattr(start, n)), 1e-9)
+            for n in names
+        )
         key = (round(value, 9), -distance)
         if best_key is None or key > best_key:
             best, best_key = candidate, key
@@ -332,9 +358,15 @@ def run_evaluation(
         thresholds=lineage.DEFAULT_THRESHOLDS.to_dict(),
         database=db_path if workdir else None,
         errors=[
-            {"source_id": p.pair.source_id, "derived_id": p.pair.derived_id, "gold": p.pair.label,
-             "predicted": p.label, "note": p.pair.note}
-            for p in predictions if p.label != p.pair.label
+            {
+                "source_id": p.pair.source_id,
+                "derived_id": p.pair.derived_id,
+                "gold": p.pair.label,
+                "predicted": p.label,
+                "note": p.pair.note,
+            }
+            for p in predictions
+            if p.label != p.pair.label
         ],
     )
     if leave_one_out:
@@ -357,19 +389,26 @@ def format_report(report: EvaluationReport) -> str:
     lines += _format_scores("Without known mislabels", asdict(report.without_mislabels))
     if report.leave_one_out:
         loo = report.leave_one_out
-        lines += [f"Leave one group out (groups: {loo['group_regex']}; thresholds tuned on the others)", ""]
+        lines += [
+            f"Leave one group out (groups: {loo['group_regex']}; thresholds tuned on the others)",
+            "",
+        ]
         for name, changed in loo["folds"].items():
             described = ", ".join(f"{k}={v}" for k, v in changed.items()) or "defaults kept"
             lines.append(f"  held out {name}: {described}")
         lines.append("")
         lines += _format_scores("Leave one group out, all pairs", loo["all_pairs"])
-        lines += _format_scores("Leave one group out, without known mislabels", loo["without_mislabels"])
+        lines += _format_scores(
+            "Leave one group out, without known mislabels", loo["without_mislabels"]
+        )
     if report.errors:
         lines.append(f"Disagreements with the labels ({len(report.errors)}):")
         for error in report.errors:
             note = f"  [{error['note']}]" if error["note"] else ""
-            lines.append(f"  {error['source_id']} -> {error['derived_id']}: labelled {error['gold']}, "
-                         f"predicted {error['predicted']}{note}")
+            lines.append(
+                f"  {error['source_id']} -> {error['derived_id']}: labelled {error['gold']}, "
+                f"predicted {error['predicted']}{note}"
+            )
     return "\n".join(lines)
 
 
@@ -378,20 +417,30 @@ def _format_scores(title: str, scores: dict) -> list[str]:
     direction = scores["direction_accuracy"]
     lines = [
         f"{title} ({scores['pairs']} pairs)",
-        f"  binary derived vs independent: F1 {binary['f1']:.3f}  precision {binary['precision']:.3f}  "
-        f"recall {binary['recall']:.3f}  accuracy {binary['accuracy']:.3f}",
+        f"  binary derived vs independent: F1 {binary['f1']:.3f}  "
+        f"precision {binary['precision']:.3f}  recall {binary['recall']:.3f}  "
+        f"accuracy {binary['accuracy']:.3f}",
         f"  4-way macro-F1: {scores['macro_f1']:.3f}",
         "  direction accuracy: "
-        + (f"{direction:.3f} ({scores['direction_pairs']} pairs derived in both)" if direction is not None else "n/a"),
+        + (
+            f"{direction:.3f} ({scores['direction_pairs']} pairs derived in both)"
+            if direction is not None
+            else "n/a"
+        ),
         "",
         f"  {'label':<12} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}",
     ]
     for label, values in scores["per_label"].items():
-        lines.append(f"  {label:<12} {values['precision']:>9.3f} {values['recall']:>7.3f} "
-                     f"{values['f1']:>6.3f} {values['support']:>8}")
-    lines += ["", "  confusion (rows: labelled, columns: predicted)",
-              "  " + " " * 12 + "".join(f"{label[:10]:>11}" for label in EVAL_LABELS)]
+        lines.append(
+            f"  {label:<12} {values['precision']:>9.3f} {values['recall']:>7.3f} "
+            f"{values['f1']:>6.3f} {values['support']:>8}"
+        )
+    lines += [
+        "",
+        "  confusion (rows: labelled, columns: predicted)",
+        "  " + " " * 12 + "".join(f"{label:>12}" for label in EVAL_LABELS),
+    ]
     for gold, row in scores["confusion"].items():
-        lines.append(f"  {gold:<12}" + "".join(f"{row[label]:>11}" for label in EVAL_LABELS))
+        lines.append(f"  {gold:<12}" + "".join(f"{row[label]:>12}" for label in EVAL_LABELS))
     lines.append("")
     return lines

@@ -41,15 +41,22 @@ class ProvenanceFacet(Facet):
     async def suggest(self):
         if not await self._applies() or self.get_configs():
             return []
-        if not (await self.ds.execute(self.database, "select exists(select 1 from lineage)")).rows[0][0]:
+        if not (await self.ds.execute(self.database, "select exists(select 1 from lineage)")).rows[
+            0
+        ][0]:
             return []
-        return [{
-            "name": self.name,
-            "type": self.type,
-            "toggle_url": self.ds.absolute_url(
-                self.request, self.ds.urls.path(path_with_added_args(self.request, {f"_facet_{self.type}": "id"}))
-            ),
-        }]
+        return [
+            {
+                "name": self.name,
+                "type": self.type,
+                "toggle_url": self.ds.absolute_url(
+                    self.request,
+                    self.ds.urls.path(
+                        path_with_added_args(self.request, {f"_facet_{self.type}": "id"})
+                    ),
+                ),
+            }
+        ]
 
     async def facet_results(self):
         configs = self.get_configs()
@@ -63,21 +70,30 @@ class ProvenanceFacet(Facet):
             group by value order by count desc, value limit {facet_size + 1}
         """
         try:
-            rows = (await self.ds.execute(
-                self.database, sql, self.params, truncate=False,
-                custom_time_limit=self.ds.setting("facet_time_limit_ms"),
-            )).rows
+            rows = (
+                await self.ds.execute(
+                    self.database,
+                    sql,
+                    self.params,
+                    truncate=False,
+                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+                )
+            ).rows
         except QueryInterrupted:
             return [], [self.name]
         source = configs[0]["source"]
-        return [{
-            "name": self.name,
-            "type": self.type,
-            "hideable": source != "metadata",
-            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {f"_facet_{self.type}"})),
-            "results": [self._value(row["value"], row["count"]) for row in rows[:facet_size]],
-            "truncated": len(rows) > facet_size,
-        }], []
+        return [
+            {
+                "name": self.name,
+                "type": self.type,
+                "hideable": source != "metadata",
+                "toggle_url": self.ds.urls.path(
+                    path_with_removed_args(self.request, {f"_facet_{self.type}"})
+                ),
+                "results": [self._value(row["value"], row["count"]) for row in rows[:facet_size]],
+                "truncated": len(rows) > facet_size,
+            }
+        ], []
 
     def _value(self, value, count) -> dict:
         pair = (self.filter_arg, str(value))
@@ -104,7 +120,9 @@ class DerivationFacet(ProvenanceFacet):
     filter_arg = "_provenance_label"
     values_sql = """
         select article_id,
-               case when is_origin then 'origin' when label is null then 'independent' else label end as value
+               case when is_origin then 'origin'
+                    when label is null then 'independent'
+                    else label end as value
         from lineage
         union all
         select id, 'unmatched' from articles where id not in (select article_id from lineage)
@@ -152,7 +170,9 @@ async def filter_arguments(request, database: str, table: str, datasette) -> Fil
     clauses, params, descriptions = [], {}, []
     for index, (facet, value) in enumerate(wanted):
         param = f"provenance_filter_{index}"
-        clauses.append(f"id in (select article_id from ({facet.values_sql}) where value = :{param})")
+        clauses.append(
+            f"id in (select article_id from ({facet.values_sql}) where value = :{param})"
+        )
         params[param] = value
         descriptions.append(f'{facet.name} is "{value}"')
     return FilterArguments(clauses, params=params, human_descriptions=descriptions)

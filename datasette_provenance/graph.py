@@ -60,13 +60,23 @@ class LineageGraph:
     def to_json(self) -> dict:
         return {
             "nodes": [
-                {"segment_id": n.segment_id, "article_id": n.article_id, "role": n.role, "depth": n.depth,
-                 "url": n.href}
+                {
+                    "segment_id": n.segment_id,
+                    "article_id": n.article_id,
+                    "role": n.role,
+                    "depth": n.depth,
+                    "url": n.href,
+                }
                 for n in self.nodes
             ],
             "edges": [
-                {"source_segment_id": e.source.segment_id, "derived_segment_id": e.target.segment_id,
-                 "label": e.label, "credited": e.credited, "url": e.href}
+                {
+                    "source_segment_id": e.source.segment_id,
+                    "derived_segment_id": e.target.segment_id,
+                    "label": e.label,
+                    "credited": e.credited,
+                    "url": e.href,
+                }
                 for e in self.edges
             ],
             "hidden_nodes": self.hidden,
@@ -156,7 +166,9 @@ def _depth_first(roots: list[dict], children: dict[str, list[dict]]):
             continue
         seen.add(member["segment_id"])
         yield member, depth, parent
-        stack.extend((child, depth + 1, member) for child in reversed(children.get(member["segment_id"], [])))
+        stack.extend(
+            (child, depth + 1, member) for child in reversed(children.get(member["segment_id"], []))
+        )
 
 
 def _node(member: dict, current_article_id: str, article_href, depth: int, y: int) -> Node:
@@ -197,8 +209,10 @@ def _node_svg(node: Node) -> str:
         f'<a href="{escape(node.href)}"{current}>'
         f"<title>{escape(node.title)} — {escape(node.subtitle)} ({escape(node.role)})</title>"
         f'<rect x="{node.x}" y="{node.y}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="6"/>'
-        f'<text class="pv-node-subtitle" x="{node.x + 10}" y="{node.y + 17}">{escape(_shorten(node.subtitle))}</text>'
-        f'<text class="pv-node-title" x="{node.x + 10}" y="{node.y + 35}">{escape(_shorten(node.title))}</text>'
+        f'<text class="pv-node-subtitle" x="{node.x + 10}" y="{node.y + 17}">'
+        f"{escape(_shorten(node.subtitle))}</text>"
+        f'<text class="pv-node-title" x="{node.x + 10}" y="{node.y + 35}">'
+        f"{escape(_shorten(node.title))}</text>"
         "</a></g>"
     )
 
@@ -209,12 +223,13 @@ def _edge_svg(edge: Edge) -> str:
     mid_y = child.y + NODE_HEIGHT // 2
     path = f"M{trunk_x} {parent.y + NODE_HEIGHT} V{mid_y} H{child.x}"
     pill_x, pill_width = trunk_x + 8, child.x - trunk_x - 14
+    centre = pill_x + pill_width / 2
     label = LABEL_WORDS.get(edge.label, edge.label or "derived")
     credit = {True: "credited", False: "uncredited", None: ""}[edge.credited]
     credit_class = {True: " pv-credited", False: " pv-uncredited", None: ""}[edge.credited]
     label_y = mid_y + (-2 if credit else 4)
     credit_text = (
-        f'<text class="pv-edge-credit" x="{pill_x + pill_width / 2:g}" y="{mid_y + 11}">{credit}</text>'
+        f'<text class="pv-edge-credit" x="{centre:g}" y="{mid_y + 11}">{credit}</text>'
         if credit
         else ""
     )
@@ -226,7 +241,7 @@ def _edge_svg(edge: Edge) -> str:
         f"{', ' + credit if credit else ''} — compare the texts</title>"
         f'<path d="{path}"/>'
         f'<rect x="{pill_x}" y="{mid_y - 15}" width="{pill_width}" height="30" rx="15"/>'
-        f'<text class="pv-edge-label" x="{pill_x + pill_width / 2:g}" y="{label_y}">{escape(label)}</text>'
+        f'<text class="pv-edge-label" x="{centre:g}" y="{label_y}">{escape(label)}</text>'
         f"{credit_text}</a></g>"
     )
 

@@ -53,7 +53,9 @@ def highlight(text: str, marks: list[Mark]) -> Markup:
             if passage is not None:
                 html.append(_open_tag("a", marks[passage], first=True))
             open_passage = passage
-        inner = sorted((i for i in active if marks[i].layer != PASSAGE), key=lambda i: (marks[i].layer, i))
+        inner = sorted(
+            (i for i in active if marks[i].layer != PASSAGE), key=lambda i: (marks[i].layer, i)
+        )
         html.append(_wrap(text[position:next_position], [marks[i] for i in inner], position))
     if open_passage is not None:
         html.append("</a>")
@@ -67,7 +69,9 @@ def _wrap(piece: str, inner: list[Mark], position: int) -> str:
 
 def _open_tag(tag: str, mark: Mark, first: bool) -> str:
     attrs = {"class": mark.css_class, **mark.attrs, **(mark.first_attrs if first else {})}
-    rendered = "".join(f' {name}="{escape(value)}"' for name, value in attrs.items() if value is not None)
+    rendered = "".join(
+        f' {name}="{escape(value)}"' for name, value in attrs.items() if value is not None
+    )
     return f"<{tag}{rendered}>"
 
 

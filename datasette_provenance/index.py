@@ -43,33 +43,36 @@ PARAMS_META_KEY = "signature_params"
 REBUILD_META_KEY = "signature_index_rebuild"
 REBUILD_COMMAND = "datasette-provenance match DB --rebuild-index"
 
-# At most this many members of one LSH bucket are read per lookup. Text bands of
-# four rows almost never collide by chance, so a bucket this big means text that
-# hundreds of segments carry verbatim: left-over boilerplate (a standard
+# At most this many members of one LSH bucket are read per lookup. A band of
+# three or more equal minima is rare by chance, so a bucket this big holds text
+# that hundreds of segments carry verbatim: left-over boilerplate (a standard
 # disclaimer, a newsletter pitch) or a wire story syndicated by hundreds of
-# outlets. Reading it whole would make every lookup as slow as the most copied
-# text in the archive. Skipping it would lose the syndicated story entirely, so
-# a fixed, deterministic part of the bucket is read instead (the first members
-# in segment-id order): the same part for every band of a window, so those
-# members collect hits from all bands and are still found and verified.
+# outlets - or, for story bands, a pair of very common content words. Reading it
+# whole would make every lookup as slow as the most copied text in the archive;
+# skipping it would lose the syndicated story altogether. So a fixed part is
+# read (the first members in segment id order): the same part for every band of
+# a copied window, so those members collect hits from all its bands and are
+# still found and verified.
 MAX_BUCKET_READ = 200
 
-# Candidates whose signatures are loaded and scored, best band hits first. Each
-# costs ~1 KB per window to read; beyond a few hundred, the rest are near-copies
-# of ones already scored or weak story-only hits, and alignment could not
-# afford them anyway.
+# Candidates whose signatures are loaded and scored, most band hits first. Each
+# costs ~1 KB per window to read; past a few hundred, the rest are near-copies of
+# ones already scored or weak story-only hits, and alignment could not afford
+# them anyway.
 MAX_SCORED_CANDIDATES = 300
 
-# A story-only candidate (no text band hit) must reach this estimated Jaccard of
-# story words. Calibrated on the seeds: the summit story's paraphrases and
-# rewrites score 0.18-0.30 with each other, the unrelated Canada story 0.06-0.07;
-# with 128 permutations the estimate's standard deviation is ~0.03 at J = 0.2,
-# so 0.12 keeps 0.18 pairs at two sigmas and rejects 0.07 pairs at two sigmas.
-STORY_MIN_JACCARD = 0.12
+# A text band hit needs this best window Jaccard: a chance collision of three
+# minima between windows that share a stock phrase or two (J ~ 0.01) estimates
+# at ~0.03-0.06, while pairs with containment >= 0.5 score >= 0.15 (1st
+# percentile 0.26 in benchmarks/lsh_recall.py).
+TEXT_MIN_JACCARD = 0.1
 
-# A text band hit is kept whatever its score: four equal minima in a row are
-# rare enough by chance (J**4) that even a low best-window Jaccard is worth the
-# aligner's look. The score is returned for ranking.
+# A candidate without a good text hit needs this estimated Jaccard of story
+# words. Calibrated on the seeds: the summit story's rewrites estimate at
+# 0.16-0.31 with each other, the unrelated Canada story at 0.02-0.05 (exact
+# Jaccard 0.06-0.07). The estimate's standard deviation with 128 permutations is
+# ~0.035 at J = 0.19 and ~0.022 at J = 0.07, so 0.12 is two of them from both.
+STORY_MIN_JACCARD = 0.12
 
 # Odd 64-bit multipliers combining a band's rows into one 64-bit value.
 _BAND_MULTIPLIERS = np.array(
@@ -177,21 +180,19 @@ def band_keys(signatures: SegmentSignatures, params: SignatureParams) -> list[tu
     if len(windows):
         text = band_hashes(signatures.text[windows], params.text_bands, params.text_rows)
         keys += _distinct_keys("text", text)
-    if signatures.story_word_count:
+    if signatures.story_word_count >= params.story_min_words:
         story = band_hashes(signatures.story, params.story_bands, params.story_rows)
         keys += _distinct_keys("story", story)
     return keys
 
 
 def _distinct_keys(kind: str, hashes: np.ndarray) -> list[tuple[str, int, int]]:
-    """(kind, band, hash) for each distinct band hash; overlapping windows often repeat one."""
-    bands = np.broadcast_to(np.arange(hashes.shape[1]), hashes.shape).ravel()
-    flat = hashes.ravel()
-    order = np.lexsort((flat, bands))
-    bands, flat = bands[order], flat[order]
-    new = np.ones(len(flat), dtype=bool)
-    new[1:] = (bands[1:] != bands[:-1]) | (flat[1:] != flat[:-1])
-    return list(zip(repeat(kind), bands[new].tolist(), flat[new].tolist()))
+    """(kind, band, hash) for each distinct hash of each band (overlapping windows repeat some)."""
+    ordered = np.sort(hashes, axis=0)
+    new = np.ones(ordered.shape, dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    rows, bands = np.nonzero(new)
+    return list(zip(repeat(kind), bands.tolist(), ordered[rows, bands].tolist()))
 
 
 # ----------------------------------------------------------------------------- writing
@@ -323,9 +324,10 @@ def candidates(
     """Indexed segments that may share text or story with the signed one, best first.
 
     A segment is a candidate if it shares a text band with one of the banded
-    windows, or shares a story band and its estimated story Jaccard reaches
-    ``STORY_MIN_JACCARD``. At most ``MAX_SCORED_CANDIDATES`` are scored and
-    returned, most text band hits first, then most story band hits.
+    windows and a window pair estimates at ``TEXT_MIN_JACCARD`` or more, or if
+    it shares a story band and its story words estimate at ``STORY_MIN_JACCARD``
+    or more. At most ``MAX_SCORED_CANDIDATES`` are scored and returned, most
+    text band hits first, then most story band hits.
     """
     excluded = set(exclude_segment_ids)
     text_hits: Counter[str] = Counter()
@@ -339,54 +341,61 @@ def candidates(
     story_passed = [s for s in story_only if story_jaccards.get(s, 0.0) >= STORY_MIN_JACCARD]
     chosen = (text_first + story_passed)[:MAX_SCORED_CANDIDATES]
     found = {}
-    for segment_id, (windows, window_sizes) in _load_text_windows(db, chosen, signatures.text.shape[1]).items():
-        found[segment_id] = _score(
-            signatures, segment_id, windows, window_sizes,
-            text_hits[segment_id], story_hits[segment_id], story_jaccards.get(segment_id, 0.0),
-        )
+    for segment_id, (windows, sizes) in _load_text_windows(db, chosen, signatures.text.shape[1]).items():
+        hit = _score(signatures, segment_id, windows, sizes, text_hits[segment_id],
+                     story_hits[segment_id], story_jaccards.get(segment_id, 0.0))
+        if hit.best_window_jaccard >= TEXT_MIN_JACCARD or hit.story_jaccard >= STORY_MIN_JACCARD:
+            found[segment_id] = hit
     return found
 
 
 def _bucket_members(db: sqlite_utils.Database, keys: Sequence[tuple[str, int, int]]) -> list[tuple[str, str]]:
-    """(kind, segment_id) for every bucket member of these keys, at most MAX_BUCKET_READ per bucket."""
-    if not keys:
-        return []
-    keys_json = json.dumps(keys)
-    crowded = {
-        row[0]
-        for row in db.execute(
-            f"SELECT key.key FROM json_each(?) AS key WHERE ({_BUCKET_MEMBER_SQL} "
-            "LIMIT 1 OFFSET ?) IS NOT NULL",
-            [keys_json, MAX_BUCKET_READ],
-        )
-    }
-    members = [] if len(crowded) == len(keys) else db.execute(
-        "SELECT json_extract(key.value, '$[0]'), member.segment_id "
-        "FROM json_each(?) AS key CROSS JOIN lsh_bands AS member "
-        f"ON {_BUCKET_MATCH_SQL}",
-        [json.dumps([key for number, key in enumerate(keys) if number not in crowded])],
-    ).fetchall()
-    for number in sorted(crowded):
-        kind, band, hash_ = keys[number]
-        members += [
-            (kind, segment_id)
-            for (segment_id,) in db.execute(
-                "SELECT segment_id FROM lsh_bands WHERE kind = ? AND band = ? AND hash = ? "
-                "ORDER BY segment_id LIMIT ?",
-                [kind, band, hash_, MAX_BUCKET_READ],
-            )
-        ]
+    """(kind, segment_id) of every member of these buckets, at most MAX_BUCKET_READ per bucket."""
+    members: list[tuple[str, str]] = []
+    for chunk in _chunks(list(keys), _KEYS_PER_QUERY):
+        crowded = set(db.execute(
+            f"{_keys_sql(chunk)} SELECT kind, band, hash FROM key "
+            f"WHERE ({_MEMBER_SQL} LIMIT 1 OFFSET ?) IS NOT NULL",
+            [*_flatten(chunk), MAX_BUCKET_READ],
+        ).fetchall())
+        ordinary = [key for key in chunk if key not in crowded]
+        if ordinary:
+            members += db.execute(
+                f"{_keys_sql(ordinary)} SELECT key.kind, member.segment_id "
+                f"FROM key CROSS JOIN lsh_bands AS member ON {_MATCH_SQL}",
+                _flatten(ordinary),
+            ).fetchall()
+        for key in sorted(crowded):
+            members += _first_members(db, *key)
     return members
 
 
-# Keys travel as one JSON array of [kind, band, hash]; CROSS JOIN keeps json_each as
-# the outer loop so every key is one primary-key search of lsh_bands.
-_BUCKET_MATCH_SQL = (
-    "member.kind = json_extract(key.value, '$[0]') "
-    "AND member.band = json_extract(key.value, '$[1]') "
-    "AND member.hash = json_extract(key.value, '$[2]')"
-)
-_BUCKET_MEMBER_SQL = f"SELECT 1 FROM lsh_bands AS member WHERE {_BUCKET_MATCH_SQL}"
+def _keys_sql(keys: Sequence[tuple[str, int, int]]) -> str:
+    return f"WITH key(kind, band, hash) AS (VALUES {','.join(['(?, ?, ?)'] * len(keys))})"
+
+
+def _flatten(keys: Sequence[tuple]) -> list:
+    return [value for key in keys for value in key]
+
+
+def _first_members(db: sqlite_utils.Database, kind: str, band: int, hash_: int) -> list[tuple[str, str]]:
+    """The first MAX_BUCKET_READ members of a crowded bucket, in segment id order."""
+    return [
+        (kind, segment_id)
+        for (segment_id,) in db.execute(
+            "SELECT segment_id FROM lsh_bands WHERE kind = ? AND band = ? AND hash = ? "
+            "ORDER BY segment_id LIMIT ?",
+            [kind, band, hash_, MAX_BUCKET_READ],
+        )
+    ]
+
+
+# Keys travel as a VALUES list (3 parameters each, within SQLite's historic limit
+# of 999 per statement); CROSS JOIN keeps the keys as the outer loop, so each key
+# is one primary-key search of lsh_bands.
+_KEYS_PER_QUERY = 300
+_MATCH_SQL = "member.kind = key.kind AND member.band = key.band AND member.hash = key.hash"
+_MEMBER_SQL = f"SELECT 1 FROM lsh_bands AS member WHERE {_MATCH_SQL}"
 
 
 def _story_jaccards(db: sqlite_utils.Database, query: SegmentSignatures,

@@ -76,7 +76,9 @@ class LabelThresholds:
 DEFAULT_THRESHOLDS = LabelThresholds()
 
 
-def label(alignment_or_scores, thresholds: LabelThresholds = DEFAULT_THRESHOLDS) -> tuple[str, list[str]]:
+def label(
+    alignment_or_scores, thresholds: LabelThresholds = DEFAULT_THRESHOLDS
+) -> tuple[str, list[str]]:
     """The label of an aligned pair and the reasons for it (plain language).
 
     Accepts an ``align.Alignment`` or its ``scores`` dict (as stored in
@@ -93,7 +95,9 @@ def label(alignment_or_scores, thresholds: LabelThresholds = DEFAULT_THRESHOLDS)
     edits = scores["edits_per_100_tokens"]
     reasons = evidence
     if copy > 0 and copy >= paraphrased and edits <= thresholds.verbatim_max_edits_per_100:
-        reasons.append(f"the copied passages are nearly unchanged ({edits:.1f} edits per 100 words)")
+        reasons.append(
+            f"the copied passages are nearly unchanged ({edits:.1f} edits per 100 words)"
+        )
         return "verbatim", reasons
     if fidelity >= thresholds.light_edit_min_fidelity:
         reasons.append(
@@ -101,7 +105,9 @@ def label(alignment_or_scores, thresholds: LabelThresholds = DEFAULT_THRESHOLDS)
             f"with {edits:.1f} edits per 100 copied words"
         )
         return "light_edit", reasons
-    reasons.append(f"only {_percent(fidelity)} of the reused text is kept word for word: it is reworded")
+    reasons.append(
+        f"only {_percent(fidelity)} of the reused text is kept word for word: it is reworded"
+    )
     return "paraphrase", reasons
 
 
@@ -129,9 +135,10 @@ def _reuse_evidence(scores: Mapping, thresholds: LabelThresholds) -> list[str]:
 
 
 def _not_derived(scores: Mapping, thresholds: LabelThresholds) -> tuple[str, list[str]]:
+    shared = max(scores["source_containment"], scores["derived_containment"])
     reasons = [
-        f"little shared text: {_percent(max(scores['source_containment'], scores['derived_containment']))} "
-        f"at most of either text, sentence alignment {scores['sentence_alignment']:.2f}"
+        f"little shared text: {_percent(shared)} at most of either text, "
+        f"sentence alignment {scores['sentence_alignment']:.2f}"
     ]
     if scores.get("passages_quotation", 0):
         quoted = max(scores["source_quote_coverage"], scores["derived_quote_coverage"])
@@ -149,7 +156,9 @@ def is_same_story(scores: Mapping, thresholds: LabelThresholds = DEFAULT_THRESHO
     return scores.get("story_similarity", 0.0) >= thresholds.same_story_similarity
 
 
-def worth_storing(label_name: str, scores: Mapping, thresholds: LabelThresholds = DEFAULT_THRESHOLDS) -> bool:
+def worth_storing(
+    label_name: str, scores: Mapping, thresholds: LabelThresholds = DEFAULT_THRESHOLDS
+) -> bool:
     """Derived pairs always; the others only when they report the same story (clusters)."""
     return label_name in DERIVED_LABELS or is_same_story(scores, thresholds)
 
@@ -160,7 +169,9 @@ def closeness(scores: Mapping) -> float:
     Words kept verbatim count fully, paraphrased ones half: of two candidate
     parents, the one the copy is closer to wins.
     """
-    return min(1.0, scores["derived_matched_share"] + 0.5 * scores["derived_paraphrase_containment"])
+    return min(
+        1.0, scores["derived_matched_share"] + 0.5 * scores["derived_paraphrase_containment"]
+    )
 
 
 def _percent(share: float) -> str:
@@ -264,9 +275,16 @@ def _date_votes(first: ArticleFacts, second: ArticleFacts) -> list[tuple[float, 
     if order == 0:
         return []
     earlier, later = (first, second) if order < 0 else (second, first)
-    weight = WEIGHT_EARLIER_INFERRED if earlier.published_inferred or later.published_inferred else WEIGHT_EARLIER
+    weight = (
+        WEIGHT_EARLIER_INFERRED
+        if earlier.published_inferred or later.published_inferred
+        else WEIGHT_EARLIER
+    )
     guessed = " (a date that is only inferred)" if weight == WEIGHT_EARLIER_INFERRED else ""
-    reason = f"{earlier.article_id} is dated earlier ({earlier.published}) than {later.article_id} ({later.published}){guessed}"
+    reason = (
+        f"{earlier.article_id} is dated earlier ({earlier.published}) "
+        f"than {later.article_id} ({later.published}){guessed}"
+    )
     return [(weight if order < 0 else -weight, reason)]
 
 
@@ -298,24 +316,43 @@ def _credit_votes(candidate: ArticleFacts, other: ArticleFacts) -> list[tuple[fl
     """Votes that ``candidate`` is the source, from outlets and credit lines."""
     votes = []
     outlet = candidate.outlet
-    if outlet and not candidate.outlet_inferred:
+    outlet_known = bool(outlet) and not candidate.outlet_inferred
+    if outlet_known:
         credit = credits_outlet(other, outlet)
         if credit:
-            votes.append((WEIGHT_CREDITS_OTHER, f"{other.article_id} {credit}, the outlet of {candidate.article_id}"))
+            votes.append(
+                (
+                    WEIGHT_CREDITS_OTHER,
+                    f"{other.article_id} {credit}, the outlet of {candidate.article_id}",
+                )
+            )
         if any(_same_name(agency, outlet) for agency in candidate.wire_agencies):
-            votes.append((
-                WEIGHT_WIRE_ORIGINAL,
-                f"{candidate.article_id} carries a {outlet} wire marker and is published by {outlet}: a wire original",
-            ))
+            votes.append(
+                (
+                    WEIGHT_WIRE_ORIGINAL,
+                    f"{candidate.article_id} carries a {outlet} wire marker and is published "
+                    f"by {outlet}: a wire original",
+                )
+            )
             return votes
     own_markers = candidate.wire_agencies - other.wire_agencies
-    if own_markers and not (outlet and not candidate.outlet_inferred):
+    # With its outlet unknown, an article carrying a wire marker is likely the agency's copy
+    # (a known outlet carrying another's marker is a republisher: no vote).
+    if own_markers and not outlet_known:
         names = ", ".join(sorted(own_markers))
-        votes.append((WEIGHT_WIRE_MARKER, f"{candidate.article_id} carries a {names} wire marker that {other.article_id} lacks"))
+        votes.append(
+            (
+                WEIGHT_WIRE_MARKER,
+                f"{candidate.article_id} carries a {names} wire marker "
+                f"that {other.article_id} lacks",
+            )
+        )
     return votes
 
 
-def _shape_votes(first: ArticleFacts, second: ArticleFacts, scores: Mapping) -> list[tuple[float, str]]:
+def _shape_votes(
+    first: ArticleFacts, second: ArticleFacts, scores: Mapping
+) -> list[tuple[float, str]]:
     votes = []
     first_found = scores["source_containment"]  # share of first found in second
     second_found = scores["derived_containment"]
@@ -324,19 +361,28 @@ def _shape_votes(first: ArticleFacts, second: ArticleFacts, scores: Mapping) -> 
         excerpt, whole = (second, first) if asymmetry > 0 else (first, second)
         share = max(first_found, second_found)
         other_share = min(first_found, second_found)
-        votes.append((
-            WEIGHT_EXCERPT * asymmetry,
-            f"{_percent(share)} of {excerpt.article_id} is found in {whole.article_id}, but only "
-            f"{_percent(other_share)} of {whole.article_id} in {excerpt.article_id}: "
-            f"{excerpt.article_id} looks like the excerpt",
-        ))
+        votes.append(
+            (
+                WEIGHT_EXCERPT * asymmetry,
+                f"{_percent(share)} of {excerpt.article_id} is found in {whole.article_id}, "
+                f"but only {_percent(other_share)} of {whole.article_id} in {excerpt.article_id}: "
+                f"{excerpt.article_id} looks like the excerpt",
+            )
+        )
     for candidate, other, sign in ((first, second, 1), (second, first, -1)):
         extra = candidate.article_words - candidate.segment_words
-        if candidate.segment_count > 1 and other.segment_count == 1 and extra > candidate.segment_words // 2:
-            votes.append((
-                -sign * WEIGHT_BUNDLED,
-                f"{candidate.article_id} adds {extra:,} words of other stories around the shared text",
-            ))
+        if (
+            candidate.segment_count > 1
+            and other.segment_count == 1
+            and extra > candidate.segment_words // 2
+        ):
+            votes.append(
+                (
+                    -sign * WEIGHT_BUNDLED,
+                    f"{candidate.article_id} adds {extra:,} words of other stories "
+                    "around the shared text",
+                )
+            )
     return votes
 
 
@@ -350,14 +396,18 @@ def is_credited(source: ArticleFacts, derived: ArticleFacts) -> tuple[bool | Non
     None when it cannot be told: the source's outlet is unknown and it carries
     no wire marker of its own.
     """
-    names = list(dict.fromkeys(([source.outlet] if source.outlet else []) + sorted(source.wire_agencies)))
+    names = list(
+        dict.fromkeys(([source.outlet] if source.outlet else []) + sorted(source.wire_agencies))
+    )
     if not names:
         return None, f"the outlet of {source.article_id} is unknown, so a credit cannot be checked"
     for name in names:
         credit = credits_outlet(derived, name)
         if credit:
             return True, f"{derived.article_id} {credit}"
-    other_credits = sorted({c.agency for c in derived.credits if c.agency and c.kind in CREDITING_KINDS})
+    other_credits = sorted(
+        {c.agency for c in derived.credits if c.agency and c.kind in CREDITING_KINDS}
+    )
     also = f" (it credits {', '.join(other_credits)})" if other_credits else ""
     return False, f"{derived.article_id} does not credit {' or '.join(names)}{also}"
 
@@ -436,7 +486,10 @@ class Cluster:
 
     @property
     def uncredited_count(self) -> int:
-        return sum(member.parent_segment_id is not None and member.credited is False for member in self.members)
+        return sum(
+            member.parent_segment_id is not None and member.credited is False
+            for member in self.members
+        )
 
 
 def build_clusters(nodes: Mapping[str, SegmentNode], edges: Iterable[MatchEdge]) -> list[Cluster]:
@@ -448,7 +501,11 @@ def build_clusters(nodes: Mapping[str, SegmentNode], edges: Iterable[MatchEdge])
     cycle can form. Roots with descendants are origins (generation 0); members
     linked only by same-story or shared-quote matches are independent coverage.
     """
-    edges = [edge for edge in edges if edge.source_segment_id in nodes and edge.derived_segment_id in nodes]
+    edges = [
+        edge
+        for edge in edges
+        if edge.source_segment_id in nodes and edge.derived_segment_id in nodes
+    ]
     story_graph = nx.Graph()
     story_graph.add_edges_from((e.source_segment_id, e.derived_segment_id) for e in edges)
     clusters = []
@@ -458,7 +515,9 @@ def build_clusters(nodes: Mapping[str, SegmentNode], edges: Iterable[MatchEdge])
     return sorted(clusters, key=_cluster_order)
 
 
-def _cluster(component: set[str], edges: list[MatchEdge], nodes: Mapping[str, SegmentNode]) -> Cluster:
+def _cluster(
+    component: set[str], edges: list[MatchEdge], nodes: Mapping[str, SegmentNode]
+) -> Cluster:
     parents = _best_parents(edges)
     children: dict[str, list[str]] = {}
     for child, edge in parents.items():
@@ -498,17 +557,20 @@ def _best_parents(edges: list[MatchEdge]) -> dict[str, MatchEdge]:
         weight = edge.closeness * edge.direction_confidence + 1e-9
         current = derived_graph.get_edge_data(edge.source_segment_id, edge.derived_segment_id)
         if current is None or current["weight"] < weight:
-            derived_graph.add_edge(edge.source_segment_id, edge.derived_segment_id, weight=weight, match=edge)
+            derived_graph.add_edge(
+                edge.source_segment_id, edge.derived_segment_id, weight=weight, match=edge
+            )
     if not derived_graph.number_of_edges():
         return {}
-    branching = nx.algorithms.tree.branchings.maximum_branching(derived_graph, attr="weight", preserve_attrs=True)
-    return {
-        child: derived_graph[parent][child]["match"]
-        for parent, child in branching.edges()
-    }
+    branching = nx.algorithms.tree.branchings.maximum_branching(
+        derived_graph, attr="weight", preserve_attrs=True
+    )
+    return {child: derived_graph[parent][child]["match"] for parent, child in branching.edges()}
 
 
-def _set_generations(origin: str, children: dict[str, list[str]], members: dict[str, LineageMember]) -> None:
+def _set_generations(
+    origin: str, children: dict[str, list[str]], members: dict[str, LineageMember]
+) -> None:
     members[origin].is_origin = True
     members[origin].generation = 0
     queue = [origin]
@@ -519,7 +581,9 @@ def _set_generations(origin: str, children: dict[str, list[str]], members: dict[
             queue.append(child)
 
 
-def _main_origin(origins: list[str], children: dict[str, list[str]], nodes: Mapping[str, SegmentNode]) -> str | None:
+def _main_origin(
+    origins: list[str], children: dict[str, list[str]], nodes: Mapping[str, SegmentNode]
+) -> str | None:
     """The origin with the most descendants (then the earliest, then by id)."""
     if not origins:
         return None

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Sequence
 
 import sqlite_utils
 
-from . import align, index, lineage, signatures
+from . import align, clean, index, lineage, signatures
 from .shingles import tokenize_ranges
 from .signatures import DEFAULT_PARAMS, SignatureParams
 from .store import get_meta, set_meta
@@ -28,8 +28,10 @@ CHUNK_SIZE = 50
 PREPARED_CACHE_SIZE = 500
 # Set while stored matches and the clusters/lineage built from them disagree.
 LINEAGE_STALE_KEY = "lineage_stale"
-# The check page never aligns more candidates than this (best index hits first).
-MAX_CHECK_CANDIDATES = 100
+# A segment is aligned with at most this many candidates, best index evidence first:
+# a story syndicated by hundreds of outlets still finds its closest versions, and
+# one segment never costs more than about a second of alignment.
+MAX_ALIGNED_CANDIDATES = 100
 
 
 @dataclass(frozen=True)
@@ -76,22 +78,31 @@ class CheckResult:
 # Indexing
 
 
-def index_segments(db: sqlite_utils.Database, items: Iterable[SegmentToIndex],
-                   params: SignatureParams = DEFAULT_PARAMS) -> None:
+def index_segments(
+    db: sqlite_utils.Database,
+    items: Iterable[SegmentToIndex],
+    params: SignatureParams = DEFAULT_PARAMS,
+) -> None:
     """Sign segments and write their index rows. The caller owns the transaction."""
     index.check_params(db, params)  # records the params on first use, refuses a mismatch
-    signed = [(item.segment_id, sign_text(item.raw_text, item.kept_ranges, params)) for item in items]
+    signed = [
+        (item.segment_id, sign_text(item.raw_text, item.kept_ranges, params)) for item in items
+    ]
     index.add_many(db, signed, params)
 
 
-def sign_text(raw_text: str, kept_ranges: Sequence[tuple[int, int]],
-              params: SignatureParams = DEFAULT_PARAMS) -> signatures.SegmentSignatures:
+def sign_text(
+    raw_text: str, kept_ranges: Sequence[tuple[int, int]], params: SignatureParams = DEFAULT_PARAMS
+) -> signatures.SegmentSignatures:
     norms = [token.norm for token in tokenize_ranges(raw_text, kept_ranges)]
     return signatures.sign_tokens(norms, params)
 
 
-def rebuild_index(db: sqlite_utils.Database, params: SignatureParams = DEFAULT_PARAMS,
-                  progress: Callable[[int], None] | None = None) -> int:
+def rebuild_index(
+    db: sqlite_utils.Database,
+    params: SignatureParams = DEFAULT_PARAMS,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Re-sign every segment from its stored text with ``params``; then everything is re-matched."""
     store = _SegmentStore(db)
 
@@ -143,28 +154,44 @@ class _SegmentStore:
         return data
 
     def article_segment_ids(self, article_id: str) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT id FROM segments WHERE article_id = ?", [article_id])]
+        return [
+            row[0]
+            for row in self.db.execute("SELECT id FROM segments WHERE article_id = ?", [article_id])
+        ]
 
     def _load(self, segment_id: str) -> _SegmentData:
         row = self.db.execute(
-            "SELECT s.article_id, s.start_char, s.end_char, s.word_count, s.title, a.raw_text, a.outlet, "
-            "a.published, a.inferred_fields, a.title, a.word_count "
+            "SELECT s.article_id, s.start_char, s.end_char, s.word_count, s.title, a.raw_text, "
+            "a.outlet, a.published, a.inferred_fields, a.title, a.word_count "
             "FROM segments s JOIN articles a ON a.id = s.article_id WHERE s.id = ?",
             [segment_id],
         ).fetchone()
         if row is None:
             raise KeyError(f"no segment {segment_id!r}")
-        (article_id, start, end, segment_words, segment_title, raw_text, outlet, published,
-         inferred_json, article_title, article_words) = row
+        (
+            article_id,
+            start,
+            end,
+            segment_words,
+            segment_title,
+            raw_text,
+            outlet,
+            published,
+            inferred_json,
+            article_title,
+            article_words,
+        ) = row
         removed = self.db.execute(
-            "SELECT start_char, end_char FROM boilerplate_spans WHERE article_id = ? ORDER BY start_char",
+            "SELECT start_char, end_char FROM boilerplate_spans WHERE article_id = ? "
+            "ORDER BY start_char",
             [article_id],
         ).fetchall()
         segment_spans = self.db.execute(
             "SELECT start_char, end_char FROM segments WHERE article_id = ?", [article_id]
         ).fetchall()
         credits = self.db.execute(
-            "SELECT kind, agency, matched_text, start_char, end_char FROM article_credits WHERE article_id = ?",
+            "SELECT kind, agency, matched_text, start_char, end_char FROM article_credits "
+            "WHERE article_id = ?",
             [article_id],
         ).fetchall()
         inferred = set(json.loads(inferred_json or "[]"))
@@ -186,10 +213,14 @@ class _SegmentStore:
             article_words=article_words,
             segment_count=len(segment_spans),
         )
-        return _SegmentData(segment_id, article_id, raw_text, kept_ranges((start, end), removed), facts)
+        return _SegmentData(
+            segment_id, article_id, raw_text, kept_ranges((start, end), removed), facts
+        )
 
 
-def kept_ranges(segment: tuple[int, int], removed: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+def kept_ranges(
+    segment: tuple[int, int], removed: Iterable[tuple[int, int]]
+) -> list[tuple[int, int]]:
     """The parts of a segment's raw-text span not covered by removed spans."""
     start, end = segment
     ranges = []
@@ -206,7 +237,8 @@ def kept_ranges(segment: tuple[int, int], removed: Iterable[tuple[int, int]]) ->
 
 
 def _applies_to_segment(start: int, end: int, segment: tuple[int, int], all_segments) -> bool:
-    """A credit belongs to the segment it lies in; one outside every segment (page furniture) to all."""
+    """A credit belongs to the segment it lies in; one outside every segment (page furniture)
+    belongs to all of them."""
     if segment[0] <= start < segment[1]:
         return True
     return not any(s <= start < e for s, e in all_segments)
@@ -260,13 +292,18 @@ def compare_segments(first: _SegmentData, second: _SegmentData) -> _PairResult |
     return _PairResult(source, derived, label, alignment, credited, direction.confidence, evidence)
 
 
-def _containment_sentence(source: _SegmentData, derived: _SegmentData, alignment: align.Alignment) -> str:
+def _containment_sentence(
+    source: _SegmentData, derived: _SegmentData, alignment: align.Alignment
+) -> str:
     scores = alignment.scores
+    source_share = round(100 * scores["source_containment"])
+    derived_share = round(100 * scores["derived_containment"])
     return (
-        f"{derived.article_id} contains {round(100 * scores['source_containment'])}% of {source.article_id}; "
-        f"{round(100 * scores['derived_containment'])}% of {derived.article_id} is found in {source.article_id} "
+        f"{derived.article_id} contains {source_share}% of {source.article_id}; "
+        f"{derived_share}% of {derived.article_id} is found in {source.article_id} "
         f"({scores['passages_verbatim']} verbatim, {scores['passages_edited']} edited, "
-        f"{scores['passages_paraphrase']} paraphrased, {scores['passages_quotation']} quoted passages)"
+        f"{scores['passages_paraphrase']} paraphrased, "
+        f"{scores['passages_quotation']} quoted passages)"
     )
 
 
@@ -274,8 +311,11 @@ def _containment_sentence(source: _SegmentData, derived: _SegmentData, alignment
 # update_matches
 
 
-def update_matches(db: sqlite_utils.Database, full: bool = False,
-                   progress: bool | Callable[[int], None] | None = None) -> MatchSummary:
+def update_matches(
+    db: sqlite_utils.Database,
+    full: bool = False,
+    progress: bool | Callable[[int], None] | None = None,
+) -> MatchSummary:
     """Match pending segments (all with ``full``), store matches, rebuild clusters and lineage.
 
     Idempotent: with nothing pending and nothing stale it changes nothing.
@@ -288,7 +328,9 @@ def update_matches(db: sqlite_utils.Database, full: bool = False,
         index.check_params(db, params)
         if full:
             db.conn.execute("UPDATE segments SET match_pending = 1")
-    pending = [row[0] for row in db.execute("SELECT id FROM segments WHERE match_pending = 1 ORDER BY id")]
+    pending = [
+        row[0] for row in db.execute("SELECT id FROM segments WHERE match_pending = 1 ORDER BY id")
+    ]
     summary = MatchSummary(segments=len(pending))
     store = _SegmentStore(db)
     compared: set[frozenset[str]] = set()
@@ -309,15 +351,24 @@ def update_matches(db: sqlite_utils.Database, full: bool = False,
     return summary
 
 
-def _match_chunk(db, store: _SegmentStore, chunk: list[str], params: SignatureParams,
-                 compared: set[frozenset[str]], summary: MatchSummary) -> list[_PairResult]:
+def _match_chunk(
+    db,
+    store: _SegmentStore,
+    chunk: list[str],
+    params: SignatureParams,
+    compared: set[frozenset[str]],
+    summary: MatchSummary,
+) -> list[_PairResult]:
     """Compare each segment of the chunk with its candidates (CPU only, no writes)."""
     results = []
     for segment_id in chunk:
         segment = store.get(segment_id)
         own_article = store.article_segment_ids(segment.article_id)
-        query = index.load_signatures(db, segment_id, params) or sign_text(segment.raw_text, segment.kept_ranges, params)
-        for candidate_id in sorted(index.candidates(db, query, params, exclude_segment_ids=own_article)):
+        query = index.load_signatures(db, segment_id, params) or sign_text(
+            segment.raw_text, segment.kept_ranges, params
+        )
+        hits = index.candidates(db, query, params, exclude_segment_ids=own_article)
+        for candidate_id in _best_candidates(hits, MAX_ALIGNED_CANDIDATES):
             pair = frozenset((segment_id, candidate_id))
             if pair in compared:
                 continue
@@ -329,8 +380,19 @@ def _match_chunk(db, store: _SegmentStore, chunk: list[str], params: SignaturePa
     return results
 
 
-def _write_chunk(db, chunk: list[str], results: list[_PairResult], written_earlier: set[frozenset[str]]) -> None:
-    """Replace the chunk's matches in one transaction (keeping pairs earlier chunks of this run wrote)."""
+def _best_candidates(hits: dict, limit: int) -> list[str]:
+    """Candidate ids, strongest index evidence first: shared text, then shared story words."""
+    ranked = sorted(
+        hits.values(),
+        key=lambda h: (-h.text_band_hits, -h.containment, -h.story_jaccard, h.segment_id),
+    )
+    return [hit.segment_id for hit in ranked[:limit]]
+
+
+def _write_chunk(
+    db, chunk: list[str], results: list[_PairResult], written_earlier: set[frozenset[str]]
+) -> None:
+    """Replace the chunk's matches in one transaction (keeping what earlier chunks wrote)."""
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     with db.conn:
         stale = [
@@ -359,43 +421,65 @@ def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]
 
 def _store_result(db, result: _PairResult, now: str) -> None:
     """Insert (or replace) one match row and its passages."""
-    scores = dict(result.alignment.scores)
-    scores["closeness"] = round(result.closeness, 4)
+    scores = dict(result.alignment.scores, closeness=round(result.closeness, 4))
+    source, derived = result.source.segment_id, result.derived.segment_id
     db.conn.execute(
         "DELETE FROM matches WHERE (source_segment_id = ? AND derived_segment_id = ?) "
         "OR (source_segment_id = ? AND derived_segment_id = ?)",
-        [result.source.segment_id, result.derived.segment_id, result.derived.segment_id, result.source.segment_id],
+        [source, derived, derived, source],
     )
-    cursor = db.conn.execute(
-        "INSERT INTO matches (source_article_id, derived_article_id, source_segment_id, derived_segment_id, "
-        "label, source_containment, derived_containment, jaccard, credited, direction_confidence, scores, "
-        "evidence, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    match_id = _insert(
+        db,
+        "matches",
         [
-            result.source.article_id,
-            result.derived.article_id,
-            result.source.segment_id,
-            result.derived.segment_id,
-            result.label,
-            result.alignment.source_containment,
-            result.alignment.derived_containment,
-            result.alignment.jaccard,
-            None if result.credited is None else int(result.credited),
-            round(result.direction_confidence, 4),
-            json.dumps(scores, sort_keys=True),
-            json.dumps(result.evidence, ensure_ascii=False),
-            now,
+            {
+                "source_article_id": result.source.article_id,
+                "derived_article_id": result.derived.article_id,
+                "source_segment_id": source,
+                "derived_segment_id": derived,
+                "label": result.label,
+                "source_containment": result.alignment.source_containment,
+                "derived_containment": result.alignment.derived_containment,
+                "jaccard": result.alignment.jaccard,
+                "credited": None if result.credited is None else int(result.credited),
+                "direction_confidence": round(result.direction_confidence, 4),
+                "scores": json.dumps(scores, sort_keys=True),
+                "evidence": json.dumps(result.evidence, ensure_ascii=False),
+                "computed_at": now,
+            }
         ],
     )
-    match_id = cursor.lastrowid
-    db.conn.executemany(
-        "INSERT INTO passages (match_id, kind, source_start, source_end, derived_start, derived_end, "
-        "similarity, edits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    _insert(
+        db,
+        "passages",
         [
-            (match_id, p.kind, p.source_start, p.source_end, p.derived_start, p.derived_end,
-             round(p.similarity, 4), json.dumps(p.edits, ensure_ascii=False))
+            {
+                "match_id": match_id,
+                "kind": p.kind,
+                "source_start": p.source_start,
+                "source_end": p.source_end,
+                "derived_start": p.derived_start,
+                "derived_end": p.derived_end,
+                "similarity": round(p.similarity, 4),
+                "edits": json.dumps(p.edits, ensure_ascii=False),
+            }
             for p in result.alignment.passages
         ],
     )
+
+
+def _insert(db, table: str, rows: list[dict]) -> int | None:
+    """Insert rows (all with the same keys) in the caller's transaction; the last rowid."""
+    if not rows:
+        return None
+    columns = list(rows[0])
+    cursor = db.conn.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [[row[column] for column in columns] for row in rows],
+    )
+    if len(rows) == 1:
+        return db.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return cursor.lastrowid
 
 
 def _progress_reporter(progress, total: int) -> Callable[[int], None]:
@@ -431,13 +515,17 @@ def rebuild_lineage(db: sqlite_utils.Database) -> int:
     }
     edges = [
         lineage.MatchEdge(
-            match_id, source_id, derived_id, label,
-            json.loads(scores).get("closeness", 0.0), confidence,
+            match_id,
+            source_id,
+            derived_id,
+            label,
+            json.loads(scores).get("closeness", 0.0),
+            confidence,
             None if credited is None else bool(credited),
         )
         for match_id, source_id, derived_id, label, scores, confidence, credited in db.execute(
-            "SELECT id, source_segment_id, derived_segment_id, label, scores, direction_confidence, credited "
-            "FROM matches ORDER BY id"
+            "SELECT id, source_segment_id, derived_segment_id, label, scores, "
+            "direction_confidence, credited FROM matches ORDER BY id"
         )
     ]
     clusters = lineage.build_clusters(nodes, edges)
@@ -451,18 +539,37 @@ def rebuild_lineage(db: sqlite_utils.Database) -> int:
 
 
 def _store_cluster(db, cluster_id: int, cluster: lineage.Cluster) -> None:
-    db.conn.execute(
-        "INSERT INTO clusters (id, title, origin_article_id, article_count, derived_count, uncredited_count, "
-        "first_published, last_published) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [cluster_id, cluster.title, cluster.origin_article_id, cluster.article_count, cluster.derived_count,
-         cluster.uncredited_count, cluster.first_published, cluster.last_published],
-    )
-    db.conn.executemany(
-        "INSERT INTO lineage (segment_id, article_id, cluster_id, parent_article_id, parent_segment_id, "
-        "match_id, label, generation, is_origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    _insert(
+        db,
+        "clusters",
         [
-            (m.segment_id, m.article_id, cluster_id, m.parent_article_id, m.parent_segment_id, m.match_id,
-             m.label, m.generation, int(m.is_origin))
+            {
+                "id": cluster_id,
+                "title": cluster.title,
+                "origin_article_id": cluster.origin_article_id,
+                "article_count": cluster.article_count,
+                "derived_count": cluster.derived_count,
+                "uncredited_count": cluster.uncredited_count,
+                "first_published": cluster.first_published,
+                "last_published": cluster.last_published,
+            }
+        ],
+    )
+    _insert(
+        db,
+        "lineage",
+        [
+            {
+                "segment_id": m.segment_id,
+                "article_id": m.article_id,
+                "cluster_id": cluster_id,
+                "parent_article_id": m.parent_article_id,
+                "parent_segment_id": m.parent_segment_id,
+                "match_id": m.match_id,
+                "label": m.label,
+                "generation": m.generation,
+                "is_origin": int(m.is_origin),
+            }
             for m in cluster.members
         ],
     )
@@ -484,14 +591,20 @@ def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[
         return []
     query = signatures.sign_tokens(pasted.norms, params)
     hits = index.candidates(db, query, params)
-    ranked = sorted(hits.values(), key=lambda h: (-h.text_band_hits, -h.containment, -h.story_jaccard, h.segment_id))
     store = _SegmentStore(db)
     results = []
-    for hit in ranked[:MAX_CHECK_CANDIDATES]:
-        result = _check_one(store.get(hit.segment_id), pasted)
+    for segment_id in _best_candidates(hits, MAX_ALIGNED_CANDIDATES):
+        result = _check_one(store.get(segment_id), pasted)
         if result is not None:
             results.append(result)
-    results.sort(key=lambda r: (LABEL_RANK[r.label], -r.derived_containment, -r.source_containment, r.segment_id))
+    results.sort(
+        key=lambda r: (
+            LABEL_RANK[r.label],
+            -r.derived_containment,
+            -r.source_containment,
+            r.segment_id,
+        )
+    )
     return results[:limit]
 
 
@@ -514,12 +627,7 @@ def _check_one(candidate: _SegmentData, pasted: align.PreparedText) -> CheckResu
 
 
 def _pasted_kept_ranges(text: str) -> list[tuple[int, int]]:
-    """The pasted text minus boilerplate, as the ingest would clean it."""
-    try:
-        from .clean import clean_article
-
-        cleaned = clean_article(text)
-        ranges = [r for segment in cleaned.segments for r in cleaned.kept_ranges(segment)]
-        return ranges or [(0, len(text))]
-    except (ImportError, AttributeError, NotImplementedError):
-        return [(0, len(text))]
+    """The pasted text minus boilerplate and credit lines, as the ingest would clean it."""
+    cleaned = clean.clean_article(text)
+    ranges = [r for segment in cleaned.segments for r in cleaned.kept_ranges(segment)]
+    return ranges or [(0, len(text))]

@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Iterable
 
 
-async def can_view_tables(datasette, actor, database: str, tables: Iterable[str]) -> tuple[bool, bool]:
+async def can_view_tables(
+    datasette, actor, database: str, tables: Iterable[str]
+) -> tuple[bool, bool]:
     """``(visible, private)`` for reading ``tables`` of ``database``.
 
     ``visible``: the actor may view all the tables. ``private``: the actor may,

@@ -120,14 +120,41 @@ METADATA_FIELDS = ("title", "outlet", "url", "published", "language")
 # Field -> accepted key/column names, first match wins. Compared case-insensitively.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "article_id", "doc_id", "document_id", "guid", "uuid", "key"),
-    "text": ("text", "body", "content", "article", "full_text", "fulltext", "maintext",
-             "raw_text", "article_text", "story"),
+    "text": (
+        "text",
+        "body",
+        "content",
+        "article",
+        "full_text",
+        "fulltext",
+        "maintext",
+        "raw_text",
+        "article_text",
+        "story",
+    ),
     "title": ("title", "headline", "head", "heading"),
-    "outlet": ("outlet", "source", "publisher", "publication", "site_name", "sitename",
-               "site", "media", "newspaper"),
+    "outlet": (
+        "outlet",
+        "source",
+        "publisher",
+        "publication",
+        "site_name",
+        "sitename",
+        "site",
+        "media",
+        "newspaper",
+    ),
     "url": ("url", "link", "canonical_url", "source_url", "permalink", "href"),
-    "published": ("published", "date", "published_at", "publish_date", "pubdate",
-                  "date_published", "publication_date", "datetime", "timestamp"),
+    "published": (
+        "published",
+        "date",
+        "published_at",
+        "publish_date",
+        "pubdate",
+        "date_published",
+        "publication_date",
+        "datetime",
+    ),
     "language": ("language", "lang", "locale"),
     "inferred": ("inferred", "inferred_fields"),
 }
@@ -258,7 +285,9 @@ def _check_targets(paths: PathInput | Iterable[PathInput]) -> list[tuple[str, st
                 with os.scandir(path):
                     pass
             except OSError as error:
-                raise InputError(f"cannot list directory ({_os_reason(error)})", path=path) from None
+                raise InputError(
+                    f"cannot list directory ({_os_reason(error)})", path=path
+                ) from None
             targets.append((path, path, True))
             continue
         extension = _extension(path)
@@ -272,7 +301,9 @@ def _check_targets(paths: PathInput | Iterable[PathInput]) -> list[tuple[str, st
     return targets
 
 
-def _walk(directory: str, display: str, _visited: set[str] | None = None) -> Iterator[tuple[str, str] | InputError]:
+def _walk(
+    directory: str, display: str, _visited: set[str] | None = None
+) -> Iterator[tuple[str, str] | InputError]:
     """Article files under ``directory``, depth first in sorted order."""
     visited = _visited if _visited is not None else set()
     real = os.path.realpath(directory)
@@ -301,7 +332,9 @@ def _walk(directory: str, display: str, _visited: set[str] | None = None) -> Ite
             yield entry.path, child_display
 
 
-def _read_file(path: str, display: str, columns: ColumnNames) -> Iterator[ArticleRecord | InputError]:
+def _read_file(
+    path: str, display: str, columns: ColumnNames
+) -> Iterator[ArticleRecord | InputError]:
     extension = _extension(path)
     try:
         if extension in TEXT_EXTENSIONS:
@@ -359,8 +392,12 @@ def _decode_document(data: bytes, display: str, declared: str | None = None) -> 
 
 
 # Declared charset in the first bytes of an HTML page (<meta charset> or http-equiv).
-_HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_HTML_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)""", re.IGNORECASE)
+_HTML_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
+)
+_HTML_LANG = re.compile(
+    r"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)""", re.IGNORECASE
+)
 
 
 def _read_html_file(path: str, display: str) -> ArticleRecord | InputError:
@@ -435,36 +472,51 @@ def extract_html(html: str) -> dict[str, str | None]:
 # --------------------------------------------------------------------------- .jsonl
 
 
-def _read_jsonl(path: str, display: str, columns: ColumnNames) -> Iterator[ArticleRecord | InputError]:
+def _read_jsonl(
+    path: str, display: str, columns: ColumnNames
+) -> Iterator[ArticleRecord | InputError]:
     resolved_for: dict[tuple[str, ...], dict[str, str | None]] = {}
+    empty = True
     for line_number, line, problem in _iter_lines(path, display):
         if problem is not None:
+            empty = False
             yield problem
             continue
         if not line.strip():
             continue
+        empty = False
         try:
             value = json.loads(line)
         except json.JSONDecodeError as error:
-            yield InputError(f"invalid JSON ({error.msg} at column {error.colno})", path=display, line=line_number)
+            yield InputError(
+                f"invalid JSON ({error.msg} at column {error.colno})",
+                path=display,
+                line=line_number,
+            )
             continue
         except RecursionError:
             yield InputError("JSON nested too deeply", path=display, line=line_number)
             continue
         if not isinstance(value, dict):
-            yield InputError(f"expected a JSON object, got {_json_type(value)}", path=display, line=line_number)
+            yield InputError(
+                f"expected a JSON object, got {_json_type(value)}", path=display, line=line_number
+            )
             continue
         keys = tuple(value)
         resolved = resolved_for.get(keys)
         if resolved is None:
             resolved = resolved_for[keys] = columns.resolve(keys)
         yield _record_from_row(value, resolved, columns, display, line_number)
+    if empty:
+        yield InputError("empty file", path=display)
 
 
 # --------------------------------------------------------------------------- .csv
 
 
-def _read_csv(path: str, display: str, columns: ColumnNames) -> Iterator[ArticleRecord | InputError]:
+def _read_csv(
+    path: str, display: str, columns: ColumnNames
+) -> Iterator[ArticleRecord | InputError]:
     rows = _iter_csv_rows(path, display)
     first = next(rows, None)
     if first is None:
@@ -534,9 +586,11 @@ def _iter_csv_rows(path: str, display: str) -> Iterator[tuple[int, list[str]] | 
             reason = str(error)
             if "unexpected end of data" in reason:
                 reason = "unterminated quoted field (it runs to the end of the file)"
-            yield InputError(f"malformed CSV record ({reason})", path=display, line=start)
+            yield InputError(f"malformed CSV record: {reason}", path=display, line=start)
             continue
-        problem = next((bad_lines.pop(n) for n in range(start, position[0] + 1) if n in bad_lines), None)
+        problem = next(
+            (bad_lines.pop(n) for n in range(start, position[0] + 1) if n in bad_lines), None
+        )
         if problem is not None:
             yield problem
             continue
@@ -591,7 +645,9 @@ def _record_from_row(
     if text is None or (isinstance(text, str) and not text.strip()):
         return InputError("empty text", **where)
     if not isinstance(text, str):
-        return InputError(f"field {resolved['text']!r} must be a string, got {_json_type(text)}", **where)
+        return InputError(
+            f"field {resolved['text']!r} must be a string, got {_json_type(text)}", **where
+        )
     if len(text) > MAX_ARTICLE_BYTES:
         return InputError(_too_large(len(text.encode("utf-8", "surrogatepass")), "text"), **where)
     if _looks_binary_text(text):
@@ -684,7 +740,9 @@ def read_manifest(path: PathInput) -> dict[str, dict]:
         raise InputError(f"cannot read manifest ({_os_reason(error)})", path=display) from None
 
 
-def _build_manifest(entries: Iterable[tuple[int, Mapping[str, object]]], display: str) -> dict[str, dict]:
+def _build_manifest(
+    entries: Iterable[tuple[int, Mapping[str, object]]], display: str
+) -> dict[str, dict]:
     manifest: dict[str, dict] = {}
     columns = ColumnNames()
     resolved_for: dict[tuple[str, ...], dict[str, str | None]] = {}
@@ -726,7 +784,9 @@ def _manifest_item(entry: Mapping[str, object], resolved: Mapping[str, str | Non
         elif name == "language":
             value = _normalize_language(value)
         item[name] = value
-    item["inferred_fields"] = parse_inferred(entry.get(resolved["inferred"]) if resolved["inferred"] else None)
+    item["inferred_fields"] = parse_inferred(
+        entry.get(resolved["inferred"]) if resolved["inferred"] else None
+    )
     return item
 
 
@@ -762,10 +822,16 @@ def _manifest_jsonl_entries(display: str) -> Iterator[tuple[int, dict]]:
         try:
             value = json.loads(line)
         except (json.JSONDecodeError, RecursionError) as error:
-            detail = f"{error.msg} at column {error.colno}" if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+            detail = (
+                f"{error.msg} at column {error.colno}"
+                if isinstance(error, json.JSONDecodeError)
+                else "nested too deeply"
+            )
             raise InputError(f"invalid JSON ({detail})", path=display, line=line_number) from None
         if not isinstance(value, dict):
-            raise InputError(f"expected a JSON object, got {_json_type(value)}", path=display, line=line_number)
+            raise InputError(
+                f"expected a JSON object, got {_json_type(value)}", path=display, line=line_number
+            )
         yield line_number, value
 
 
@@ -807,7 +873,11 @@ def _manifest_json_entries(display: str) -> list[tuple[int, dict]]:
             value, position = decoder.raw_decode(text, position)
             line_number = _line_at(text, start)
             if not isinstance(value, dict):
-                raise InputError(f"expected a JSON object, got {_json_type(value)}", path=display, line=line_number)
+                raise InputError(
+                    f"expected a JSON object, got {_json_type(value)}",
+                    path=display,
+                    line=line_number,
+                )
             if opener == "{":
                 value = {"id": key, **{k: v for k, v in value.items() if k != "id"}}
             entries.append((line_number, value))
@@ -822,7 +892,9 @@ def _manifest_json_entries(display: str) -> list[tuple[int, dict]]:
             raise json.JSONDecodeError("Extra data", text, _skip_json_space(text, position + 1))
         return entries
     except json.JSONDecodeError as error:
-        raise InputError(f"invalid JSON ({error.msg} at column {error.colno})", path=display, line=error.lineno) from None
+        raise InputError(
+            f"invalid JSON ({error.msg} at column {error.colno})", path=display, line=error.lineno
+        ) from None
     except RecursionError:
         raise InputError("JSON nested too deeply", path=display) from None
 
@@ -843,9 +915,17 @@ _MONTHS = {
     name: number
     for number, names in enumerate(
         (
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
             ("december", "dec"),
         ),
         start=1,
@@ -856,7 +936,8 @@ _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>\d{4})"
 _TIME = (
-    r"(?:(?:\s*,?\s*|\s+at\s+|T)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?"
+    r"(?:(?:\s*,?\s*|\s+at\s+|T)(?P<hour>\d{1,2}):(?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?"
     r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?"
     r"\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?)?)?"
 )
@@ -866,7 +947,9 @@ _ISO_DATE = re.compile(
     r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
 _WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+)?"
-_MONTH_FIRST = re.compile(_WEEKDAY + _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR + _TIME, re.IGNORECASE)
+_MONTH_FIRST = re.compile(
+    _WEEKDAY + _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR + _TIME, re.IGNORECASE
+)
 _DAY_FIRST = re.compile(_WEEKDAY + _DAY + r"\s+" + _MONTH + r",?\s+" + _YEAR + _TIME, re.IGNORECASE)
 _MONTH_YEAR = re.compile(_MONTH + r",?\s+" + _YEAR, re.IGNORECASE)
 _NUMERIC_DMY = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
@@ -890,7 +973,9 @@ def normalize_published(value: str) -> str:
 def _normalize_date_text(text: str) -> str:
     match = _ISO_DATE.fullmatch(text)
     if match:
-        return _format_date_parts(match.groupdict(), int(match["month"]) if match["month"] else None)
+        return _format_date_parts(
+            match.groupdict(), int(match["month"]) if match["month"] else None
+        )
     for pattern in (_MONTH_FIRST, _DAY_FIRST):
         match = pattern.fullmatch(text)
         if match:
@@ -907,7 +992,9 @@ def _normalize_date_text(text: str) -> str:
         raise ValueError("a bare number is not a date; use ISO 8601 (2023-09-13)")
     if _NUMERIC_DMY.fullmatch(text):
         raise ValueError("day/month order is ambiguous; use ISO 8601 (2023-09-13)")
-    raise ValueError("not a recognised date; use ISO 8601 (2023-09-13 or 2023-09-13T08:00:00+00:00)")
+    raise ValueError(
+        "not a recognised date; use ISO 8601 (2023-09-13 or 2023-09-13T08:00:00+00:00)"
+    )
 
 
 def _month_number(name: str) -> int:
@@ -936,8 +1023,14 @@ def _format_date_parts(parts: Mapping[str, str | None], month: int | None) -> st
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     fraction = (parts.get("fraction") or "").ljust(6, "0")[:6]
     moment = datetime(
-        year, month, int(parts["day"]), hour, int(parts["minute"]), int(parts.get("second") or 0),
-        int(fraction or 0), tzinfo=_parse_zone(parts.get("zone")),
+        year,
+        month,
+        int(parts["day"]),
+        hour,
+        int(parts["minute"]),
+        int(parts.get("second") or 0),
+        int(fraction or 0),
+        tzinfo=_parse_zone(parts.get("zone")),
     )
     return _format_datetime(moment)
 
@@ -951,7 +1044,9 @@ def _parse_zone(zone: str | None) -> timezone | None:
     digits = zone[3:] if zone[:3] in ("UTC", "GMT") else zone
     sign = -1 if digits[0] == "-" else 1
     digits = digits[1:].replace(":", "")
-    hours, minutes = (int(digits[:-2] or 0), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+    hours, minutes = (
+        (int(digits[:-2] or 0), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+    )
     if hours > 14 or minutes > 59:
         raise ValueError(f"bad UTC offset {zone!r}")
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
@@ -968,7 +1063,9 @@ def _normalize_language(value: str) -> str:
     """BCP 47 casing: ``EN_us`` -> ``en-US``; anything else is a ``ValueError``."""
     value = value.strip()
     if not _LANGUAGE_TAG.fullmatch(value):
-        raise ValueError(f"bad language {_short(value)!r}: use a BCP 47 code such as en, fr, ar, zh-Hans")
+        raise ValueError(
+            f"bad language {_short(value)!r}: use a BCP 47 code such as en, fr, ar, zh-Hans"
+        )
     primary, *rest = re.split(r"[-_]", value)
     parts = [primary.lower()]
     for part in rest:
@@ -1118,7 +1215,8 @@ def _undecodable(data: bytes) -> str:
     except UnicodeDecodeError as error:
         return (
             f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}) and no "
-            f"legacy encoding ({', '.join(LEGACY_ENCODINGS)}) gives plausible text; convert it to UTF-8"
+            f"legacy encoding ({', '.join(LEGACY_ENCODINGS)}) gives plausible text; "
+            "convert it to UTF-8"
         )
     return "cannot decode text"
 
@@ -1138,16 +1236,22 @@ def _iter_lines(path: str, display: str) -> Iterator[tuple[int, str, InputError 
             yield from _iter_wide_lines(handle, unicode_bom, display)
             return
         if _looks_binary(head):
-            yield 1, "", InputError("binary file, not text (NUL bytes or control codes)", path=display)
+            yield 1, "", InputError(
+                "binary file, not text (NUL bytes or control codes)", path=display
+            )
             return
         for line_number, raw in enumerate(_bounded_lines(handle), start=1):
             if raw is None:
-                yield line_number, "", InputError(_too_large(None, "line"), path=display, line=line_number)
+                yield line_number, "", InputError(
+                    _too_large(None, "line"), path=display, line=line_number
+                )
                 continue
             if line_number == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
             if b"\x00" in raw:
-                yield line_number, "", InputError("NUL bytes in line (binary data?)", path=display, line=line_number)
+                yield line_number, "", InputError(
+                    "NUL bytes in line (binary data?)", path=display, line=line_number
+                )
                 continue
             text = decode_text(raw)
             if text is None:
@@ -1156,17 +1260,25 @@ def _iter_lines(path: str, display: str) -> Iterator[tuple[int, str, InputError 
             yield line_number, text, None
 
 
-def _iter_wide_lines(handle, encoding: str, display: str) -> Iterator[tuple[int, str, InputError | None]]:
+def _iter_wide_lines(
+    handle, encoding: str, display: str
+) -> Iterator[tuple[int, str, InputError | None]]:
     stream = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
     line_number = 0
     try:
         for line_number, line in enumerate(stream, start=1):
             if len(line) > MAX_ARTICLE_BYTES:
-                yield line_number, "", InputError(_too_large(None, "line"), path=display, line=line_number)
+                yield line_number, "", InputError(
+                    _too_large(None, "line"), path=display, line=line_number
+                )
                 continue
             yield line_number, line, None
     except UnicodeDecodeError:
-        yield line_number + 1, "", InputError(f"invalid {encoding.upper()}; the rest of the file was not read", path=display, line=line_number + 1)
+        yield line_number + 1, "", InputError(
+            f"invalid {encoding.upper()}; the rest of the file was not read",
+            path=display,
+            line=line_number + 1,
+        )
     finally:
         stream.detach()
 

@@ -45,7 +45,9 @@ PASSAGE_KINDS = ("verbatim", "edited", "paraphrase", "quotation")
 class PageError(Exception):
     """A friendly error page (or JSON error) with a status code and onward links."""
 
-    def __init__(self, status: int, title: str, message: str, links: list[tuple[str, str]] | None = None):
+    def __init__(
+        self, status: int, title: str, message: str, links: list[tuple[str, str]] | None = None
+    ):
         super().__init__(message)
         self.status, self.title, self.message, self.links = status, title, message, links or []
 
@@ -65,7 +67,8 @@ class ProvenanceUrls:
         return f"{self.base}/article/{tilde_encode(str(article_id))}{_suffix(format)}"
 
     def compare(self, source_id: str, derived_id: str, format: str | None = None) -> str:
-        return f"{self.base}/compare/{tilde_encode(str(source_id))}/{tilde_encode(str(derived_id))}{_suffix(format)}"
+        pair = f"{tilde_encode(str(source_id))}/{tilde_encode(str(derived_id))}"
+        return f"{self.base}/compare/{pair}{_suffix(format)}"
 
     def check(self, format: str | None = None) -> str:
         return f"{self.base}/check{_suffix(format)}"
@@ -105,9 +108,13 @@ class Page:
     async def run(self, fn, *args):
         return await self.db.execute_fn(lambda conn: fn(conn, *args))
 
-    async def respond(self, template: str, context: dict, data: dict, status: int = 200) -> Response:
+    async def respond(
+        self, template: str, context: dict, data: dict, status: int = 200
+    ) -> Response:
         if self.is_json:
-            response = Response.json({"ok": status < 400, "database": self.database, **data}, status=status)
+            response = Response.json(
+                {"ok": status < 400, "database": self.database, **data}, status=status
+            )
         else:
             context = {
                 "database": self.database,
@@ -158,7 +165,8 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
     try:
         db = datasette.get_database(route=route)
     except KeyError:
-        raise PageError(404, "Database not found", f"There is no database called “{route}” here.")
+        message = f"There is no database called “{route}” here."
+        raise PageError(404, "Database not found", message)
     visible, private = await can_view_tables(datasette, request.actor, db.name, tables)
     if not visible:
         raise Forbidden("You do not have permission to view this database's provenance data")
@@ -168,8 +176,9 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
         raise PageError(
             404,
             "No provenance data in this database",
-            f"“{db.name}” has no provenance tables (missing: {', '.join(missing)}). Build a provenance "
-            "database with `datasette-provenance ingest provenance.db ARTICLES…` and serve that file.",
+            f"“{db.name}” has no provenance tables (missing: {', '.join(missing)}). Build a "
+            "provenance database with `datasette-provenance ingest provenance.db ARTICLES…` "
+            "and serve that file.",
             [(str(datasette.urls.database(db.name)), f"Back to {db.name}")],
         )
     return Page(datasette, request, db, db.name, urls, is_json, private)
@@ -200,8 +209,12 @@ async def stories(page: Page) -> Response:
     args = page.request.args
     sort = args.get("_sort") or "copies"
     if sort not in browse.STORY_SORTS:
-        raise PageError(400, "Unknown sort order", f"Sort by one of: {', '.join(browse.STORY_SORTS)}.",
-                        [(page.urls.stories(), "Stories, most copied first")])
+        raise PageError(
+            400,
+            "Unknown sort order",
+            f"Sort by one of: {', '.join(browse.STORY_SORTS)}.",
+            [(page.urls.stories(), "Stories, most copied first")],
+        )
     size = _int_arg(args, "_size", STORIES_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     number = _int_arg(args, "_page", 1, 1, 10**6)
     overview = await page.run(browse.story_overview, sort, size, (number - 1) * size)
@@ -209,21 +222,38 @@ async def stories(page: Page) -> Response:
         if story["origin"]:
             story["origin"]["url"] = page.urls.article(story["origin"]["id"])
     links = {
-        "sorts": {key: _query_url(page.urls.stories(), {"_sort": key, "_size": args.get("_size")})
-                  for key in browse.STORY_SORTS},
-        "next": _page_link(page, sort, args, number + 1) if number * size < overview["total"] else None,
+        "sorts": {
+            key: _query_url(page.urls.stories(), {"_sort": key, "_size": args.get("_size")})
+            for key in browse.STORY_SORTS
+        },
+        "next": (
+            _page_link(page, sort, args, number + 1) if number * size < overview["total"] else None
+        ),
         "previous": _page_link(page, sort, args, number - 1) if number > 1 else None,
     }
-    data = {**overview, "sort": sort, "page": number, "page_size": size,
-            "next_url": links["next"], "previous_url": links["previous"]}
-    context = {**data, "links": links, "sorts": browse.STORY_SORTS,
-               "alternate_url_json": _query_url(page.urls.stories("json"), dict(parse_qsl(page.request.query_string)))}
+    data = {
+        **overview,
+        "sort": sort,
+        "page": number,
+        "page_size": size,
+        "next_url": links["next"],
+        "previous_url": links["previous"],
+    }
+    context = {
+        **data,
+        "links": links,
+        "alternate_url_json": _query_url(
+            page.urls.stories("json"), dict(parse_qsl(page.request.query_string))
+        ),
+    }
     return await page.respond("provenance_stories.html", context, data)
 
 
 def _page_link(page: Page, sort: str, args, number: int) -> str:
-    return _query_url(page.urls.stories(page.is_json and "json"),
-                      {"_sort": sort, "_size": args.get("_size"), "_page": number if number > 1 else None})
+    return _query_url(
+        page.urls.stories("json" if page.is_json else None),
+        {"_sort": sort, "_size": args.get("_size"), "_page": number if number > 1 else None},
+    )
 
 
 # Lineage of one article --------------------------------------------------------------
@@ -234,8 +264,15 @@ async def article(page: Page) -> Response:
     article_id = tilde_decode(page.request.url_vars["article_id"])
     lineage = await page.run(browse.article_lineage, article_id)
     if lineage is None:
-        raise PageError(404, "Article not found", f"There is no article with id “{article_id}” in {page.database}.",
-                        [(page.urls.stories(), "All stories"), (page.urls.table("articles"), "Browse articles")])
+        raise PageError(
+            404,
+            "Article not found",
+            f"There is no article with id “{article_id}” in {page.database}.",
+            [
+                (page.urls.stories(), "All stories"),
+                (page.urls.table("articles"), "Browse articles"),
+            ],
+        )
     urls = page.urls
     lineage["article"]["urls"] = _article_urls(urls, lineage["article"]["id"])
     lineage["article"]["safe_url"] = _safe_external_url(lineage["article"]["url"])
@@ -248,13 +285,22 @@ async def article(page: Page) -> Response:
         graph_under.setdefault(segment["cluster_id"], segment["segment_id"])
     graphs = {}
     for cluster in lineage["clusters"]:
-        graphs[cluster["id"]] = graph.build(cluster["members"], article_id, urls.article, urls.compare)
+        graphs[cluster["id"]] = graph.build(
+            cluster["members"], article_id, urls.article, urls.compare
+        )
         cluster["graph"] = graphs[cluster["id"]].to_json()
         cluster["url"] = urls.stories()
-    context = {**lineage, "graphs": graphs, "graph_under": graph_under,
-               "clusters_by_id": {c["id"]: c for c in lineage["clusters"]},
-               "alternate_url_json": urls.article(article_id, "json")}
-    data = {**lineage, "clusters": [{k: v for k, v in c.items() if k != "members"} for c in lineage["clusters"]]}
+    context = {
+        **lineage,
+        "graphs": graphs,
+        "graph_under": graph_under,
+        "clusters_by_id": {c["id"]: c for c in lineage["clusters"]},
+        "alternate_url_json": urls.article(article_id, "json"),
+    }
+    data = {
+        **lineage,
+        "clusters": [{k: v for k, v in c.items() if k != "members"} for c in lineage["clusters"]],
+    }
     return await page.respond("provenance_article.html", context, data)
 
 
@@ -279,14 +325,22 @@ async def compare(page: Page) -> Response:
     found = await page.run(browse.comparison, source_id, derived_id)
     if found["missing"]:
         missing = ", ".join(f"“{article_id}”" for article_id in found["missing"])
-        raise PageError(404, "Article not found", f"There is no article with id {missing} in {page.database}.",
-                        [(page.urls.stories(), "All stories")])
+        raise PageError(
+            404,
+            "Article not found",
+            f"There is no article with id {missing} in {page.database}.",
+            [(page.urls.stories(), "All stories")],
+        )
     urls = page.urls
     passages = [passage for match in found["matches"] for passage in match["passages"]]
     for match in found["matches"]:
         for passage in match["passages"]:
-            passage["source_text"] = found["source"]["raw_text"][passage["source_start"]:passage["source_end"]]
-            passage["derived_text"] = found["derived"]["raw_text"][passage["derived_start"]:passage["derived_end"]]
+            passage["source_text"] = found["source"]["raw_text"][
+                passage["source_start"] : passage["source_end"]
+            ]
+            passage["derived_text"] = found["derived"]["raw_text"][
+                passage["derived_start"] : passage["derived_end"]
+            ]
     for side in ("source", "derived"):
         found[side]["urls"] = _article_urls(urls, found[side]["id"])
         found[side]["safe_url"] = _safe_external_url(found[side]["url"])
@@ -297,7 +351,9 @@ async def compare(page: Page) -> Response:
         "edit_summary": _edit_summary(passages),
         "kind_counts": Counter(passage["kind"] for passage in passages),
         "passage_kinds": PASSAGE_KINDS,
-        "reverse_url": urls.compare(derived_id, source_id) if found["reverse_match_exists"] else None,
+        "reverse_url": (
+            urls.compare(derived_id, source_id) if found["reverse_match_exists"] else None
+        ),
         "alternate_url_json": urls.compare(source_id, derived_id, "json"),
     }
     data = {key: found[key] for key in ("source", "derived", "matches", "reverse_match_exists")}
@@ -312,23 +368,51 @@ def _marked_text(article: dict, passages: list[dict], side: str, twin_ids: bool 
     for passage in passages:
         start, end = passage[f"{side}_start"], passage[f"{side}_end"]
         changes = "; ".join(f"{old or '∅'} → {new or '∅'}" for old, new in passage["edits"])
-        title = f"{passage['kind']} passage, similarity {passage['similarity']:.2f}" + (f": {changes}" if changes else "")
-        marks.append(highlight.Mark(
-            start, end, highlight.PASSAGE,
-            f"pv-passage pv-kind-{_css_token(passage['kind'])}",
-            {"id": f"pv-{me}-{passage['id']}", "href": f"#pv-{other}-{passage['id']}" if twin_ids else None,
-             "title": title, "data-kind": passage["kind"]},
-        ))
+        title = f"{passage['kind']} passage, similarity {passage['similarity']:.2f}" + (
+            f": {changes}" if changes else ""
+        )
+        marks.append(
+            highlight.Mark(
+                start,
+                end,
+                highlight.PASSAGE,
+                f"pv-passage pv-kind-{_css_token(passage['kind'])}",
+                {
+                    "id": f"pv-{me}-{passage['id']}",
+                    "href": f"#pv-{other}-{passage['id']}" if twin_ids else None,
+                    "title": title,
+                    "data-kind": passage["kind"],
+                },
+            )
+        )
         if passage["edits"]:
-            marks.extend(highlight.edit_marks(text, start, end, passage["edits"], 0 if side == "source" else 1))
+            marks.extend(
+                highlight.edit_marks(
+                    text, start, end, passage["edits"], 0 if side == "source" else 1
+                )
+            )
     for span in article.get("boilerplate", []):
-        marks.append(highlight.Mark(span["start"], span["end"], highlight.BOILERPLATE, "pv-boilerplate",
-                                    {"title": f"boilerplate: {_words(span['kind'])}"},
-                                    {"data-label": _words(span["kind"])}))
+        marks.append(
+            highlight.Mark(
+                span["start"],
+                span["end"],
+                highlight.BOILERPLATE,
+                "pv-boilerplate",
+                {"title": f"boilerplate: {_words(span['kind'])}"},
+                {"data-label": _words(span["kind"])},
+            )
+        )
     for credit in article.get("credits", []):
         agency = f" ({credit['agency']})" if credit["agency"] else ""
-        marks.append(highlight.Mark(credit["start"], credit["end"], highlight.CREDIT, "pv-credit",
-                                    {"title": f"credit: {_words(credit['kind'])}{agency}"}))
+        marks.append(
+            highlight.Mark(
+                credit["start"],
+                credit["end"],
+                highlight.CREDIT,
+                "pv-credit",
+                {"title": f"credit: {_words(credit['kind'])}{agency}"},
+            )
+        )
     return highlight.highlight(text, marks)
 
 
@@ -345,17 +429,28 @@ async def check(page: Page) -> Response:
     form = await _check_form(page.request)
     text = form.get("text", "")
     limit = _int_arg(form, "limit", DEFAULT_CHECK_LIMIT, 1, MAX_CHECK_LIMIT)
-    context = {"text": text, "limit": limit, "results": None, "error": None,
-               "max_chars": MAX_CHECK_CHARS}
+    context = {
+        "text": text,
+        "limit": limit,
+        "results": None,
+        "error": None,
+        "max_chars": MAX_CHECK_CHARS,
+    }
     if page.request.method != "POST" and "text" not in form:
         if page.is_json:
-            raise PageError(400, "No text to check", "POST text=… (form or JSON) to this URL, or GET it with ?text=….")
+            raise PageError(
+                400,
+                "No text to check",
+                "POST text=… (form or JSON) to this URL, or GET it with ?text=….",
+            )
         return await page.respond("provenance_check.html", context, {})
     problem = _check_text_problem(text)
     if problem:
         if page.is_json:
             raise PageError(400, "Cannot check this text", problem)
-        return await page.respond("provenance_check.html", {**context, "error": problem}, {}, status=400)
+        return await page.respond(
+            "provenance_check.html", {**context, "error": problem}, {}, status=400
+        )
     results = await _find_sources(page, text, limit)
     compare_id = form.get("compare")
     if compare_id is not None and not page.is_json:
@@ -408,8 +503,11 @@ async def _find_sources(page: Page, text: str, limit: int) -> list[dict]:
     try:
         from .match import find_sources
     except ImportError:
-        raise PageError(503, "Checking is not available",
-                        "This build of datasette-provenance has no matcher (datasette_provenance.match).")
+        raise PageError(
+            503,
+            "Checking is not available",
+            "This build of datasette-provenance has no matcher (datasette_provenance.match).",
+        )
     import sqlite_utils
 
     def run(conn):
@@ -441,16 +539,18 @@ def check_result_dict(result: Any) -> dict:
     passages = []
     for index, passage in enumerate(get("passages") or []):
         value = lambda name, default=None: getattr(passage, name, default)  # noqa: E731
-        passages.append({
-            "id": index + 1,
-            "kind": value("kind", "verbatim"),
-            "source_start": value("source_start"),
-            "source_end": value("source_end"),
-            "derived_start": value("derived_start"),
-            "derived_end": value("derived_end"),
-            "similarity": float(value("similarity", 0.0) or 0.0),
-            "edits": browse.decode_edits(value("edits") or []),
-        })
+        passages.append(
+            {
+                "id": index + 1,
+                "kind": value("kind", "verbatim"),
+                "source_start": value("source_start"),
+                "source_end": value("source_end"),
+                "derived_start": value("derived_start"),
+                "derived_end": value("derived_end"),
+                "similarity": float(value("similarity", 0.0) or 0.0),
+                "edits": browse.decode_edits(value("edits") or []),
+            }
+        )
     return {
         "article_id": get("article_id"),
         "segment_id": get("segment_id"),
@@ -466,8 +566,12 @@ async def _check_compare(page: Page, text: str, results: list[dict], article_id:
     """The pasted text side by side with one of the articles it was found to share text with."""
     result = next((r for r in results if r["article_id"] == article_id), None)
     if result is None:
-        raise PageError(404, "No shared text with that article",
-                        f"The pasted text shares no passages with “{article_id}”.", [(page.urls.check(), "Check again")])
+        raise PageError(
+            404,
+            "No shared text with that article",
+            f"The pasted text shares no passages with “{article_id}”.",
+            [(page.urls.check(), "Check again")],
+        )
     source = (await page.run(browse.articles_by_id, [article_id], True))[article_id]
     source.update(await page.run(browse.article_spans, article_id))
     source["urls"] = _article_urls(page.urls, article_id)
@@ -500,7 +604,9 @@ def _int_arg(args, name: str, default: int, low: int, high: int) -> int:
     except (TypeError, ValueError):
         value = None
     if value is None or not low <= value <= high:
-        raise PageError(400, f"Bad {name} value", f"{name} must be a whole number from {low} to {high:,}.")
+        raise PageError(
+            400, f"Bad {name} value", f"{name} must be a whole number from {low} to {high:,}."
+        )
     return value
 
 
@@ -533,9 +639,13 @@ def _float_or_none(value: Any) -> float | None:
 
 ROUTES = [
     (r"^/(?P<database>[^/]+)/-/provenance(?P<format>\.json)?$", stories),
-    (r"^/(?P<database>[^/]+)/-/provenance/article/(?P<article_id>[^/]+?)(?P<format>\.json)?$", article),
     (
-        r"^/(?P<database>[^/]+)/-/provenance/compare/(?P<source_id>[^/]+)/(?P<derived_id>[^/]+?)(?P<format>\.json)?$",
+        r"^/(?P<database>[^/]+)/-/provenance/article/(?P<article_id>[^/]+?)(?P<format>\.json)?$",
+        article,
+    ),
+    (
+        r"^/(?P<database>[^/]+)/-/provenance/compare/"
+        r"(?P<source_id>[^/]+)/(?P<derived_id>[^/]+?)(?P<format>\.json)?$",
         compare,
     ),
     (r"^/(?P<database>[^/]+)/-/provenance/check(?P<format>\.json)?$", check),

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The plugin tests' hand-built fixture database lives there.
+pytest_plugins = ["tests.plugin_support"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO_ROOT / "seeds"
 SHARED_EVAL_DIR = REPO_ROOT.parent / "shared" / "eval"

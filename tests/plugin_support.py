@@ -3,10 +3,11 @@
 It mirrors the expected lineage of the five seed articles (000 is the Reuters
 origin; 003 story 1 is an uncredited light edit of it with a Canada story
 appended; 001 is a credited paraphrase; 002 and 004 are independent coverage),
-so the pages can be tested before (and independently of) the real pipeline.
-Passages are found with difflib on the seed paragraphs, so offsets and word
-edits are real. A second, hostile story has ids, titles and texts full of
-markup, quotes, slashes and percent signs, to test escaping and URL encoding.
+so the pages are tested on exact, known values independently of the matcher
+(test_plugin_seeds.py covers the real pipeline). Passages are found with difflib
+on the seed paragraphs, so offsets and word edits are real. A second, hostile
+story has ids, titles and texts full of markup, quotes, slashes and percent
+signs, to test escaping and URL encoding.
 """
 
 from __future__ import annotations
@@ -23,40 +24,62 @@ from datasette_test import Datasette
 from datasette_provenance import store
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+DB = "provenance"  # the fixture file is provenance.db, as in the README demo and metadata.json
 
 # Seed article ids: the seed file names, as the real ingest names them.
 REUTERS, PARAPHRASE, NYT, COPY, FRENCH = (
-    "000_5bbc07b3f689fc76", "001_5ada4b7a9c93438c", "002_f9eead5de3e89fd6", "003_6154cfbf0fdc7a47",
+    "000_5bbc07b3f689fc76",
+    "001_5ada4b7a9c93438c",
+    "002_f9eead5de3e89fd6",
+    "003_6154cfbf0fdc7a47",
     "004_6d0080554216e963",
 )
-
 SEED_ARTICLES = {
-    REUTERS: dict(outlet="Reuters", published="2023-09-13T09:40:00Z", inferred=[],
-                title="Kim Jong Un Meets With Putin, Celebrates Russia's 'Sacred' Invasion of Ukraine"),
-    PARAPHRASE: dict(outlet="Vygr Media", published="2023-09-13T15:05:00Z", inferred=[],
-                title="Kim and Putin hold rare summit at Russian spaceport"),
-    NYT: dict(outlet="The New York Times", published="2023-09-13T13:30:00Z", inferred=["outlet"],
-                title="Putin and Kim Deepen Ties, Spurred by War in Ukraine"),
-    COPY: dict(outlet=None, published="2023-09-13T11:00:00Z", inferred=[],
-                title="Putin and North Korea’s Kim Discuss Military Matters, Ukraine War and Satellites"),
-    FRENCH: dict(outlet="France 24", published="2023-09-13T17:45:00Z", inferred=["outlet", "published"],
-                title="A handshake against a backdrop of missile fire"),
+    REUTERS: dict(
+        outlet="Reuters",
+        published="2023-09-13T09:40:00Z",
+        title="Kim Jong Un Meets With Putin, Celebrates Russia's 'Sacred' Invasion of Ukraine",
+    ),
+    PARAPHRASE: dict(
+        outlet="Vygr Media",
+        published="2023-09-13T15:05:00Z",
+        title="Kim and Putin hold rare summit at Russian spaceport",
+    ),
+    NYT: dict(
+        outlet="The New York Times",
+        published="2023-09-13T13:30:00Z",
+        title="Putin and Kim Deepen Ties, Spurred by War in Ukraine",
+        inferred=["outlet"],
+    ),
+    COPY: dict(
+        outlet=None,
+        published="2023-09-13T11:00:00Z",
+        title="Putin and North Korea’s Kim Discuss Military Matters, Ukraine War and Satellites",
+    ),
+    FRENCH: dict(
+        outlet="France 24",
+        published="2023-09-13T17:45:00Z",
+        title="A handshake against a backdrop of missile fire",
+        inferred=["outlet", "published"],
+    ),
 }
 
 HOSTILE_ID = "x/\"><img src=x onerror=alert(1)> 100% 'q'"
 HOSTILE_TITLE = '<script>alert("title")</script>"><img src=x onerror=alert(1)>'
 HOSTILE_OUTLET = '"><img src=x onerror=alert(2)>'
 WIRE_ID = "wire/ap 1"
-WIRE_TEXT = (
-    "(AP) Officials said on Monday that the bridge over the river will reopen next week after repairs "
-    "costing 4 million dollars, according to a statement from the city transport department.\n\n"
-    "Traffic has been diverted since March, when inspectors found cracks in two of the supporting piers."
+BRIDGE_STORY = (
+    "Officials said on Monday that the bridge over the river will reopen next week after "
+    "repairs costing 4 million dollars, according to a statement from the city transport "
+    "department.\n\nTraffic has been diverted since March, when inspectors found cracks in "
+    "two of the supporting piers."
 )
-HOSTILE_TEXT = (
-    '<script>alert("text")</script> "><img src=x onerror=alert(3)>\n\n'
-    "Officials said on Monday that the bridge over the river will reopen next week after repairs "
-    "costing 4 million dollars, according to a statement from the city transport department.\n\n"
-    "Traffic has been diverted since March, when inspectors found cracks in two of the supporting piers."
+WIRE_TEXT = "(AP) " + BRIDGE_STORY
+HOSTILE_TEXT = '<script>alert("text")</script> "><img src=x onerror=alert(3)>\n\n' + BRIDGE_STORY
+
+RUSSIAN_ARMY_QUOTE = (
+    "The Russian army and people will certainly win a great victory in the sacred struggle for "
+    "the punishment of a great evil that claims hegemony and feeds an expansionist illusion,"
 )
 
 
@@ -69,58 +92,9 @@ def build_fixture_db(path, hostile: bool = True) -> Path:
     db = store.connect(str(path))
     texts = {article_id: seed_text(article_id) for article_id in SEED_ARTICLES}
     with db.conn:
-        for article_id, info in SEED_ARTICLES.items():
-            _article(db, article_id, texts[article_id], info["title"], info["outlet"], info["published"],
-                     inferred=info["inferred"], url=f"https://example.com/news/{article_id[:3]}")
-        canada = texts[COPY].index("Canada Liberals Vote")
-        for article_id in (REUTERS, PARAPHRASE, NYT, FRENCH):
-            _segment(db, article_id, 1, texts[article_id], 0, len(texts[article_id]))
-        _segment(db, COPY, 1, texts[COPY], 0, canada, title=SEED_ARTICLES[COPY]["title"])
-        _segment(db, COPY, 2, texts[COPY], canada, len(texts[COPY]), title="Canada Liberals Vote to Replace Trudeau as PM")
+        _seed_articles(db, texts)
         _seed_spans(db, texts)
-        light_edit = _match(
-            db, REUTERS, COPY, "light_edit", 0.93, 0.87, 0.84, credited=False, confidence=0.92,
-            evidence=[
-                "93% of the Reuters text appears in this article, almost all of it word for word",
-                "Only style edits: “U.S.” became “US”, “metre” became “meter”",
-                "The article does not credit Reuters; its photo captions credit AFP",
-                "The Reuters version was published 1 hour 20 minutes earlier",
-            ],
-        )
-        _passages_by_paragraph(db, light_edit, texts[REUTERS], texts[COPY][:canada])
-        paraphrase = _match(
-            db, REUTERS, PARAPHRASE, "paraphrase", 0.41, 0.58, 0.18, credited=True, confidence=0.81,
-            evidence=[
-                "The same facts in the same order, reworded sentence by sentence",
-                "Two quotations are identical",
-                "Credits Reuters: “(Photo: Reuters)”",
-            ],
-        )
-        _quote_passages(db, paraphrase, texts[REUTERS], texts[PARAPHRASE], [
-            "The Russian army and people will certainly win a great victory in the sacred struggle for the "
-            "punishment of a great evil that claims hegemony and feeds an expansionist illusion,",
-            "That's why we came here.",
-        ])
-        _phrase_passage(
-            db, paraphrase, "paraphrase", 0.62, texts[REUTERS], texts[PARAPHRASE],
-            "North Korean leader Kim Jong Un and Russian president Vladimir Putin met for a rare summit",
-            "On Wednesday, North Korean leader Kim Jong Un and Russian President Vladimir Putin had a rare summit",
-            to_line_end=True,
-        )
-        shared = _match(db, REUTERS, NYT, "shared_quotes", 0.02, 0.01, 0.01, credited=None, confidence=0.55,
-                        evidence=["Both quote Putin: “That’s why we came here”", "No other shared sentences"])
-        _phrase_passage(db, shared, "quotation", 0.96, texts[REUTERS], texts[NYT],
-                        "That's why we came here", "That’s why we came here")
-        independent = _match(db, REUTERS, FRENCH, "independent", 0.0, 0.0, 0.02, credited=None, confidence=0.5,
-                             evidence=["Same event and people, but no shared sentences"])
-        cluster = _cluster(db, SEED_ARTICLES[REUTERS]["title"], REUTERS, 5, 2, 1,
-                           SEED_ARTICLES[REUTERS]["published"], SEED_ARTICLES[FRENCH]["published"])
-        _lineage(db, f"{REUTERS}#1", cluster, origin=True)
-        _lineage(db, f"{COPY}#1", cluster, parent=f"{REUTERS}#1", match_id=light_edit, label="light_edit", generation=1)
-        _lineage(db, f"{PARAPHRASE}#1", cluster, parent=f"{REUTERS}#1", match_id=paraphrase, label="paraphrase",
-                 generation=1)
-        _lineage(db, f"{NYT}#1", cluster, match_id=shared)
-        _lineage(db, f"{FRENCH}#1", cluster, match_id=independent)
+        _seed_lineage(db, texts)
         if hostile:
             _hostile_story(db)
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -128,167 +102,229 @@ def build_fixture_db(path, hostile: bool = True) -> Path:
     return Path(path)
 
 
+def _seed_articles(db, texts) -> None:
+    for article_id, info in SEED_ARTICLES.items():
+        _article(db, article_id, texts[article_id], url=f"https://example.com/{article_id}", **info)
+    canada = texts[COPY].index("Canada Liberals Vote")
+    for article_id in (REUTERS, PARAPHRASE, NYT, FRENCH):
+        _segment(db, article_id, 1, texts[article_id], 0, len(texts[article_id]))
+    _segment(db, COPY, 1, texts[COPY], 0, canada, title=SEED_ARTICLES[COPY]["title"])
+    canada_title = "Canada Liberals Vote to Replace Trudeau as PM"
+    _segment(db, COPY, 2, texts[COPY], canada, len(texts[COPY]), title=canada_title)
+
+
+def _seed_lineage(db, texts) -> None:
+    reuters = texts[REUTERS]
+    light_edit = _match(
+        db, REUTERS, COPY, "light_edit", (0.93, 0.87, 0.84), credited=False, confidence=0.92,
+        evidence=[
+            "93% of the Reuters text appears in this article, almost all of it word for word",
+            "Only style edits: “U.S.” became “US”, “metre” became “meter”",
+            "The article does not credit Reuters; its photo captions credit AFP",
+            "The Reuters version was published 1 hour 20 minutes earlier",
+        ],
+    )  # fmt: skip
+    copied_story = texts[COPY][: texts[COPY].index("Canada Liberals Vote")]
+    _passages_by_paragraph(db, light_edit, reuters, copied_story)
+
+    paraphrase = _match(
+        db, REUTERS, PARAPHRASE, "paraphrase", (0.41, 0.58, 0.18), credited=True, confidence=0.81,
+        evidence=[
+            "The same facts in the same order, reworded sentence by sentence",
+            "Two quotations are identical",
+            "Credits Reuters: “(Photo: Reuters)”",
+        ],
+    )  # fmt: skip
+    paraphrased = texts[PARAPHRASE]
+    for quote in (RUSSIAN_ARMY_QUOTE, "That's why we came here."):
+        _phrase_passage(db, paraphrase, "quotation", 1.0, reuters, paraphrased, quote, quote)
+    _phrase_passage(
+        db, paraphrase, "paraphrase", 0.62, reuters, paraphrased,
+        "North Korean leader Kim Jong Un and Russian president Vladimir Putin met",
+        "On Wednesday, North Korean leader Kim Jong Un and Russian President Vladimir Putin had",
+        to_line_end=True,
+    )  # fmt: skip
+
+    shared = _match(
+        db, REUTERS, NYT, "shared_quotes", (0.02, 0.01, 0.01), credited=None, confidence=0.55,
+        evidence=["Both quote Putin: “That’s why we came here”", "No other shared sentences"],
+    )  # fmt: skip
+    _phrase_passage(
+        db, shared, "quotation", 0.96, reuters, texts[NYT],
+        "That's why we came here", "That’s why we came here",
+    )  # fmt: skip
+    independent = _match(
+        db, REUTERS, FRENCH, "independent", (0.0, 0.0, 0.02), credited=None, confidence=0.5,
+        evidence=["Same event and people, but no shared sentences"],
+    )  # fmt: skip
+
+    cluster = _cluster(
+        db, SEED_ARTICLES[REUTERS]["title"], REUTERS, counts=(5, 2, 1),
+        first=SEED_ARTICLES[REUTERS]["published"], last=SEED_ARTICLES[FRENCH]["published"],
+    )  # fmt: skip
+    origin = f"{REUTERS}#1"
+    _lineage(db, origin, cluster, origin=True)
+    _lineage(db, f"{COPY}#1", cluster, parent=origin, match_id=light_edit, label="light_edit")
+    _lineage(db, f"{PARAPHRASE}#1", cluster, parent=origin, match_id=paraphrase, label="paraphrase")
+    _lineage(db, f"{NYT}#1", cluster, match_id=shared)
+    _lineage(db, f"{FRENCH}#1", cluster, match_id=independent)
+
+
 def _hostile_story(db) -> None:
-    _article(db, WIRE_ID, WIRE_TEXT, "Bridge to reopen next week", "AP", "2024-03-04T08:00:00Z",
-             url="https://example.com/ap")
-    _article(db, HOSTILE_ID, HOSTILE_TEXT, HOSTILE_TITLE, HOSTILE_OUTLET, "2024-03-04T09:30:00Z",
-             url="javascript:alert(4)")
+    wire_time, copy_time = "2024-03-04T08:00:00Z", "2024-03-04T09:30:00Z"
+    _article(db, WIRE_ID, WIRE_TEXT, "Bridge to reopen next week", "AP", wire_time)
+    _article(db, HOSTILE_ID, HOSTILE_TEXT, HOSTILE_TITLE, HOSTILE_OUTLET, copy_time,
+             url="javascript:alert(4)")  # fmt: skip
     _segment(db, WIRE_ID, 1, WIRE_TEXT, 0, len(WIRE_TEXT))
     _segment(db, HOSTILE_ID, 1, HOSTILE_TEXT, 0, len(HOSTILE_TEXT))
-    db.conn.execute(
-        "insert into article_credits (article_id, kind, agency, matched_text, start_char, end_char) values (?, ?, ?, ?, ?, ?)",
-        [WIRE_ID, "wire_marker", "AP", "(AP)", 0, 4],
-    )
-    match_id = _match(db, WIRE_ID, HOSTILE_ID, "verbatim", 0.97, 0.8, 0.8, credited=False, confidence=0.9,
-                      evidence=['<img src=x onerror=alert(5)> evidence', "javascript:alert(6)"])
-    source_start = WIRE_TEXT.index("Officials")
-    derived_start = HOSTILE_TEXT.index("Officials")
-    length = len(WIRE_TEXT) - source_start
-    _passage(db, match_id, "verbatim", source_start, source_start + length, derived_start, derived_start + length, 1.0)
-    cluster = _cluster(db, None, WIRE_ID, 2, 1, 1, "2024-03-04T08:00:00Z", "2024-03-04T09:30:00Z")
+    _insert(db, "article_credits", article_id=WIRE_ID, kind="wire_marker", agency="AP",
+            matched_text="(AP)", start_char=0, end_char=4)  # fmt: skip
+    match_id = _match(
+        db, WIRE_ID, HOSTILE_ID, "verbatim", (0.97, 0.8, 0.8), credited=False, confidence=0.9,
+        evidence=["<img src=x onerror=alert(5)> evidence", "javascript:alert(6)"],
+    )  # fmt: skip
+    story = BRIDGE_STORY
+    _phrase_passage(db, match_id, "verbatim", 1.0, WIRE_TEXT, HOSTILE_TEXT, story, story)
+    cluster = _cluster(db, None, WIRE_ID, counts=(2, 1, 1), first=wire_time, last=copy_time)
     _lineage(db, f"{WIRE_ID}#1", cluster, origin=True)
-    _lineage(db, f"{HOSTILE_ID}#1", cluster, parent=f"{WIRE_ID}#1", match_id=match_id, label="verbatim", generation=1)
+    copy = f"{HOSTILE_ID}#1"
+    _lineage(db, copy, cluster, parent=f"{WIRE_ID}#1", match_id=match_id, label="verbatim")
 
 
-# Row writers -------------------------------------------------------------------------
+# Row writers ----------------------------------------------------------------------------
+
+
+def _insert(db, table: str, **values) -> int:
+    return db[table].insert(values).last_rowid
 
 
 def _article(db, article_id, text, title, outlet, published, inferred=(), url=None) -> None:
-    db.conn.execute(
-        "insert into articles (id, title, outlet, url, published, language, inferred_fields, raw_text, clean_text, "
-        "content_hash, word_count, source_path, ingested_at) values (?, ?, ?, ?, ?, 'en', ?, ?, ?, ?, ?, ?, ?)",
-        [article_id, title, outlet, url, published, json.dumps(list(inferred)), text, text,
-         f"hash-{abs(hash(text))}", len(text.split()), f"seeds/{article_id}.txt", "2024-01-01T00:00:00Z"],
-    )
+    _insert(
+        db, "articles", id=article_id, title=title, outlet=outlet, url=url, published=published,
+        language="en", inferred_fields=json.dumps(list(inferred)), raw_text=text, clean_text=text,
+        content_hash=f"hash-{abs(hash(text))}", word_count=len(text.split()),
+        source_path=f"seeds/{article_id}.txt", ingested_at="2024-01-01T00:00:00Z",
+    )  # fmt: skip
 
 
 def _segment(db, article_id, number, text, start, end, title=None) -> None:
-    db.conn.execute(
-        "insert into segments (id, article_id, segment_number, title, start_char, end_char, clean_text, word_count, "
-        "match_pending) values (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-        [f"{article_id}#{number}", article_id, number, title, start, end, text[start:end], len(text[start:end].split())],
-    )
+    _insert(
+        db, "segments", id=f"{article_id}#{number}", article_id=article_id, segment_number=number,
+        title=title, start_char=start, end_char=end, clean_text=text[start:end],
+        word_count=len(text[start:end].split()), match_pending=0,
+    )  # fmt: skip
 
 
-def _match(db, source, derived, label, source_containment, derived_containment, jaccard, credited, confidence,
-           evidence) -> int:
-    cursor = db.conn.execute(
-        "insert into matches (source_article_id, derived_article_id, source_segment_id, derived_segment_id, label, "
-        "source_containment, derived_containment, jaccard, credited, direction_confidence, scores, evidence, "
-        "computed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source, derived, f"{source}#1", f"{derived}#1", label, source_containment, derived_containment, jaccard,
-         None if credited is None else int(credited), confidence,
-         json.dumps({"source_containment": source_containment, "derived_containment": derived_containment,
-                     "jaccard": jaccard, "time_gap_hours": 1.3}),
-         json.dumps(evidence), "2024-01-01T00:00:00Z"],
-    )
-    return cursor.lastrowid
+def _match(db, source, derived, label, containments, credited, confidence, evidence) -> int:
+    source_containment, derived_containment, jaccard = containments
+    scores = {"source_containment": source_containment, "derived_containment": derived_containment,
+              "jaccard": jaccard, "time_gap_hours": 1.3}  # fmt: skip
+    return _insert(
+        db, "matches", source_article_id=source, derived_article_id=derived,
+        source_segment_id=f"{source}#1", derived_segment_id=f"{derived}#1", label=label,
+        source_containment=source_containment, derived_containment=derived_containment,
+        jaccard=jaccard, credited=None if credited is None else int(credited),
+        direction_confidence=confidence, scores=json.dumps(scores), evidence=json.dumps(evidence),
+        computed_at="2024-01-01T00:00:00Z",
+    )  # fmt: skip
 
 
-def _passage(db, match_id, kind, source_start, source_end, derived_start, derived_end, similarity, edits=()) -> None:
-    db.conn.execute(
-        "insert into passages (match_id, kind, source_start, source_end, derived_start, derived_end, similarity, edits) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [match_id, kind, source_start, source_end, derived_start, derived_end, similarity, json.dumps(list(edits))],
-    )
+def _passage(db, match_id, kind, source_span, derived_span, similarity, edits=()) -> None:
+    _insert(
+        db, "passages", match_id=match_id, kind=kind,
+        source_start=source_span[0], source_end=source_span[1],
+        derived_start=derived_span[0], derived_end=derived_span[1],
+        similarity=similarity, edits=json.dumps(list(edits)),
+    )  # fmt: skip
 
 
-def _cluster(db, title, origin, articles, derived, uncredited, first, last) -> int:
-    cursor = db.conn.execute(
-        "insert into clusters (title, origin_article_id, article_count, derived_count, uncredited_count, "
-        "first_published, last_published) values (?, ?, ?, ?, ?, ?, ?)",
-        [title, origin, articles, derived, uncredited, first, last],
-    )
-    return cursor.lastrowid
+def _cluster(db, title, origin, counts, first, last) -> int:
+    article_count, derived_count, uncredited_count = counts
+    return _insert(
+        db, "clusters", title=title, origin_article_id=origin, article_count=article_count,
+        derived_count=derived_count, uncredited_count=uncredited_count,
+        first_published=first, last_published=last,
+    )  # fmt: skip
 
 
-def _lineage(db, segment_id, cluster, parent=None, match_id=None, label=None, generation=None, origin=False) -> None:
-    article_id = segment_id.rsplit("#", 1)[0]
-    db.conn.execute(
-        "insert into lineage (segment_id, article_id, cluster_id, parent_article_id, parent_segment_id, match_id, "
-        "label, generation, is_origin) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [segment_id, article_id, cluster, parent and parent.rsplit("#", 1)[0], parent, match_id, label,
-         0 if origin else generation, int(origin)],
-    )
+def _lineage(db, segment_id, cluster, parent=None, match_id=None, label=None, origin=False) -> None:
+    _insert(
+        db, "lineage", segment_id=segment_id, article_id=segment_id.rsplit("#", 1)[0],
+        cluster_id=cluster, parent_article_id=parent and parent.rsplit("#", 1)[0],
+        parent_segment_id=parent, match_id=match_id, label=label,
+        generation=0 if origin else (1 if parent else None), is_origin=int(origin),
+    )  # fmt: skip
 
 
-# Seed spans and passages ----------------------------------------------------------------
+# Seed spans and passages ------------------------------------------------------------------
 
 
 def _seed_spans(db, texts) -> None:
     def span(table, article_id, kind, matched, agency=None, occurrence=0):
-        text = texts[article_id]
         start = -1
         for _ in range(occurrence + 1):
-            start = text.index(matched, start + 1)
-        if table == "article_credits":
-            db.conn.execute(
-                "insert into article_credits (article_id, kind, agency, matched_text, start_char, end_char) "
-                "values (?, ?, ?, ?, ?, ?)", [article_id, kind, agency, matched, start, start + len(matched)])
-        else:
-            db.conn.execute(
-                "insert into boilerplate_spans (article_id, kind, matched_text, start_char, end_char) "
-                "values (?, ?, ?, ?, ?)", [article_id, kind, matched, start, start + len(matched)])
+            start = texts[article_id].index(matched, start + 1)
+        columns = {"agency": agency} if table == "article_credits" else {}
+        _insert(db, table, article_id=article_id, kind=kind, matched_text=matched,
+                start_char=start, end_char=start + len(matched), **columns)  # fmt: skip
 
+    reporting = texts[REUTERS][texts[REUTERS].index("(Reporting by") :].rstrip()
+    comment_form = "Leave a Reply\n\nYour email address will not be published."
     span("boilerplate_spans", REUTERS, "advertisement", "ADVERTISEMENT")
     span("article_credits", REUTERS, "wire_marker", "(Reuters)", "Reuters")
     span("article_credits", REUTERS, "dateline", "September 13, 2023")
-    reporting = texts[REUTERS][texts[REUTERS].index("(Reporting by"):].rstrip()
     span("boilerplate_spans", REUTERS, "credit_line", reporting)
     span("article_credits", REUTERS, "reporting_credit", reporting, "Reuters")
     span("article_credits", PARAPHRASE, "photo_credit", "(Photo: Reuters)", "Reuters")
-    span("boilerplate_spans", PARAPHRASE, "copyright", "© Copyright 2023. All Rights Reserved Powered by Vygr Media.")
-    span("boilerplate_spans", NYT, "comment_form", "Leave a Reply\n\nYour email address will not be published. Required fields are marked *")
+    span("boilerplate_spans", PARAPHRASE, "copyright", "© Copyright 2023. All Rights Reserved")
+    span("boilerplate_spans", NYT, "comment_form", comment_form)
     caption = texts[COPY].split("\n")[2]
     for occurrence in range(1, 4):
         span("boilerplate_spans", COPY, "repeated_caption", caption, occurrence=occurrence)
     span("article_credits", COPY, "photo_credit", "(AFP)", "AFP")
 
 
-def _paragraphs(text: str, end: int | None = None) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text[:end] if end else text) if len(m.group().split()) >= 8]
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    lines = re.finditer(r"[^\n]+", text)
+    return [(m.start(), m.end()) for m in lines if len(m.group().split()) >= 8]
 
 
 def _passages_by_paragraph(db, match_id, source: str, derived: str) -> None:
     """Pair each long source paragraph with its closest derived paragraph (verbatim or edited)."""
     derived_paragraphs = _paragraphs(derived)
-    for source_start, source_end in _paragraphs(source):
-        source_words = source[source_start:source_end].split()
-        best, best_ratio = None, 0.0
-        for derived_start, derived_end in derived_paragraphs:
-            ratio = difflib.SequenceMatcher(None, source_words, derived[derived_start:derived_end].split()).ratio()
-            if ratio > best_ratio:
-                best, best_ratio = (derived_start, derived_end), ratio
-        if best is None or best_ratio < 0.8:
+    for source_span in _paragraphs(source):
+        source_words = source[source_span[0] : source_span[1]].split()
+
+        def likeness(span):
+            words = derived[span[0] : span[1]].split()
+            return difflib.SequenceMatcher(None, source_words, words).ratio()
+
+        best = max(derived_paragraphs, key=likeness)
+        if likeness(best) < 0.8:
             continue
-        derived_words = derived[best[0]:best[1]].split()
+        derived_words = derived[best[0] : best[1]].split()
+        opcodes = difflib.SequenceMatcher(None, source_words, derived_words).get_opcodes()
         edits = [
             [" ".join(source_words[i1:i2]), " ".join(derived_words[j1:j2])]
-            for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, source_words, derived_words).get_opcodes()
+            for op, i1, i2, j1, j2 in opcodes
             if op != "equal"
         ]
         kind = "edited" if edits else "verbatim"
-        _passage(db, match_id, kind, source_start, source_end, best[0], best[1], round(best_ratio, 3), edits)
+        _passage(db, match_id, kind, source_span, best, round(likeness(best), 3), edits)
 
 
-def _quote_passages(db, match_id, source: str, derived: str, quotes: list[str]) -> None:
-    for quote in quotes:
-        if quote in source and quote in derived:
-            s, d = source.index(quote), derived.index(quote)
-            _passage(db, match_id, "quotation", s, s + len(quote), d, d + len(quote), 1.0)
-
-
-def _phrase_passage(db, match_id, kind, similarity, source: str, derived: str, source_phrase: str,
-                    derived_phrase: str, to_line_end: bool = False) -> None:
+def _phrase_passage(
+    db, match_id, kind, similarity, source, derived, source_phrase, derived_phrase,
+    to_line_end=False,
+) -> None:  # fmt: skip
+    """A passage from where the phrases start to where they (or their lines) end."""
     s, d = source.index(source_phrase), derived.index(derived_phrase)
     source_end = source.index("\n", s) if to_line_end else s + len(source_phrase)
     derived_end = derived.index("\n", d) if to_line_end else d + len(derived_phrase)
-    _passage(db, match_id, kind, s, source_end, d, derived_end, similarity)
+    _passage(db, match_id, kind, (s, source_end), (d, derived_end), similarity)
 
 
-# Fixtures and helpers shared by the plugin test modules (imported there by name) ---------------
-
-DB = "provenance"  # the fixture file is provenance.db, as in the README demo and metadata.json
+# Fixtures and helpers shared by the plugin test modules (imported there by name) -----------
 
 
 @pytest.fixture(scope="session")
@@ -309,7 +345,7 @@ async def serve(path, **kwargs) -> Datasette:
 
 
 def page(*parts: str, format: str | None = None) -> str:
-    """Path of a plugin page: page('article', some_id) -> /provenance/-/provenance/article/<tilde id>."""
+    """Path of a plugin page: page("article", an_id) is /provenance/-/provenance/article/<id>."""
     path = f"/{DB}/-/provenance"
     if parts:
         path += "/" + parts[0] + "".join("/" + tilde_encode(part) for part in parts[1:])

@@ -19,7 +19,9 @@ def seed_text(prefix: str) -> str:
     return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
 
 
-def passage_texts(alignment, source: str, derived: str, kind: str | None = None) -> list[tuple[str, str]]:
+def passage_texts(
+    alignment, source: str, derived: str, kind: str | None = None
+) -> list[tuple[str, str]]:
     return [
         (source[p.source_start : p.source_end], derived[p.derived_start : p.derived_end])
         for p in alignment.passages
@@ -37,23 +39,34 @@ MULTILINGUAL = {
             "Президент России Владимир Путин в среду провёл переговоры с лидером КНДР Ким Чен Ыном "
             "на космодроме Восточный в Амурской области. Стороны обсудили военное сотрудничество, "
             "ситуацию на Украине и возможную помощь России в создании северокорейских спутников. "
-            "Ким Чен Ын прибыл на встречу на бронепоезде после многодневной поездки через Дальний Восток.\n\n"
-            "Путин показал гостю стартовый комплекс ракеты «Ангара» и монтажно-испытательный корпус. "
-            "По словам Кремля, переговоры в расширенном составе продолжались несколько часов, после "
-            "чего лидеры беседовали один на один. Министр обороны Сергей Шойгу также участвовал во встрече.\n\n"
-            "На обеде Ким поднял бокал за здоровье Путина и за победу «великой России». Северокорейский "
-            "лидер заявил, что Пхеньян всегда будет на стороне Москвы. Министр иностранных дел Сергей "
+            "Ким Чен Ын прибыл на встречу на бронепоезде после многодневной поездки через Дальний "
+            "Восток.\n\n"
+            "Путин показал гостю стартовый комплекс ракеты «Ангара» и монтажно-испытательный "
+            "корпус. "
+            "По словам Кремля, переговоры в расширенном составе продолжались несколько часов, "
+            "после "
+            "чего лидеры беседовали один на один. Министр обороны Сергей Шойгу также участвовал "
+            "во встрече.\n\n"
+            "На обеде Ким поднял бокал за здоровье Путина и за победу «великой России». "
+            "Северокорейский "
+            "лидер заявил, что Пхеньян всегда будет на стороне Москвы. Министр иностранных дел "
+            "Сергей "
             "Лавров посетит Пхеньян в следующем месяце, сообщили в Кремле.\n"
         ),
         "copy": (
             "Ким Чен Ын и Путин встретились на Восточном\n\n"
-            "Президент России Владимир Путин 13 сентября провёл переговоры с лидером Северной Кореи Ким "
-            "Чен Ыном на космодроме Восточный в Амурской области. Стороны обсудили военное сотрудничество, "
+            "Президент России Владимир Путин 13 сентября провёл переговоры с лидером Северной "
+            "Кореи Ким "
+            "Чен Ыном на космодроме Восточный в Амурской области. Стороны обсудили военное "
+            "сотрудничество, "
             "ситуацию на Украине и возможную помощь России в создании северокорейских спутников. "
-            "Ким Чен Ын прибыл на встречу на бронепоезде после долгой поездки через Дальний Восток.\n\n"
-            "Путин показал гостю стартовый комплекс ракеты «Ангара» и монтажно-испытательный корпус. "
+            "Ким Чен Ын прибыл на встречу на бронепоезде после долгой поездки через Дальний "
+            "Восток.\n\n"
+            "Путин показал гостю стартовый комплекс ракеты «Ангара» и монтажно-испытательный "
+            "корпус. "
             "По словам Кремля, переговоры в расширенном составе длились несколько часов, после "
-            "чего лидеры беседовали один на один. Министр обороны Сергей Шойгу также участвовал во встрече.\n\n"
+            "чего лидеры беседовали один на один. Министр обороны Сергей Шойгу также участвовал "
+            "во встрече.\n\n"
             "Кроме того, в регионе прошли учения Тихоокеанского флота, а местные власти объявили о "
             "ремонте дорог к космодрому.\n"
         ),
@@ -63,9 +76,11 @@ MULTILINGUAL = {
             "следили за ней с тревогой. Аналитики считают, что Пхеньян может поставлять Москве "
             "артиллерийские снаряды в обмен на технологии. В Вашингтоне заявили, что любые сделки "
             "нарушат резолюции Совета Безопасности ООН.\n\n"
-            "Ким Чен Ын редко выезжает за границу: это его первая зарубежная поездка после пандемии. "
+            "Ким Чен Ын редко выезжает за границу: это его первая зарубежная поездка после "
+            "пандемии. "
             "Эксперты из Сеула напоминают, что КНДР дважды неудачно пыталась вывести на орбиту "
-            "разведывательный спутник. Поэтому помощь в ракетной технике для Пхеньяна особенно важна.\n\n"
+            "разведывательный спутник. Поэтому помощь в ракетной технике для Пхеньяна особенно "
+            "важна.\n\n"
             "Кремль не раскрыл подробностей возможных соглашений. Официальные лица обеих стран "
             "ограничились общими словами о дружбе и добрососедстве.\n"
         ),
@@ -73,36 +88,51 @@ MULTILINGUAL = {
     "ar": {
         "source": (
             "بوتين وكيم يعقدان قمة في قاعدة فوستوتشني الفضائية\n\n"
-            "التقى الرئيس الروسي فلاديمير بوتين يوم الأربعاء زعيم كوريا الشمالية كيم جونغ أون في قاعدة "
-            "فوستوتشني الفضائية شرق روسيا. وناقش الزعيمان التعاون العسكري والحرب في أوكرانيا وإمكانية "
-            "مساعدة روسيا لبيونغ يانغ في برنامجها للأقمار الصناعية. ووصل كيم إلى روسيا على متن قطار مصفح "
+            "التقى الرئيس الروسي فلاديمير بوتين يوم الأربعاء زعيم كوريا الشمالية كيم جونغ أون في "
+            "قاعدة "
+            "فوستوتشني الفضائية شرق روسيا. وناقش الزعيمان التعاون العسكري والحرب في أوكرانيا "
+            "وإمكانية "
+            "مساعدة روسيا لبيونغ يانغ في برنامجها للأقمار الصناعية. ووصل كيم إلى روسيا على متن "
+            "قطار مصفح "
             "بعد رحلة طويلة عبر الشرق الأقصى.\n\n"
             "وأطلع بوتين ضيفه على منصة إطلاق صاروخ أنغارا ومصنع تجميع الصواريخ. وقال الكرملين إن "
-            "المحادثات استمرت عدة ساعات بحضور الوزراء، ثم عقد الزعيمان لقاء ثنائيا. وشارك وزير الدفاع "
+            "المحادثات استمرت عدة ساعات بحضور الوزراء، ثم عقد الزعيمان لقاء ثنائيا. وشارك وزير "
+            "الدفاع "
             "سيرغي شويغو في الاجتماع.\n\n"
-            "وخلال الغداء رفع كيم نخب صحة بوتين وانتصار روسيا العظمى. وأكد الزعيم الكوري الشمالي أن "
+            "وخلال الغداء رفع كيم نخب صحة بوتين وانتصار روسيا العظمى. وأكد الزعيم الكوري الشمالي "
+            "أن "
             "بلاده ستقف دائما إلى جانب موسكو.\n"
         ),
         "copy": (
             "قمة روسية كورية شمالية في الشرق الأقصى\n\n"
-            "التقى الرئيس الروسي فلاديمير بوتين الأربعاء الماضي زعيم كوريا الشمالية كيم جونغ أون في قاعدة "
-            "فوستوتشني الفضائية شرق روسيا. وناقش الجانبان التعاون العسكري والحرب في أوكرانيا وإمكانية "
-            "مساعدة روسيا لبيونغ يانغ في برنامجها للأقمار الصناعية. ووصل كيم إلى روسيا على متن قطار مصفح "
+            "التقى الرئيس الروسي فلاديمير بوتين الأربعاء الماضي زعيم كوريا الشمالية كيم جونغ أون "
+            "في قاعدة "
+            "فوستوتشني الفضائية شرق روسيا. وناقش الجانبان التعاون العسكري والحرب في أوكرانيا "
+            "وإمكانية "
+            "مساعدة روسيا لبيونغ يانغ في برنامجها للأقمار الصناعية. ووصل كيم إلى روسيا على متن "
+            "قطار مصفح "
             "بعد رحلة طويلة عبر الشرق الأقصى.\n\n"
             "وأطلع بوتين ضيفه على منصة إطلاق صاروخ أنغارا ومصنع تجميع الصواريخ. وقال الكرملين إن "
-            "المحادثات استمرت ساعات عدة بحضور الوزراء، ثم عقد الزعيمان لقاء ثنائيا. وشارك وزير الدفاع "
+            "المحادثات استمرت ساعات عدة بحضور الوزراء، ثم عقد الزعيمان لقاء ثنائيا. وشارك وزير "
+            "الدفاع "
             "سيرغي شويغو في الاجتماع.\n\n"
-            "وفي سياق آخر، أعلنت وزارة الخارجية عن جولة جديدة من المشاورات مع دول المنطقة الأسبوع المقبل.\n"
+            "وفي سياق آخر، أعلنت وزارة الخارجية عن جولة جديدة من المشاورات مع دول المنطقة الأسبوع "
+            "المقبل.\n"
         ),
         "independent": (
             "ماذا تريد موسكو من بيونغ يانغ؟\n\n"
-            "تابعت العواصم الغربية بقلق القمة التي جمعت زعيمي روسيا وكوريا الشمالية في أقصى الشرق الروسي. "
-            "ويرى محللون أن بيونغ يانغ قد تزود موسكو بقذائف المدفعية مقابل الحصول على تقنيات متقدمة. "
+            "تابعت العواصم الغربية بقلق القمة التي جمعت زعيمي روسيا وكوريا الشمالية في أقصى الشرق "
+            "الروسي. "
+            "ويرى محللون أن بيونغ يانغ قد تزود موسكو بقذائف المدفعية مقابل الحصول على تقنيات "
+            "متقدمة. "
             "وحذرت واشنطن من أن أي صفقة من هذا النوع ستنتهك قرارات مجلس الأمن الدولي.\n\n"
-            "ونادرا ما يسافر كيم إلى الخارج، وهذه أول رحلة له منذ انتشار الجائحة. ويذكر خبراء في سيول أن "
-            "كوريا الشمالية فشلت مرتين في وضع قمر صناعي للتجسس في المدار، ولذلك تحتاج إلى خبرة روسية في "
+            "ونادرا ما يسافر كيم إلى الخارج، وهذه أول رحلة له منذ انتشار الجائحة. ويذكر خبراء في "
+            "سيول أن "
+            "كوريا الشمالية فشلت مرتين في وضع قمر صناعي للتجسس في المدار، ولذلك تحتاج إلى خبرة "
+            "روسية في "
             "مجال الصواريخ.\n\n"
-            "ولم يكشف المسؤولون في البلدين عن تفاصيل الاتفاقات المحتملة، واكتفوا بالحديث عن الصداقة وحسن الجوار.\n"
+            "ولم يكشف المسؤولون في البلدين عن تفاصيل الاتفاقات المحتملة، واكتفوا بالحديث عن "
+            "الصداقة وحسن الجوار.\n"
         ),
     },
     "zh": {
@@ -139,7 +169,7 @@ MULTILINGUAL = {
 
 
 def test_identical_texts_are_one_verbatim_passage():
-    text = "The committee met on Tuesday and agreed a new budget for the regional hospitals and schools."
+    text = "The committee met on Tuesday and agreed a new budget for the regional hospitals."
     alignment = align.align(text, text)
     assert [p.kind for p in alignment.passages] == ["verbatim"]
     assert alignment.source_containment == alignment.derived_containment == 1.0
@@ -173,7 +203,10 @@ def test_light_edits_are_recorded_and_punctuation_style_is_not_an_edit():
 
 
 def test_dropped_clause_is_an_edit_inside_the_passage():
-    source = "Kim raised a toast with a glass of Russian wine to Putin's health and to the victory of great Russia."
+    source = (
+        "Kim raised a toast with a glass of Russian wine to Putin's health "
+        "and to the victory of great Russia."
+    )
     derived = "Kim raised a toast to Putin's health and to the victory of great Russia."
     alignment = align.align(source, derived)
     edits = [edit for passage in alignment.passages for edit in passage.edits]
@@ -195,7 +228,9 @@ def test_seed_copy_is_mostly_verbatim_with_house_style_edits():
 
 
 def test_removed_text_splits_passages_and_spans_point_into_raw_text():
-    body_one = "The minister announced a national plan to rebuild forty bridges damaged by the floods."
+    body_one = (
+        "The minister announced a national plan to rebuild forty bridges damaged by the floods."
+    )
     caption = "\nPHOTO: people crossing a river (AFP)\n"
     body_two = "Work will start in the spring and should finish within three years, officials said."
     raw = body_one + caption + body_two
@@ -205,12 +240,17 @@ def test_removed_text_splits_passages_and_spans_point_into_raw_text():
     assert len(alignment.passages) == 2
     for passage in alignment.passages:
         assert "PHOTO" not in raw[passage.source_start : passage.source_end]
-        assert raw[passage.source_start : passage.source_end] == clean_copy[passage.derived_start : passage.derived_end]
+        assert (
+            raw[passage.source_start : passage.source_end]
+            == clean_copy[passage.derived_start : passage.derived_end]
+        )
     assert alignment.source_containment == 1.0
 
 
 def test_chance_phrases_are_not_copies():
-    source = "Officials at the United Nations Security Council met on Monday to discuss the drought."
+    source = (
+        "Officials at the United Nations Security Council met on Monday to discuss the drought."
+    )
     derived = "A report to the United Nations Security Council says farmers expect a poor harvest."
     alignment = align.align(source, derived)
     assert alignment.passages_of("verbatim") == alignment.passages_of("edited") == []
@@ -246,15 +286,19 @@ def test_apostrophes_are_not_quotation_marks():
 
 
 def test_nested_quotes_and_unclosed_quote_stop_at_the_line():
-    text = "He said \"ask 'who can win?' first\" and left.\nShe said \"never\nNext line."
+    text = 'He said "ask \'who can win?\' first" and left.\nShe said "never\nNext line.'
     spans = align.find_quotations(text)
     assert [text[s:e] for s, e in spans] == ["\"ask 'who can win?' first\""]
 
 
 def test_overlap_only_in_quotations_is_shared_quotes():
     quote = "The Russian army and people will certainly win a great victory in the sacred struggle"
-    source = f'Kim spoke at lunch in the far east on Wednesday. "{quote}," Kim said, raising his glass.'
-    derived = f'Reporters in Seoul watched the broadcast closely. "{quote}," Kim told the Russian leader.'
+    source = (
+        f'Kim spoke at lunch in the far east on Wednesday. "{quote}," Kim said, raising his glass.'
+    )
+    derived = (
+        f'Reporters in Seoul watched the broadcast closely. "{quote}," Kim told the Russian leader.'
+    )
     alignment = align.align(source, derived)
     assert alignment.passages and {p.kind for p in alignment.passages} == {"quotation"}
     assert alignment.source_containment == alignment.derived_containment == 0.0
@@ -286,7 +330,9 @@ def test_paraphrase_aligns_most_sentences_of_the_rewrite():
 @pytest.mark.parametrize("other", ["002", "004"])
 def test_independent_same_story_reporting_is_not_paraphrase(other):
     alignment = align.align(seed_text("000"), seed_text(other))
-    assert alignment.scores["sentence_alignment"] < lineage.DEFAULT_THRESHOLDS.min_sentence_alignment
+    assert (
+        alignment.scores["sentence_alignment"] < lineage.DEFAULT_THRESHOLDS.min_sentence_alignment
+    )
     assert max(alignment.source_containment, alignment.derived_containment) < 0.2
     assert lineage.label(alignment)[0] in ("independent", "shared_quotes")
     assert alignment.scores["story_similarity"] >= lineage.DEFAULT_THRESHOLDS.same_story_similarity
@@ -336,8 +382,40 @@ def test_chinese_edit_is_reported_in_characters():
 
 
 _PIECES = st.sampled_from(
-    ["the", "Putin", "«", "»", "“", "”", "'", "’", '"', "„", "「", "」", "—", " - ", ".", "\n", "\n\n",
-     "北京", "说", "ال", "حرب", "война", "U.S.", "Kim's", " ", ",", "?", "؟", "۔", "。", "e\u0301", "🙂"]
+    [
+        "the",
+        "Putin",
+        "«",
+        "»",
+        "“",
+        "”",
+        "'",
+        "’",
+        '"',
+        "„",
+        "「",
+        "」",
+        "—",
+        " - ",
+        ".",
+        "\n",
+        "\n\n",
+        "北京",
+        "说",
+        "ال",
+        "حرب",
+        "война",
+        "U.S.",
+        "Kim's",
+        " ",
+        ",",
+        "?",
+        "؟",
+        "۔",
+        "。",
+        "e\u0301",
+        "🙂",
+    ]
 )
 _TEXTS = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=200),
@@ -366,7 +444,9 @@ def test_any_unicode_aligns_with_spans_inside_the_texts(first, second, data):
 
 
 def test_swapped_alignment_mirrors_spans_and_edits():
-    source = "U.S. officials said the new 42.7-metre rocket was assembled at the eastern cosmodrome."
+    source = (
+        "U.S. officials said the new 42.7-metre rocket was assembled at the eastern cosmodrome."
+    )
     derived = "US officials said the new 42.7-meter rocket was assembled at the eastern cosmodrome."
     alignment = align.align(source, derived)
     mirrored = align.align(derived, source)
@@ -381,7 +461,9 @@ def test_ten_thousand_word_articles_align_fast():
     vocabulary = [f"w{n}" for n in range(3000)]
 
     def article(words):
-        sentences = [" ".join(rng.choice(vocabulary) for _ in range(18)) + "." for _ in range(words // 18)]
+        sentences = [
+            " ".join(rng.choice(vocabulary) for _ in range(18)) + "." for _ in range(words // 18)
+        ]
         return " ".join(sentences)
 
     source, other = article(10_000), article(10_000)

@@ -30,12 +30,18 @@ def pair(db, source_article, derived_article):
         "SELECT * FROM matches WHERE source_article_id = ? AND derived_article_id = ?",
         [source_article, derived_article],
     )
-    assert len(found) == 1, f"expected one match {source_article} -> {derived_article}, found {found}"
+    assert (
+        len(found) == 1
+    ), f"expected one match {source_article} -> {derived_article}, found {found}"
     return found[0]
 
 
 def matches_of(db, article_id):
-    return rows(db, "SELECT * FROM matches WHERE source_article_id = ? OR derived_article_id = ?", [article_id] * 2)
+    return rows(
+        db,
+        "SELECT * FROM matches WHERE source_article_id = ? OR derived_article_id = ?",
+        [article_id] * 2,
+    )
 
 
 def snapshot(db) -> dict:
@@ -43,12 +49,27 @@ def snapshot(db) -> dict:
     matches = rows(db, "SELECT * FROM matches ORDER BY source_segment_id, derived_segment_id")
     by_id = {m["id"]: (m["source_segment_id"], m["derived_segment_id"]) for m in matches}
     passages = sorted(
-        (by_id[p["match_id"]], p["kind"], p["source_start"], p["source_end"], p["derived_start"], p["derived_end"],
-         p["similarity"], p["edits"])
+        (
+            by_id[p["match_id"]],
+            p["kind"],
+            p["source_start"],
+            p["source_end"],
+            p["derived_start"],
+            p["derived_end"],
+            p["similarity"],
+            p["edits"],
+        )
         for p in rows(db, "SELECT * FROM passages")
     )
     lineage_rows = sorted(
-        (r["segment_id"], r["parent_segment_id"], by_id.get(r["match_id"]), r["label"], r["generation"], r["is_origin"])
+        (
+            r["segment_id"],
+            r["parent_segment_id"],
+            by_id.get(r["match_id"]),
+            r["label"],
+            r["generation"],
+            r["is_origin"],
+        )
         for r in rows(db, "SELECT * FROM lineage")
     )
     clusters = sorted(
@@ -94,9 +115,15 @@ def test_copy_passages_are_mostly_verbatim_with_house_style_edits(seeds_db, seed
 
 def test_appended_unrelated_story_matches_nothing(seeds_db, seed_ids):
     canada = f"{seed_ids['copy']}#2"
-    assert seeds_db.execute("SELECT title FROM segments WHERE id = ?", [canada]).fetchone()[0].startswith("Canada")
+    assert (
+        seeds_db.execute("SELECT title FROM segments WHERE id = ?", [canada])
+        .fetchone()[0]
+        .startswith("Canada")
+    )
     assert not rows(
-        seeds_db, "SELECT id FROM matches WHERE source_segment_id = ? OR derived_segment_id = ?", [canada, canada]
+        seeds_db,
+        "SELECT id FROM matches WHERE source_segment_id = ? OR derived_segment_id = ?",
+        [canada, canada],
     )
     assert not rows(seeds_db, "SELECT * FROM lineage WHERE segment_id = ?", [canada])
 
@@ -115,20 +142,33 @@ def test_independent_coverage_is_never_derived_but_in_the_cluster(seeds_db, seed
     article = seed_ids[role]
     found = matches_of(seeds_db, article)
     assert found and not [m for m in found if m["label"] in DERIVED]
-    with_original = [m for m in found if seed_ids["reuters"] in (m["source_article_id"], m["derived_article_id"])]
+    with_original = [
+        m for m in found if seed_ids["reuters"] in (m["source_article_id"], m["derived_article_id"])
+    ]
     assert with_original and with_original[0]["label"] in ("shared_quotes", "independent")
     assert all(m["credited"] is None for m in found)
     member = rows(seeds_db, "SELECT * FROM lineage WHERE article_id = ?", [article])[0]
-    assert member["parent_segment_id"] is None and member["generation"] is None and not member["is_origin"]
+    assert (
+        member["parent_segment_id"] is None
+        and member["generation"] is None
+        and not member["is_origin"]
+    )
 
 
 def test_cluster_and_lineage_forest(seeds_db, seed_ids):
     [cluster] = rows(seeds_db, "SELECT * FROM clusters")
     assert cluster["origin_article_id"] == seed_ids["reuters"]
     assert cluster["title"].startswith("Kim Jong Un Meets With Putin")
-    assert (cluster["article_count"], cluster["derived_count"], cluster["uncredited_count"]) == (5, 2, 1)
+    assert (cluster["article_count"], cluster["derived_count"], cluster["uncredited_count"]) == (
+        5,
+        2,
+        1,
+    )
     members = {r["article_id"]: r for r in rows(seeds_db, "SELECT * FROM lineage")}
-    assert members[seed_ids["reuters"]]["is_origin"] == 1 and members[seed_ids["reuters"]]["generation"] == 0
+    assert (
+        members[seed_ids["reuters"]]["is_origin"] == 1
+        and members[seed_ids["reuters"]]["generation"] == 0
+    )
     for role in ("copy", "paraphrase"):
         assert members[seed_ids[role]]["parent_article_id"] == seed_ids["reuters"]
         assert members[seed_ids[role]]["generation"] == 1
@@ -139,7 +179,10 @@ def test_no_segment_is_compared_with_its_own_article(seeds_db):
 
 
 def test_every_match_is_stored_once_per_pair(seeds_db):
-    pairs = [frozenset((m["source_segment_id"], m["derived_segment_id"])) for m in rows(seeds_db, "SELECT * FROM matches")]
+    pairs = [
+        frozenset((m["source_segment_id"], m["derived_segment_id"]))
+        for m in rows(seeds_db, "SELECT * FROM matches")
+    ]
     assert len(pairs) == len(set(pairs))
 
 
@@ -198,12 +241,14 @@ def test_rows_inserted_directly_are_indexed_and_matched(tmp_path):
         for article_id in ("source", "copy", "independent"):
             raw = texts[article_id]
             db.conn.execute(
-                "INSERT INTO articles (id, raw_text, clean_text, content_hash, word_count, ingested_at) "
+                "INSERT INTO articles "
+                "(id, raw_text, clean_text, content_hash, word_count, ingested_at) "
                 "VALUES (?, ?, ?, '', ?, '2024-01-01')",
                 [article_id, raw, raw, len(raw.split())],
             )
             db.conn.execute(
-                "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, clean_text, word_count) "
+                "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, "
+                "clean_text, word_count) "
                 "VALUES (?, ?, 1, 0, ?, ?, ?)",
                 [f"{article_id}#1", article_id, len(raw), raw, len(raw.split())],
             )
@@ -212,7 +257,9 @@ def test_rows_inserted_directly_are_indexed_and_matched(tmp_path):
         )
     summary = match.update_matches(db)
     assert summary.segments == 3 and summary.derived == 1
-    [derived] = rows(db, "SELECT * FROM matches WHERE label IN ('verbatim', 'light_edit', 'paraphrase')")
+    [derived] = rows(
+        db, "SELECT * FROM matches WHERE label IN ('verbatim', 'light_edit', 'paraphrase')"
+    )
     assert {derived["source_article_id"], derived["derived_article_id"]} == {"source", "copy"}
     db.conn.close()
 
@@ -224,7 +271,10 @@ def test_non_latin_copy_is_found_through_the_pipeline(tmp_path, language):
     for name, text in MULTILINGUAL[language].items():
         (folder / f"{language}_{name}.txt").write_text(text, encoding="utf-8")
     manifest = tmp_path / "manifest.csv"
-    manifest.write_text(f"id,published\n{language}_source,2023-09-13\n{language}_copy,2023-09-14\n", encoding="utf-8")
+    manifest.write_text(
+        f"id,published\n{language}_source,2023-09-13\n{language}_copy,2023-09-14\n",
+        encoding="utf-8",
+    )
     db_path = str(tmp_path / "db.db")
     pipeline.ingest(db_path, [str(folder)], manifest=str(manifest))
     db = sqlite_utils.Database(db_path)
@@ -255,7 +305,9 @@ def read_only_seeds(seeds_db_path, tmp_path):
 def test_find_sources_names_the_original_of_a_pasted_copy(read_only_seeds, seed_ids, seeds_db):
     db, path = read_only_seeds
     digest = file_digest(path)
-    copy_text = seeds_db.execute("SELECT raw_text FROM articles WHERE id = ?", [seed_ids["copy"]]).fetchone()[0]
+    copy_text = seeds_db.execute(
+        "SELECT raw_text FROM articles WHERE id = ?", [seed_ids["copy"]]
+    ).fetchone()[0]
     pasted = copy_text[copy_text.index("North Korean leader") : copy_text.index("Canada Liberals")]
     results = match.find_sources(db, pasted)
     assert results[0].label in ("verbatim", "light_edit")
@@ -264,15 +316,39 @@ def test_find_sources_names_the_original_of_a_pasted_copy(read_only_seeds, seed_
     assert best.derived_containment > 0.9 and best.passages
     for passage in best.passages:
         assert 0 <= passage.derived_start < passage.derived_end <= len(pasted)
-    assert not [r for r in results if r.article_id in (seed_ids["nyt"], seed_ids["french"]) and r.label in DERIVED]
+    assert not [
+        r
+        for r in results
+        if r.article_id in (seed_ids["nyt"], seed_ids["french"]) and r.label in DERIVED
+    ]
     assert file_digest(path) == digest
 
 
-def test_find_sources_recognises_a_paraphrase_and_ignores_unrelated_text(read_only_seeds, seed_ids, seeds_db):
+def test_find_sources_recognises_a_paraphrase_and_ignores_unrelated_text(
+    read_only_seeds, seed_ids, seeds_db
+):
     db, _ = read_only_seeds
-    rewrite = seeds_db.execute("SELECT raw_text FROM articles WHERE id = ?", [seed_ids["paraphrase"]]).fetchone()[0]
+    rewrite = seeds_db.execute(
+        "SELECT raw_text FROM articles WHERE id = ?", [seed_ids["paraphrase"]]
+    ).fetchone()[0]
     results = match.find_sources(db, rewrite, limit=3)
     assert len(results) <= 3
     assert any(r.article_id == seed_ids["reuters"] and r.label == "paraphrase" for r in results)
-    assert match.find_sources(db, "The weather in Lisbon was sunny and warm all weekend, forecasters said.") == []
+    assert (
+        match.find_sources(
+            db, "The weather in Lisbon was sunny and warm all weekend, forecasters said."
+        )
+        == []
+    )
     assert match.find_sources(db, "   ") == []
+
+
+def test_rebuilt_index_gives_the_same_results(seeds_db_copy):
+    db = store.connect(str(seeds_db_copy))
+    expected = snapshot(db)
+    progress = []
+    assert match.rebuild_index(db) == 6
+    summary = match.update_matches(db, progress=progress.append)
+    assert summary.segments == 6 and sum(progress) == 6
+    assert snapshot(db) == expected
+    db.conn.close()

@@ -69,15 +69,26 @@ class StubMatcher:
             if start >= 0:
                 end = start + len(text.strip())
                 passage = StubPassage("verbatim", start, end, 0, len(text.strip()))
-                results.append(StubResult(article_id, f"{article_id}#1", "verbatim", len(text) / len(raw_text), 1.0,
-                                          [passage], ["All of the pasted text appears word for word"]))
+                results.append(
+                    StubResult(
+                        article_id,
+                        f"{article_id}#1",
+                        "verbatim",
+                        len(text) / len(raw_text),
+                        1.0,
+                        [passage],
+                        ["All of the pasted text appears word for word"],
+                    )
+                )
         return results[:limit]
 
 
 @pytest.fixture
 def matcher(monkeypatch):
     stub = StubMatcher()
-    module = sys.modules.get("datasette_provenance.match") or types.ModuleType("datasette_provenance.match")
+    module = sys.modules.get("datasette_provenance.match") or types.ModuleType(
+        "datasette_provenance.match"
+    )
     monkeypatch.setitem(sys.modules, "datasette_provenance.match", module)
     monkeypatch.setattr(module, "find_sources", stub.find_sources, raising=False)
     return stub
@@ -150,8 +161,9 @@ async def test_bad_input_is_a_friendly_error(ds, matcher, data, status, message)
 async def test_json_twin_without_text_explains_itself(ds):
     response = await ds.client.get(page("check", format="json"))
     assert response.status_code == 400 and "POST text=" in response.json()["error"]
-    bad_json = await ds.client.post(page("check", format="json"), content=b"{nope",
-                                    headers={"content-type": "application/json"})
+    bad_json = await ds.client.post(
+        page("check", format="json"), content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert bad_json.status_code == 400
 
 

@@ -1,4 +1,4 @@
-"""metadata.json and datasette.yaml: descriptions for every table and column, working canned queries."""
+"""metadata.json and datasette.yaml: every table and column described, canned queries that run."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ import yaml
 from datasette.version import __version__ as datasette_version
 
 from datasette_provenance import store
-from tests.plugin_support import COPY, DB, HOSTILE_ID, REUTERS, provenance_db_path, serve  # noqa: F401
+from tests.plugin_support import (
+    COPY,
+    DB,
+    HOSTILE_ID,
+    REUTERS,
+    provenance_db_path,
+    serve,
+)  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = json.loads((ROOT / "metadata.json").read_text(encoding="utf-8"))
@@ -44,7 +51,11 @@ async def test_canned_queries_run_on_both_datasette_versions(provenance_db_path)
     ds = await serve_with_metadata(provenance_db_path)
     results = {}
     for name in QUERIES:
-        params = f"?article_id={REUTERS}&_shape=objects" if ":article_id" in QUERIES[name]["sql"] else "?_shape=objects"
+        params = (
+            f"?article_id={REUTERS}&_shape=objects"
+            if ":article_id" in QUERIES[name]["sql"]
+            else "?_shape=objects"
+        )
         response = await ds.client.get(f"/{DB}/{name}.json{params}")
         assert response.status_code == 200, (name, response.text[:500])
         results[name] = response.json()["rows"]

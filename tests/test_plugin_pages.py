@@ -63,7 +63,9 @@ async def test_stories_sort_and_pages(ds):
     assert beyond["stories"] == []
 
 
-@pytest.mark.parametrize("query", ["_sort=nonsense", "_size=abc", "_size=0", "_size=100000", "_page=-1"])
+@pytest.mark.parametrize(
+    "query", ["_sort=nonsense", "_size=abc", "_size=0", "_size=100000", "_page=-1"]
+)
 async def test_stories_bad_query_strings_are_friendly_400s(ds, query):
     html = await ds.client.get(page() + "?" + query)
     assert html.status_code == 400
@@ -90,7 +92,7 @@ async def test_lineage_of_the_origin_shows_copies_and_independent_coverage(ds):
 
     html = (await ds.client.get(page("article", REUTERS))).text
     start = html.index('<svg class="pv-graph"')
-    svg = html[start:html.index("</svg>", start)]
+    svg = html[start : html.index("</svg>", start)]
     assert svg.count('<g class="pv-node') == 5
     assert svg.count('<g class="pv-edge') == 2
     assert f'href="{page("compare", REUTERS, COPY)}"' in svg  # edges link to compare pages
@@ -205,7 +207,12 @@ async def test_database_without_provenance_tables_gets_a_friendly_message():
 
 
 async def test_hostile_text_ids_and_urls_are_escaped(ds):
-    paths = [page(), page("article", HOSTILE_ID), page("article", WIRE_ID), page("compare", WIRE_ID, HOSTILE_ID)]
+    paths = [
+        page(),
+        page("article", HOSTILE_ID),
+        page("article", WIRE_ID),
+        page("compare", WIRE_ID, HOSTILE_ID),
+    ]
     for path in paths:
         response = await ds.client.get(path)
         assert response.status_code == 200, path
@@ -270,9 +277,15 @@ async def test_pages_never_write_to_an_immutable_database(provenance_db_path, tm
     path.write_bytes(provenance_db_path.read_bytes())
     before = path.read_bytes()
     ds = await serve(path)
-    for target in [page(), page("article", REUTERS), page("article", COPY, format="json"),
-                   page("compare", REUTERS, COPY), page("check"), f"/{DB}/articles?_facet_provenance_label=id",
-                   f"/{DB}/-/query.json?sql=select+provenance_normalize(title)+from+articles"]:
+    for target in [
+        page(),
+        page("article", REUTERS),
+        page("article", COPY, format="json"),
+        page("compare", REUTERS, COPY),
+        page("check"),
+        f"/{DB}/articles?_facet_provenance_label=id",
+        f"/{DB}/-/query.json?sql=select+provenance_normalize(title)+from+articles",
+    ]:
         await ds.client.get(target)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{DB}.db"]

@@ -38,7 +38,9 @@ async def test_anonymous_visitors_are_refused_everywhere(provenance_db_path, pri
             response = await ds.client.get(target)
             assert response.status_code == 403, target
             assert "Kim Jong Un" not in response.text, target
-    posted = await ds.client.post(page("check", format="json"), json={"text": "Kim Jong Un met Putin"})
+    posted = await ds.client.post(
+        page("check", format="json"), json={"text": "Kim Jong Un met Putin"}
+    )
     assert posted.status_code == 403
 
 

@@ -14,12 +14,15 @@ import datasette_provenance
 from tests.conftest import SEED_IDS
 from tests.plugin_support import seed_text, started
 
-
-REUTERS, PARAPHRASE, NYT, COPY, FRENCH = (SEED_IDS[k] for k in ("reuters", "paraphrase", "nyt", "copy", "french"))
+REUTERS, PARAPHRASE, NYT, COPY, FRENCH = (
+    SEED_IDS[k] for k in ("reuters", "paraphrase", "nyt", "copy", "french")
+)
 
 
 def url(*parts: str, format: str | None = None) -> str:
-    path = "/seeds/-/provenance" + "".join("/" + (tilde_encode(p) if i else p) for i, p in enumerate(parts))
+    path = "/seeds/-/provenance" + "".join(
+        "/" + (tilde_encode(p) if i else p) for i, p in enumerate(parts)
+    )
     return path + (f".{format}" if format else "")
 
 
@@ -69,7 +72,9 @@ async def test_stories_overview_has_the_one_seed_story(ds):
 
 @pytest.mark.asyncio
 async def test_check_finds_reuters_from_a_paragraph_of_the_copy(ds):
-    paragraph = next(p for p in seed_text(COPY).split("\n\n") if p.startswith("US and South Korean"))
+    paragraph = next(
+        p for p in seed_text(COPY).split("\n\n") if p.startswith("US and South Korean")
+    )
     data = (await ds.client.post(url("check", format="json"), data={"text": paragraph})).json()
     assert data["results"][0]["article_id"] in {REUTERS, COPY}
     assert REUTERS in {result["article_id"] for result in data["results"]}

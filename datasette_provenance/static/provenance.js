@@ -1,4 +1,14 @@
 // datasette-provenance: progressive enhancement for the compare page.
+// Each text column that scrolls on its own starts at its first shared passage.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const column of document.querySelectorAll(".pv-text")) {
+    const first = column.querySelector(".pv-passage");
+    if (first && column.scrollHeight > column.clientHeight) {
+      column.scrollTop = first.offsetTop - column.offsetTop - 24;
+    }
+  }
+});
+
 // Without JavaScript, a passage is a link to its twin's anchor; with it, the twin
 // scrolls into view inside its own column (the clicked text stays where it is)
 // and flashes so the eye finds it.

@@ -26,17 +26,27 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("PROVENANCE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-REUTERS, PARAPHRASE, NYT, COPY, FRENCH = (SEED_IDS[k] for k in ("reuters", "paraphrase", "nyt", "copy", "french"))
+REUTERS, PARAPHRASE, NYT, COPY, FRENCH = (
+    SEED_IDS[k] for k in ("reuters", "paraphrase", "nyt", "copy", "french")
+)
 
 
 def seeds_page(*parts: str) -> str:
-    return "/seeds/-/provenance" + "".join("/" + (tilde_encode(p) if i else p) for i, p in enumerate(parts))
+    return "/seeds/-/provenance" + "".join(
+        "/" + (tilde_encode(p) if i else p) for i, p in enumerate(parts)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +61,20 @@ def server(seeds_db_path, tmp_path_factory):
     port = _free_port()
     datasette = Path(sys.executable).parent / "datasette"
     process = subprocess.Popen(
-        [str(datasette), "serve", "-i", str(seeds), "-i", str(hostile), "-h", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(datasette),
+            "serve",
+            "-i",
+            str(seeds),
+            "-i",
+            str(hostile),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_until_responds(f"http://127.0.0.1:{port}/-/versions.json", timeout=20)
@@ -80,7 +102,10 @@ def open_page(browser):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
-        page.on("dialog", lambda dialog: (problems.append(f"dialog opened: {dialog.message}"), dialog.dismiss()))
+        page.on(
+            "dialog",
+            lambda dialog: (problems.append(f"dialog opened: {dialog.message}"), dialog.dismiss()),
+        )
         page.goto(url)
         return page
 
@@ -115,7 +140,9 @@ def test_reuters_lineage_lists_copies_independents_and_draws_the_graph(server, o
     assert graph.locator("g.pv-edge").count() == 2
     boxes = [node.bounding_box() for node in graph.locator("g.pv-node rect").all()]
     assert all(box["width"] > 150 and box["height"] > 25 for box in boxes)
-    assert len({round(box["y"]) for box in boxes}) == 5  # one row each, nothing drawn on top of another
+    assert (
+        len({round(box["y"]) for box in boxes}) == 5
+    )  # one row each, nothing drawn on top of another
     shoot(page, "lineage-000-desktop")
 
     graph.locator(f"g.pv-edge[data-target='{COPY}'] rect").click()  # the label pill
@@ -124,6 +151,9 @@ def test_reuters_lineage_lists_copies_independents_and_draws_the_graph(server, o
     phone = open_page(server + seeds_page("article", REUTERS), viewport=PHONE)
     assert_fits_width(phone)
     shoot(phone, "lineage-000-phone")
+    phone.locator("figure.pv-graph-figure").screenshot(
+        path=str(ARTIFACTS / "lineage-000-graph-phone.png")
+    )
 
 
 def test_lineage_graph_needs_no_javascript(server, open_page):
@@ -140,7 +170,9 @@ def test_compare_highlights_passages_and_the_us_edits(server, open_page):
     assert "U.S." in source.locator(".pv-edit-old").all_inner_texts()
     assert "US" in derived.locator(".pv-edit-new").all_inner_texts()
     assert "metre" in source.locator(".pv-edit-old").all_inner_texts()
-    highlighted = source.locator(".pv-kind-verbatim").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    highlighted = source.locator(".pv-kind-verbatim").first.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
     assert highlighted not in ("rgba(0, 0, 0, 0)", "transparent")
 
     # Selecting a passage brings its twin into view in the other column and flashes it.
@@ -150,9 +182,12 @@ def test_compare_highlights_passages_and_the_us_edits(server, open_page):
     last.click()
     twin = page.locator(f"[id='{twin_id}']")
     twin.wait_for(state="visible")
-    page.wait_for_function("id => document.getElementById(id).classList.contains('pv-flash')", arg=twin_id)
+    page.wait_for_function(
+        "id => document.getElementById(id).classList.contains('pv-flash')", arg=twin_id
+    )
     page.wait_for_timeout(700)  # smooth scrolling
     assert _in_view(page, twin_id)
+    page.wait_for_timeout(1200)  # let the flash fade before the screenshot
     shoot(page, "compare-000-003-desktop")
 
     phone = open_page(server + seeds_page("compare", REUTERS, COPY), viewport=PHONE)
@@ -160,11 +195,15 @@ def test_compare_highlights_passages_and_the_us_edits(server, open_page):
     source_box = phone.locator("#pv-source-text").bounding_box()
     derived_box = phone.locator("#pv-derived-text").bounding_box()
     assert derived_box["y"] >= source_box["y"] + source_box["height"]  # stacked, not squeezed
-    phone.screenshot(path=str(ARTIFACTS / "compare-000-003-phone.png"))  # the top of a very long page
+    phone.screenshot(
+        path=str(ARTIFACTS / "compare-000-003-phone.png")
+    )  # the top of a very long page
 
 
 def test_check_form_finds_reuters_from_a_paragraph_of_the_copy(server, open_page):
-    paragraph = next(p for p in seed_text(COPY).split("\n\n") if p.startswith("US and South Korean"))
+    paragraph = next(
+        p for p in seed_text(COPY).split("\n\n") if p.startswith("US and South Korean")
+    )
     page = open_page(server + seeds_page("check"))
     page.fill("#pv-check-text", paragraph)
     page.click("button:has-text('Find sources')")
@@ -215,7 +254,9 @@ def _in_view(page, element_id: str) -> bool:
         """id => {
             const box = document.getElementById(id).getBoundingClientRect();
             const column = document.getElementById(id).closest('.pv-text').getBoundingClientRect();
-            return box.bottom > Math.max(0, column.top) && box.top < Math.min(window.innerHeight, column.bottom);
+            const top = Math.max(0, column.top);
+            const bottom = Math.min(window.innerHeight, column.bottom);
+            return box.bottom > top && box.top < bottom;
         }""",
         element_id,
     )
