@@ -206,6 +206,7 @@ class PreparedText:
     sentences: list[tuple[int, int]]  # token index ranges
     sentence_terms: list[frozenset[str]]
     term_counts: Counter
+    anchors: dict[tuple[str, ...], list[int]]  # positions of each n-gram of ANCHOR_SIZE tokens
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -240,7 +241,16 @@ def prepare(text: str, ranges: Iterable[tuple[int, int]] | None = None) -> Prepa
         sentences=sentences,
         sentence_terms=sentence_terms,
         term_counts=Counter(term for term in terms if term),
+        anchors=_anchor_positions([token.norm for token in tokens]),
     )
+
+
+def _anchor_positions(norms: list[str]) -> dict[tuple[str, ...], list[int]]:
+    """Where each n-gram starts (computed once per text, reused for every candidate)."""
+    positions: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i in range(len(norms) - ANCHOR_SIZE + 1):
+        positions[tuple(norms[i : i + ANCHOR_SIZE])].append(i)
+    return dict(positions)
 
 
 def _clip_ranges(text: str, ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -521,30 +531,23 @@ class _Chain:
 
 def _copy_passages(source: PreparedText, derived: PreparedText) -> list[Passage]:
     passages: list[Passage] = []
-    for chain in _chains(_exact_runs(source.norms, derived.norms)):
+    for chain in _chains(_exact_runs(source, derived)):
         passages.extend(_chain_passages(source, derived, chain))
     return passages
 
 
-def _exact_runs(source: Sequence[str], derived: Sequence[str]) -> list[tuple[int, int, int]]:
+def _exact_runs(source: PreparedText, derived: PreparedText) -> list[tuple[int, int, int]]:
     """Maximal identical runs (source start, derived start, length) grown from n-gram anchors."""
     size = ANCHOR_SIZE
-    if len(source) < size or len(derived) < size:
-        return []
-    source_grams: dict[tuple, list[int]] = defaultdict(list)
-    for i in range(len(source) - size + 1):
-        source_grams[tuple(source[i : i + size])].append(i)
-    derived_grams = [tuple(derived[j : j + size]) for j in range(len(derived) - size + 1)]
-    derived_counts = Counter(derived_grams)
     anchors = []
-    for j, gram in enumerate(derived_grams):
-        positions = source_grams.get(gram)
+    for gram, derived_positions in derived.anchors.items():
+        source_positions = source.anchors.get(gram)
         if (
-            positions
-            and len(positions) <= MAX_ANCHOR_OCCURRENCES
-            and derived_counts[gram] <= MAX_ANCHOR_OCCURRENCES
+            source_positions
+            and len(source_positions) <= MAX_ANCHOR_OCCURRENCES
+            and len(derived_positions) <= MAX_ANCHOR_OCCURRENCES
         ):
-            anchors.extend((j - i, i) for i in positions)
+            anchors.extend((j - i, i) for i in source_positions for j in derived_positions)
     anchors.sort()
     runs = set()
     run_diagonal, run_start, run_end = None, -1, -1
@@ -555,13 +558,23 @@ def _exact_runs(source: Sequence[str], derived: Sequence[str]) -> list[tuple[int
         if run_diagonal is not None:
             runs.add(
                 _extend_run(
-                    source, derived, run_start, run_start + run_diagonal, run_end - run_start
+                    source.norms,
+                    derived.norms,
+                    run_start,
+                    run_start + run_diagonal,
+                    run_end - run_start,
                 )
             )
         run_diagonal, run_start, run_end = diagonal, i, i + size
     if run_diagonal is not None:
         runs.add(
-            _extend_run(source, derived, run_start, run_start + run_diagonal, run_end - run_start)
+            _extend_run(
+                source.norms,
+                derived.norms,
+                run_start,
+                run_start + run_diagonal,
+                run_end - run_start,
+            )
         )
     return sorted(runs)
 
@@ -1089,14 +1102,13 @@ def _uncovered_sentences(
     max_covered: float = MAX_COVERED_FOR_PARAPHRASE,
 ) -> np.ndarray:
     """Sentences whose tokens ``passages`` (of ``kinds``) cover at most ``max_covered``."""
-    covered = _coverage(len(prepared), passages, side, kinds)
-    return np.array(
-        [
-            end > start and covered[start:end].mean() <= max_covered
-            for start, end in prepared.sentences
-        ],
-        dtype=bool,
-    )
+    if not prepared.sentences:
+        return np.zeros(0, dtype=bool)
+    covered = np.concatenate([[0], np.cumsum(_coverage(len(prepared), passages, side, kinds))])
+    bounds = np.array(prepared.sentences)
+    lengths = bounds[:, 1] - bounds[:, 0]
+    shares = (covered[bounds[:, 1]] - covered[bounds[:, 0]]) / np.maximum(lengths, 1)
+    return (lengths > 0) & (shares <= max_covered)
 
 
 # ------------------------------------------------------------------------------

@@ -559,6 +559,7 @@ _ONE_DATE = (
     rf"{_DATE_LABEL}(?:{_TIME}\s*[,|•·]?\s*)?{_WEEKDAY}{_DATE}"
     rf"(?:\s*(?:,|\||•|·|{_DASH}|at|à|a\s+las|um|в)?\s*{_TIME})?"
 )
+_DIGIT = re.compile(r"\d")  # every date line has one: a cheap test before the long pattern
 # A line holding only a date (lowercase): "September 13, 2023", "Updated 13.09.2023 10:15 GMT".
 _DATE_LINE = re.compile(rf"{_ONE_DATE}(?:\s*[|•·,;/]\s*{_ONE_DATE})*")
 
@@ -611,6 +612,7 @@ _CAPTION_CUE = re.compile(
 )
 _PHOTO_WORD = r"(?:photo(?:graph)?s?|pictures?|images?|foto|фото)(?:\s+credit)?"
 # A short line that is only a photo credit: "Photo: Reuters", "Image by John Smith".
+_PHOTO_LINE_STARTS = ("photo", "picture", "image", "foto", "фото")
 _PHOTO_LINE = re.compile(rf"{_PHOTO_WORD}\s*(?::|by)\s*\S.{{0,80}}", re.IGNORECASE)
 # The inside of a photo-credit parenthesis: "(Photo: Reuters)", "(Photo by X / AFP)".
 _PHOTO_PAREN = re.compile(
@@ -640,6 +642,8 @@ _WIRE_DATELINE_START = re.compile(
     rf"(?:{_OPEN}\s*{_AGENCY_LIST}\s*{_CLOSE}\s*(?:{_DASH}{{1,2}}|:)|/\s*{_AGENCY_LIST}\s*/"
     rf"|{_DASH}{{1,2}}\s*{_AGENCY_LIST}\s*[.,]\s)"
 )
+# What comes right before an agency name inside a wire marker: "(Reuters)", "/ТАСС/", "— AFP".
+_MARKER_OPENERS = frozenset("(（/" + _DASHES)
 _SENTENCE_END = re.compile(r"[.!?。！？؟](?:\s|$)")
 _TERMINAL_PUNCTUATION = frozenset(".,;:。，；：、،؛۔…")
 _CLOSING_QUOTES = "\"'”’»›」』)]）"
@@ -829,7 +833,7 @@ class _Cleaner:
             if furniture:
                 self._remove_line(line, furniture.lastgroup)
                 return
-            if _PHOTO_LINE.fullmatch(text):
+            if low.startswith(_PHOTO_LINE_STARTS) and _PHOTO_LINE.fullmatch(text):
                 self._credit_line_agencies(line, "photo_credit")
                 self._remove_line(line, "credit_line")
                 return
@@ -838,7 +842,7 @@ class _Cleaner:
                 self._credit(line, "signoff", None, line.cstart, line.cend)
                 self._remove_line(line, "signature")
                 return
-            if _DATE_LINE.fullmatch(low):
+            if _DIGIT.search(low) and _DATE_LINE.fullmatch(low):
                 line.header_mark = True
                 self._credit(line, "dateline", None, line.cstart, line.cend)
                 self._remove_line(line, "dateline")
@@ -1248,8 +1252,12 @@ def _is_signature(text: str) -> bool:
 
 
 def _opens_with_wire_dateline(text: str, line: _Line) -> bool:
-    if line.hits[0].start == line.cstart and _script_of(text[line.cstart]) == "cjk":
-        return bool(_CJK_WIRE_TAIL.match(text, line.hits[0].end, line.cend))  # 新华社...电
+    first = line.hits[0]
+    if first.start == line.cstart:
+        if _script_of(text[first.start]) == "cjk":
+            return bool(_CJK_WIRE_TAIL.match(text, first.end, line.cend))  # 新华社...电
+    elif text[line.cstart : first.start].rstrip()[-1:] not in _MARKER_OPENERS:
+        return False  # the first agency is not inside a marker: skip the costly regex
     return bool(_WIRE_DATELINE_START.match(text, line.cstart, line.cend))
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import pipeline, store
-from .sources import ColumnNames, InputError
+from .sources import COLUMN_ALIASES, ColumnNames, InputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # metadata.json and datasette.yaml describe a database named "provenance".
@@ -62,6 +62,9 @@ def cli():
     """Trace where news text comes from: wire copies, edits, paraphrases, shared quotes."""
 
 
+COLUMN_HELP = {"inferred": "CSV/JSONL field listing which metadata fields are guesses"}
+
+
 def _column_options(function):
     for name in reversed(ColumnNames.__dataclass_fields__):
         default = ColumnNames.__dataclass_fields__[name].default
@@ -70,7 +73,8 @@ def _column_options(function):
             f"{name}_column",
             default=default,
             show_default=True,
-            help=f"CSV/JSONL field holding the article {name}",
+            help=COLUMN_HELP.get(name, f"CSV/JSONL field for the article {name}")
+            + " [default: first of " + ", ".join(COLUMN_ALIASES.get(name, (name,))[:4]) + ", ...]",
         )(function)
     return function
 

@@ -173,10 +173,16 @@ def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return combined.view(np.int64)
 
 
-def band_keys(signatures: SegmentSignatures, params: SignatureParams) -> list[tuple[str, int, int]]:
+import os
+_STRIDE = int(os.environ.get("INDEX_STRIDE", "1"))
+def band_keys(signatures: SegmentSignatures, params: SignatureParams, for_index=False) -> list[tuple[str, int, int]]:
     """The segment's distinct (kind, band, hash) keys: text windows' bands and story bands."""
     keys: list[tuple[str, int, int]] = []
     windows = signatures.banded_windows
+    if for_index and len(windows) > 1:
+        last = windows[-1]
+        windows = windows[::_STRIDE]
+        if windows[-1] != last: windows = np.append(windows, last)
     if len(windows):
         text = band_hashes(signatures.text[windows], params.text_bands, params.text_rows)
         keys += _distinct_keys("text", text)
@@ -213,7 +219,7 @@ def add_many(db: sqlite_utils.Database, items: Iterable[tuple[str, SegmentSignat
     band_rows: list[tuple] = []
     for segment_id, signatures in items:
         signature_rows += _signature_rows(segment_id, signatures)
-        band_rows += [(kind, band, hash_, segment_id) for kind, band, hash_ in band_keys(signatures, params)]
+        band_rows += [(kind, band, hash_, segment_id) for kind, band, hash_ in band_keys(signatures, params, True)]
     db.conn.executemany(
         "INSERT INTO signatures (segment_id, window, kind, shingle_count, hashvalues) "
         "VALUES (?, ?, ?, ?, ?)",

@@ -32,6 +32,10 @@ LINEAGE_STALE_KEY = "lineage_stale"
 # a story syndicated by hundreds of outlets still finds its closest versions, and
 # one segment never costs more than about a second of alignment.
 MAX_ALIGNED_CANDIDATES = 100
+# Of those, candidates sharing only story words (no text band): at most this many,
+# most story words in common first. A paraphrase shares the most story words with
+# its source; beyond a few dozen, story-only candidates are same-genre news.
+MAX_STORY_ONLY_CANDIDATES = 30
 
 
 @dataclass(frozen=True)
@@ -270,10 +274,21 @@ class _PairResult:
         return lineage.closeness(self.alignment.scores)
 
 
-def compare_segments(first: _SegmentData, second: _SegmentData) -> _PairResult | None:
-    """Align, label and orient one pair; None when it is not worth storing."""
+def compare_segments(
+    first: _SegmentData, second: _SegmentData, shares_text: bool = True
+) -> _PairResult | None:
+    """Align, label and orient one pair; None when it is not worth storing.
+
+    A candidate found only by story words (``shares_text`` False) is aligned only
+    if the two are about the same story: a paraphrase always is, and checking
+    costs a fifth of an alignment.
+    """
     if second.segment_id < first.segment_id:  # one fixed order: same result whoever asks first
         first, second = second, first
+    if not shares_text and not lineage.is_same_story(
+        {"story_similarity": align.story_similarity(first.prepared, second.prepared)}
+    ):
+        return None
     alignment = align.align_prepared(first.prepared, second.prepared)
     label, reasons = lineage.label(alignment)
     if not lineage.worth_storing(label, alignment.scores):
@@ -368,25 +383,31 @@ def _match_chunk(
             segment.raw_text, segment.kept_ranges, params
         )
         hits = index.candidates(db, query, params, exclude_segment_ids=own_article)
-        for candidate_id in _best_candidates(hits, MAX_ALIGNED_CANDIDATES):
+        for candidate_id, shares_text in _best_candidates(hits):
             pair = frozenset((segment_id, candidate_id))
             if pair in compared:
                 continue
             compared.add(pair)
             summary.pairs_compared += 1
-            result = compare_segments(segment, store.get(candidate_id))
+            result = compare_segments(segment, store.get(candidate_id), shares_text)
             if result is not None:
                 results.append(result)
     return results
 
 
-def _best_candidates(hits: dict, limit: int) -> list[str]:
-    """Candidate ids, strongest index evidence first: shared text, then shared story words."""
-    ranked = sorted(
-        hits.values(),
-        key=lambda h: (-h.text_band_hits, -h.containment, -h.story_jaccard, h.segment_id),
+def _best_candidates(hits: dict) -> list[tuple[str, bool]]:
+    """(candidate id, shares text) pairs to align: shared text first, then shared story words."""
+    text = sorted(
+        (hit for hit in hits.values() if hit.text_band_hits),
+        key=lambda h: (-h.text_band_hits, -h.containment, h.segment_id),
     )
-    return [hit.segment_id for hit in ranked[:limit]]
+    story = sorted(
+        (hit for hit in hits.values() if not hit.text_band_hits),
+        key=lambda h: (-h.story_jaccard, h.segment_id),
+    )[:MAX_STORY_ONLY_CANDIDATES]
+    return [(hit.segment_id, bool(hit.text_band_hits)) for hit in text + story][
+        :MAX_ALIGNED_CANDIDATES
+    ]
 
 
 def _write_chunk(
@@ -593,7 +614,7 @@ def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[
     hits = index.candidates(db, query, params)
     store = _SegmentStore(db)
     results = []
-    for segment_id in _best_candidates(hits, MAX_ALIGNED_CANDIDATES):
+    for segment_id, _ in _best_candidates(hits):
         result = _check_one(store.get(segment_id), pasted)
         if result is not None:
             results.append(result)

@@ -228,15 +228,20 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 
 def _apply_manifest(record: ArticleRecord, manifest_rows: dict[str, dict]) -> None:
-    """Manifest values fill in or override what the input itself said."""
+    """Manifest values fill in or override what the input itself said.
+
+    A field the manifest states, without marking it inferred, is no longer a guess.
+    """
     extra = manifest_rows.get(record.id)
     if not extra:
         return
+    manifest_inferred = set(extra.get("inferred_fields") or ())
+    inferred = set(record.inferred_fields)
     for name in METADATA_FIELDS:
         if extra.get(name):
             setattr(record, name, extra[name])
-    inferred = set(record.inferred_fields) | set(extra.get("inferred_fields") or ())
-    record.inferred_fields = sorted(inferred)
+            inferred.discard(name)
+    record.inferred_fields = sorted(inferred | manifest_inferred)
 
 
 def _write_batch(

@@ -11,7 +11,8 @@ other extensions are ignored there. Supported files:
 * ``.txt`` -- one article; id = file stem; no title (cleaning finds it).
 * ``.jsonl`` / ``.ndjson`` -- one JSON object per line; blank lines are allowed.
 * ``.csv`` (delimiter ``,`` ``;`` ``|`` or tab, chosen from the header line) and
-  ``.tsv`` -- one article per record, quoted fields may span lines.
+  ``.tsv`` -- one article per record, quoted fields may span lines; lines may end
+  in LF, CRLF or a lone CR.
 * ``.html`` / ``.htm`` -- main text via trafilatura; title, date, canonical URL and
   site name from the page (the site name is listed in ``inferred_fields``); when
   trafilatura finds no main text, all visible text of the page is used.
@@ -37,33 +38,37 @@ Numeric day/month orders (``13/09/2023``) are refused as ambiguous.
 
 Bad input
 ---------
-A problem with one file or one record skips it and is reported (``iter_records``
-*yields* an ``InputError``); a problem with what was asked for stops the run
-(``iter_records`` or ``read_manifest`` *raises* ``InputError``) before anything is
-read, so a typo never leaves half a batch ingested. ``str(error)`` is always one line,
-``file:line: reason`` where there is a line.
+A problem with one file or one record skips it and is reported ("skip":
+``iter_records`` *yields* an ``InputError`` and goes on); a problem with what was
+asked for stops the run ("stop": ``iter_records`` or ``read_manifest`` *raises*
+``InputError``) before any record is produced, so a typo never leaves half a batch
+ingested. A manifest is small and hand-made, so any problem in it stops the run: it
+is fixed and the run repeated rather than half applied. ``str(error)`` is always one
+line, ``file:line: reason`` where there is a line (``error.path``, ``error.line`` and
+``error.reason`` hold the parts); it is never a traceback.
 
-=============================================  ==========  ==========================
-Case                                           Effect      Message names
-=============================================  ==========  ==========================
-path given does not exist                      stop        the path
-directory given cannot be listed (permission)  stop        the directory
-file given has an unsupported extension        stop        the file, the extensions
-subdirectory inside a tree cannot be listed    skip        the subdirectory
-file cannot be opened or read                  skip        the file, the OS reason
-binary file (NUL bytes, many control chars)    skip        the file
-not UTF-8 and no plausible legacy encoding     skip        file (and line)
-empty or whitespace-only text                  skip        file (and line)
-article over ``MAX_ARTICLE_BYTES`` (20 MB)     skip        file (and line), the size
-JSONL line: invalid JSON, not an object        skip        file:line, the JSON error
-JSONL line nested too deeply                   skip        file:line
-CSV record: bad quoting, wrong field count     skip        file:line (record start)
-CSV header without an id or text column        skip        file:1, the columns found
-missing id, bad date or language in a record   skip        file:line, the value
-the same id twice in one batch                 skip 2nd    both places
-manifest: any problem (bad date, duplicate id,  stop        manifest:line
-unknown inferred field, bad JSON ...)
-=============================================  ==========  ==========================
+==================================================  ====  =================================
+Case                                                Run   The one-line message names
+==================================================  ====  =================================
+a path given does not exist                         stop  the path
+a directory given cannot be listed                  stop  the directory, the OS reason
+a file given has an unsupported extension           stop  the file, the supported ones
+a subdirectory inside a tree cannot be listed       skip  the subdirectory, the OS reason
+a file cannot be opened or read                     skip  the file, the OS reason
+binary file (NUL bytes, >5% control bytes)          skip  the file
+not UTF-8, and no plausible legacy encoding         skip  file(:line), the first bad byte
+empty or whitespace-only text; empty file           skip  file(:line)
+article over ``MAX_ARTICLE_BYTES`` (20 MB)          skip  file(:line), the size
+JSONL line: invalid JSON, not an object             skip  file:line, the JSON error
+JSONL line nested too deeply                        skip  file:line
+CSV record: bad quoting, wrong field count          skip  file:line where the record starts
+CSV header without an id or text column             skip  file:1, the columns it has
+record: no/empty id, non-string field               skip  file:line, the field
+record: bad date, language or ``inferred`` field    skip  file:line, the value
+the same id twice in one call                       skip  both places (the first is kept)
+manifest: missing file, unsupported type            stop  the manifest
+manifest: bad date, duplicate id, bad JSON/CSV ...  stop  manifest:line, the reason
+==================================================  ====  =================================
 
 Manifest
 --------
@@ -1240,7 +1245,7 @@ def _iter_lines(path: str, display: str) -> Iterator[tuple[int, str, InputError 
                 "binary file, not text (NUL bytes or control codes)", path=display
             )
             return
-        for line_number, raw in enumerate(_bounded_lines(handle), start=1):
+        for line_number, raw in enumerate(_physical_lines(handle), start=1):
             if raw is None:
                 yield line_number, "", InputError(
                     _too_large(None, "line"), path=display, line=line_number
@@ -1258,6 +1263,15 @@ def _iter_lines(path: str, display: str) -> Iterator[tuple[int, str, InputError 
                 yield line_number, "", InputError(_undecodable(raw), path=display, line=line_number)
                 continue
             yield line_number, text, None
+
+
+def _physical_lines(handle) -> Iterator[bytes | None]:
+    """Lines ending in LF, CRLF or a lone CR (classic Mac, e.g. Excel's "CSV (Macintosh)")."""
+    for raw in _bounded_lines(handle):
+        if raw is not None and b"\r" in raw[:-2]:
+            yield from raw.splitlines(keepends=True)
+        else:
+            yield raw
 
 
 def _iter_wide_lines(

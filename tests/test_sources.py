@@ -159,6 +159,32 @@ def test_csv_default_aliases_and_tsv(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"id,text\r1,hello\r2,two\r",  # classic Mac line ends (Excel "CSV (Macintosh)")
+        b"id,text\r\n1,hello\r\n2,two\r\n",
+        "id,text\n1,hello\n2,two\n".encode("utf-16"),
+    ],
+    ids=["cr", "crlf", "utf-16"],
+)
+def test_csv_line_endings_and_utf16(tmp_path, content):
+    path = write(tmp_path / "a.csv", content)
+    found = list(iter_records(path))
+    assert [(r.id, r.text, r.source_path) for r in found] == [
+        ("1", "hello", f"{path}:2"),
+        ("2", "two", f"{path}:3"),
+    ]
+
+
+def test_csv_quoted_field_with_crlf_inside(tmp_path):
+    path = write(tmp_path / "a.csv", b'id,text\r\n1,"multi\r\nline"\r\n2,next\r\n')
+    assert [(r.id, r.text, r.source_path) for r in records(path)] == [
+        ("1", "multi\r\nline", f"{path}:2"),
+        ("2", "next", f"{path}:4"),
+    ]
+
+
 def test_html_main_text_title_date_url_and_inferred_outlet():
     (record,) = records(DATA / "summit.html")
     assert record.id == "summit"
@@ -623,3 +649,16 @@ def test_bad_dates_say_why(given, reason):
         normalize_published(given)
     assert str(raised.value).startswith(f"bad date {given!r}: ")
     assert reason in str(raised.value)
+
+
+def test_input_error_survives_pickling_for_worker_processes():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(InputError("bad date 'x'", path="a.jsonl", line=3)))
+    assert (str(error), error.path, error.line, error.reason) == (
+        "a.jsonl:3: bad date 'x'",
+        "a.jsonl",
+        3,
+        "bad date 'x'",
+    )
+    assert str(InputError("no location")) == "no location"
