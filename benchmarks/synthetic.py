@@ -54,20 +54,33 @@ class Truth:
 
 
 class Language:
-    """Pseudo-words, their Zipf weights and a fixed synonym for every word."""
+    """Pseudo-words, their Zipf weights and a fixed synonym for every word.
+
+    As in real languages, the most frequent words are the shortest (two or three
+    letters, like "of", "the", "and"), and content words are longer: the matcher's
+    story path ignores short words, so this matters for realistic candidate counts.
+    """
 
     def __init__(self, rng: random.Random):
-        words: set[str] = set()
-        while len(words) < VOCABULARY_SIZE:
-            words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 4))))
-        self.words = sorted(words)
-        rng.shuffle(self.words)
+        function_words = sorted({syllable for syllable in SYLLABLES}
+                                | {s + c for s in SYLLABLES[:40] for c in "nrs"})
+        rng.shuffle(function_words)
+        function_words = function_words[:FUNCTION_WORDS]
+        content: set[str] = set()
+        while len(content) < VOCABULARY_SIZE - FUNCTION_WORDS:
+            word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+            if word not in function_words:
+                content.add(word)
+        content_words = sorted(content)
+        rng.shuffle(content_words)
+        self.words = function_words + content_words
         weights = [1.0 / (rank + 1) ** 1.05 for rank in range(len(self.words))]
         self.cumulative_weights = list(itertools.accumulate(weights))
-        shuffled = self.words[FUNCTION_WORDS:]
-        rng.shuffle(shuffled)
-        content = self.words[FUNCTION_WORDS:]
-        self.synonym = dict(zip(content, shuffled))
+        self.synonym = {}
+        for group in (function_words, content_words):
+            shuffled = list(group)
+            rng.shuffle(shuffled)
+            self.synonym.update(zip(group, shuffled))
 
     def sample(self, rng: random.Random, count: int) -> list[str]:
         return rng.choices(self.words, cum_weights=self.cumulative_weights, k=count)

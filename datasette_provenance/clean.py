@@ -312,10 +312,31 @@ def _alias_tail(alias: str) -> str:
 
 
 def _trie_pattern(words: dict[str, str]) -> str:
-    """One regex for many literal words (word -> what must follow it), as a trie:
-    every alternative starts with a distinct literal, so the regex engine skips
-    most positions after one character (several times faster than a flat
-    alternation). Longer words win."""
+    """One regex for many literal words (word -> what must follow it).
+
+    Words whose tail ends in the word-end check get it once, after the whole
+    group, instead of once per word: the check holds a large CJK character class
+    that costs milliseconds to compile each time it appears, and hundreds of
+    copies made importing this module take seconds.
+    """
+    bounded = {
+        word: tail[: -len(_WORD_CHAR_AHEAD)]
+        for word, tail in words.items()
+        if tail.endswith(_WORD_CHAR_AHEAD)
+    }
+    free = {word: tail for word, tail in words.items() if word not in bounded}
+    parts = []
+    if bounded:
+        parts.append(f"(?:{_literal_trie(bounded)}){_WORD_CHAR_AHEAD}")
+    if free:
+        parts.append(_literal_trie(free))
+    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+
+def _literal_trie(words: dict[str, str]) -> str:
+    """Many literal words as a trie: every alternative starts with a distinct
+    literal, so the regex engine skips most positions after one character
+    (several times faster than a flat alternation). Longer words win."""
     trie: dict = {}
     for word, tail in words.items():
         node = trie

@@ -23,7 +23,7 @@ import sqlite_utils
 import xxhash
 
 from . import clean, index, match, signatures, store
-from .shingles import tokenize_ranges
+from .shingles import words_in_ranges
 from .sources import ArticleRecord, ColumnNames, InputError, iter_records, read_manifest
 
 # Articles written per transaction: large enough to amortise commits, small enough
@@ -96,8 +96,7 @@ def prepare_article(
     cleaned = clean.clean_article(record.text, title=record.title)
     segments = []
     for segment in cleaned.segments:
-        tokens = tokenize_ranges(record.text, cleaned.kept_ranges(segment))
-        norms = [token.norm for token in tokens]
+        norms = words_in_ranges(record.text, cleaned.kept_ranges(segment))
         segments.append(
             PreparedSegment(
                 segment_id=f"{record.id}#{segment.number}",
