@@ -173,16 +173,10 @@ def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return combined.view(np.int64)
 
 
-import os
-_STRIDE = int(os.environ.get("INDEX_STRIDE", "1"))
-def band_keys(signatures: SegmentSignatures, params: SignatureParams, for_index=False) -> list[tuple[str, int, int]]:
+def band_keys(signatures: SegmentSignatures, params: SignatureParams) -> list[tuple[str, int, int]]:
     """The segment's distinct (kind, band, hash) keys: text windows' bands and story bands."""
     keys: list[tuple[str, int, int]] = []
     windows = signatures.banded_windows
-    if for_index and len(windows) > 1:
-        last = windows[-1]
-        windows = windows[::_STRIDE]
-        if windows[-1] != last: windows = np.append(windows, last)
     if len(windows):
         text = band_hashes(signatures.text[windows], params.text_bands, params.text_rows)
         keys += _distinct_keys("text", text)
@@ -219,7 +213,7 @@ def add_many(db: sqlite_utils.Database, items: Iterable[tuple[str, SegmentSignat
     band_rows: list[tuple] = []
     for segment_id, signatures in items:
         signature_rows += _signature_rows(segment_id, signatures)
-        band_rows += [(kind, band, hash_, segment_id) for kind, band, hash_ in band_keys(signatures, params, True)]
+        band_rows += [(kind, band, hash_, segment_id) for kind, band, hash_ in band_keys(signatures, params)]
     db.conn.executemany(
         "INSERT INTO signatures (segment_id, window, kind, shingle_count, hashvalues) "
         "VALUES (?, ?, ?, ?, ?)",
@@ -335,20 +329,71 @@ def candidates(
     or more. At most ``MAX_SCORED_CANDIDATES`` are scored and returned, most
     text band hits first, then most story band hits.
     """
+    members = _bucket_members(db, band_keys(signatures, params))
+    text_hits, story_hits = count_band_hits(members, exclude_segment_ids)
+    text_first, story_only = rank_band_hits(text_hits, story_hits)
+    story_jaccards = _story_jaccards(db, signatures, scoring_pool(text_first, story_only))
+    chosen = choose_for_scoring(text_first, story_only, story_jaccards)
+    windows = _load_text_windows(db, chosen, signatures.text.shape[1])
+    return score_candidates(signatures, windows, text_hits, story_hits, story_jaccards)
+
+
+# The pure steps of ``candidates``, in order. The Spark engine (spark.py) runs the
+# same steps, with bucket members and stored signatures brought by joins.
+
+
+def count_band_hits(
+    members: Iterable[tuple[str, str]], exclude_segment_ids: Iterable[str] = ()
+) -> tuple[Counter[str], Counter[str]]:
+    """Text and story keys each segment shares with the query, from (kind, segment id) members."""
     excluded = set(exclude_segment_ids)
     text_hits: Counter[str] = Counter()
     story_hits: Counter[str] = Counter()
-    for kind, segment_id in _bucket_members(db, band_keys(signatures, params)):
+    for kind, segment_id in members:
         if segment_id not in excluded:
             (text_hits if kind == "text" else story_hits)[segment_id] += 1
+    return text_hits, story_hits
+
+
+def rank_band_hits(text_hits: Counter[str], story_hits: Counter[str]) -> tuple[list[str], list[str]]:
+    """Segments with text band hits (most first), and those with story band hits only."""
     story_only = sorted(set(story_hits) - set(text_hits), key=lambda s: (-story_hits[s], s))
     text_first = sorted(text_hits, key=lambda s: (-text_hits[s], -story_hits[s], s))
-    story_jaccards = _story_jaccards(db, signatures, (text_first + story_only)[:MAX_SCORED_CANDIDATES])
+    return text_first, story_only
+
+
+def scoring_pool(text_first: list[str], story_only: list[str]) -> list[str]:
+    """The segments whose story Jaccard is estimated."""
+    return (text_first + story_only)[:MAX_SCORED_CANDIDATES]
+
+
+def choose_for_scoring(text_first: list[str], story_only: list[str],
+                       story_jaccards: dict[str, float]) -> list[str]:
+    """The segments whose text windows are loaded and scored."""
     story_passed = [s for s in story_only if story_jaccards.get(s, 0.0) >= STORY_MIN_JACCARD]
-    chosen = (text_first + story_passed)[:MAX_SCORED_CANDIDATES]
+    return (text_first + story_passed)[:MAX_SCORED_CANDIDATES]
+
+
+def estimate_story_jaccards(query: SegmentSignatures, segment_ids: Sequence[str],
+                   stories: np.ndarray) -> dict[str, float]:
+    """Estimated story Jaccard with stored story signatures (rows of ``stories``, with words)."""
+    if not query.story_word_count or not len(segment_ids):
+        return {}
+    shares = np.count_nonzero(stories == query.story, axis=1) / len(query.story)
+    return dict(zip(segment_ids, shares.tolist()))
+
+
+def score_candidates(
+    query: SegmentSignatures,
+    windows: dict[str, tuple[np.ndarray, np.ndarray]],
+    text_hits: Counter[str],
+    story_hits: Counter[str],
+    story_jaccards: dict[str, float],
+) -> dict[str, CandidateHit]:
+    """Score chosen segments from their (text windows, shingle counts); keep those that pass."""
     found = {}
-    for segment_id, (windows, sizes) in _load_text_windows(db, chosen, signatures.text.shape[1]).items():
-        hit = _score(signatures, segment_id, windows, sizes, text_hits[segment_id],
+    for segment_id, (values, sizes) in windows.items():
+        hit = _score(query, segment_id, values, sizes, text_hits[segment_id],
                      story_hits[segment_id], story_jaccards.get(segment_id, 0.0))
         if hit.best_window_jaccard >= TEXT_MIN_JACCARD or hit.story_jaccard >= STORY_MIN_JACCARD:
             found[segment_id] = hit
@@ -418,8 +463,8 @@ def _story_jaccards(db: sqlite_utils.Database, query: SegmentSignatures,
         ).fetchall()
         if rows:
             stored = unpack_many([blob for _, blob in rows], len(query.story))
-            shares = np.count_nonzero(stored == query.story, axis=1) / len(query.story)
-            jaccards.update(zip((segment_id for segment_id, _ in rows), shares.tolist()))
+            segment_ids_found = [segment_id for segment_id, _ in rows]
+            jaccards.update(estimate_story_jaccards(query, segment_ids_found, stored))
     return jaccards
 
 

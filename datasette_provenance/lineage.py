@@ -23,6 +23,8 @@ from typing import Iterable, Mapping
 
 import networkx as nx
 
+from .clean import canonical_agency
+
 DERIVED_LABELS = ("verbatim", "light_edit", "paraphrase")
 NOT_DERIVED_LABELS = ("shared_quotes", "independent")
 LABELS = DERIVED_LABELS + NOT_DERIVED_LABELS
@@ -423,7 +425,12 @@ def credits_outlet(article: ArticleFacts, outlet: str) -> str | None:
 
 
 def _same_name(first: str, second: str) -> bool:
-    return first.casefold().strip() == second.casefold().strip()
+    """Same outlet or agency, spelled either way ("Agence France-Presse" = "AFP")."""
+    return _name_key(first) == _name_key(second)
+
+
+def _name_key(name: str) -> str:
+    return canonical_agency(name) or " ".join(name.split()).casefold()
 
 
 def _mentions(text: str, name: str) -> bool:

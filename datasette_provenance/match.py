@@ -13,7 +13,7 @@ import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 import sqlite_utils
 
@@ -172,54 +172,75 @@ class _SegmentStore:
         ).fetchone()
         if row is None:
             raise KeyError(f"no segment {segment_id!r}")
-        (
-            article_id,
-            start,
-            end,
-            segment_words,
-            segment_title,
-            raw_text,
-            outlet,
-            published,
-            inferred_json,
-            article_title,
-            article_words,
-        ) = row
+        fields = SegmentFields(*row)
         removed = self.db.execute(
             "SELECT start_char, end_char FROM boilerplate_spans WHERE article_id = ? "
             "ORDER BY start_char",
-            [article_id],
+            [fields.article_id],
         ).fetchall()
         segment_spans = self.db.execute(
-            "SELECT start_char, end_char FROM segments WHERE article_id = ?", [article_id]
+            "SELECT start_char, end_char FROM segments WHERE article_id = ?", [fields.article_id]
         ).fetchall()
         credits = self.db.execute(
             "SELECT kind, agency, matched_text, start_char, end_char FROM article_credits "
             "WHERE article_id = ?",
-            [article_id],
+            [fields.article_id],
         ).fetchall()
-        inferred = set(json.loads(inferred_json or "[]"))
-        facts = lineage.ArticleFacts(
-            article_id=article_id,
-            segment_id=segment_id,
-            outlet=outlet,
-            published=published,
-            published_inferred="published" in inferred,
-            outlet_inferred="outlet" in inferred,
-            title=article_title or segment_title,
-            credits=[
-                lineage.CreditFact(kind, agency, text)
-                for kind, agency, text, credit_start, credit_end in credits
-                if _applies_to_segment(credit_start, credit_end, (start, end), segment_spans)
-            ],
-            text=_segment_scope_text(raw_text, (start, end), segment_spans),
-            segment_words=segment_words,
-            article_words=article_words,
-            segment_count=len(segment_spans),
-        )
-        return _SegmentData(
-            segment_id, article_id, raw_text, kept_ranges((start, end), removed), facts
-        )
+        return segment_data(segment_id, fields, removed, segment_spans, credits)
+
+
+class SegmentFields(NamedTuple):
+    """A segment's row joined with its article's, in the order ``_SegmentStore`` selects them."""
+
+    article_id: str
+    start: int
+    end: int
+    segment_words: int
+    segment_title: str | None
+    raw_text: str
+    outlet: str | None
+    published: str | None
+    inferred_fields: str | None  # JSON list, as stored
+    article_title: str | None
+    article_words: int
+
+
+def segment_data(
+    segment_id: str,
+    fields: SegmentFields,
+    removed: Iterable[tuple[int, int]],
+    segment_spans: Sequence[tuple[int, int]],
+    credits: Iterable[tuple[str, str | None, str, int, int]],
+) -> _SegmentData:
+    """A segment as the matcher sees it, from its article's stored rows.
+
+    Pure, so the Spark engine builds the same thing from rows it holds in memory:
+    ``removed`` are boilerplate spans, ``segment_spans`` every segment of the
+    article, ``credits`` (kind, agency, matched text, start, end).
+    """
+    span = (fields.start, fields.end)
+    inferred = set(json.loads(fields.inferred_fields or "[]"))
+    facts = lineage.ArticleFacts(
+        article_id=fields.article_id,
+        segment_id=segment_id,
+        outlet=fields.outlet,
+        published=fields.published,
+        published_inferred="published" in inferred,
+        outlet_inferred="outlet" in inferred,
+        title=fields.article_title or fields.segment_title,
+        credits=[
+            lineage.CreditFact(kind, agency, text)
+            for kind, agency, text, credit_start, credit_end in credits
+            if _applies_to_segment(credit_start, credit_end, span, segment_spans)
+        ],
+        text=_segment_scope_text(fields.raw_text, span, segment_spans),
+        segment_words=fields.segment_words,
+        article_words=fields.article_words,
+        segment_count=len(segment_spans),
+    )
+    return _SegmentData(
+        segment_id, fields.article_id, fields.raw_text, kept_ranges(span, removed), facts
+    )
 
 
 def kept_ranges(
@@ -383,7 +404,7 @@ def _match_chunk(
             segment.raw_text, segment.kept_ranges, params
         )
         hits = index.candidates(db, query, params, exclude_segment_ids=own_article)
-        for candidate_id, shares_text in _best_candidates(hits):
+        for candidate_id, shares_text in best_candidates(hits):
             pair = frozenset((segment_id, candidate_id))
             if pair in compared:
                 continue
@@ -395,7 +416,7 @@ def _match_chunk(
     return results
 
 
-def _best_candidates(hits: dict) -> list[tuple[str, bool]]:
+def best_candidates(hits: dict) -> list[tuple[str, bool]]:
     """(candidate id, shares text) pairs to align: shared text first, then shared story words."""
     text = sorted(
         (hit for hit in hits.values() if hit.text_band_hits),
@@ -442,51 +463,56 @@ def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]
 
 def _store_result(db, result: _PairResult, now: str) -> None:
     """Insert (or replace) one match row and its passages."""
+    store_match(db, match_row(result, now), passage_rows(result))
+
+
+def match_row(result: _PairResult, now: str) -> dict:
+    """The ``matches`` row of one compared pair (without its id)."""
     scores = dict(result.alignment.scores, closeness=round(result.closeness, 4))
-    source, derived = result.source.segment_id, result.derived.segment_id
+    return {
+        "source_article_id": result.source.article_id,
+        "derived_article_id": result.derived.article_id,
+        "source_segment_id": result.source.segment_id,
+        "derived_segment_id": result.derived.segment_id,
+        "label": result.label,
+        "source_containment": result.alignment.source_containment,
+        "derived_containment": result.alignment.derived_containment,
+        "jaccard": result.alignment.jaccard,
+        "credited": None if result.credited is None else int(result.credited),
+        "direction_confidence": round(result.direction_confidence, 4),
+        "scores": json.dumps(scores, sort_keys=True),
+        "evidence": json.dumps(result.evidence, ensure_ascii=False),
+        "computed_at": now,
+    }
+
+
+def passage_rows(result: _PairResult) -> list[dict]:
+    """The ``passages`` rows of one compared pair (without ``match_id``)."""
+    return [
+        {
+            "kind": p.kind,
+            "source_start": p.source_start,
+            "source_end": p.source_end,
+            "derived_start": p.derived_start,
+            "derived_end": p.derived_end,
+            "similarity": round(p.similarity, 4),
+            "edits": json.dumps(p.edits, ensure_ascii=False),
+        }
+        for p in result.alignment.passages
+    ]
+
+
+def store_match(db, row: dict, passages: list[dict]) -> int:
+    """Insert (or replace) a match row and its passages in the caller's transaction; its id."""
+    source, derived = row["source_segment_id"], row["derived_segment_id"]
     db.conn.execute(
         "DELETE FROM matches WHERE (source_segment_id = ? AND derived_segment_id = ?) "
         "OR (source_segment_id = ? AND derived_segment_id = ?)",
         [source, derived, derived, source],
     )
-    match_id = _insert(
-        db,
-        "matches",
-        [
-            {
-                "source_article_id": result.source.article_id,
-                "derived_article_id": result.derived.article_id,
-                "source_segment_id": source,
-                "derived_segment_id": derived,
-                "label": result.label,
-                "source_containment": result.alignment.source_containment,
-                "derived_containment": result.alignment.derived_containment,
-                "jaccard": result.alignment.jaccard,
-                "credited": None if result.credited is None else int(result.credited),
-                "direction_confidence": round(result.direction_confidence, 4),
-                "scores": json.dumps(scores, sort_keys=True),
-                "evidence": json.dumps(result.evidence, ensure_ascii=False),
-                "computed_at": now,
-            }
-        ],
-    )
-    _insert(
-        db,
-        "passages",
-        [
-            {
-                "match_id": match_id,
-                "kind": p.kind,
-                "source_start": p.source_start,
-                "source_end": p.source_end,
-                "derived_start": p.derived_start,
-                "derived_end": p.derived_end,
-                "similarity": round(p.similarity, 4),
-                "edits": json.dumps(p.edits, ensure_ascii=False),
-            }
-            for p in result.alignment.passages
-        ],
-    )
+    match_id = _insert(db, "matches", [row])
+    _insert(db, "passages", [{"match_id": match_id, **passage} for passage in passages])
+    return match_id
 
 
 def _insert(db, table: str, rows: list[dict]) -> int | None:
@@ -535,16 +561,8 @@ def rebuild_lineage(db: sqlite_utils.Database) -> int:
         )
     }
     edges = [
-        lineage.MatchEdge(
-            match_id,
-            source_id,
-            derived_id,
-            label,
-            json.loads(scores).get("closeness", 0.0),
-            confidence,
-            None if credited is None else bool(credited),
-        )
-        for match_id, source_id, derived_id, label, scores, confidence, credited in db.execute(
+        match_edge(*row)
+        for row in db.execute(
             "SELECT id, source_segment_id, derived_segment_id, label, scores, "
             "direction_confidence, credited FROM matches ORDER BY id"
         )
@@ -559,41 +577,60 @@ def rebuild_lineage(db: sqlite_utils.Database) -> int:
     return len(clusters)
 
 
+def match_edge(
+    match_id: int,
+    source_id: str,
+    derived_id: str,
+    label: str,
+    scores: str,
+    confidence: float,
+    credited: int | None,
+) -> lineage.MatchEdge:
+    """A lineage edge from a ``matches`` row's columns (``scores`` as stored JSON)."""
+    return lineage.MatchEdge(
+        match_id,
+        source_id,
+        derived_id,
+        label,
+        json.loads(scores).get("closeness", 0.0),
+        confidence,
+        None if credited is None else bool(credited),
+    )
+
+
 def _store_cluster(db, cluster_id: int, cluster: lineage.Cluster) -> None:
-    _insert(
-        db,
-        "clusters",
-        [
-            {
-                "id": cluster_id,
-                "title": cluster.title,
-                "origin_article_id": cluster.origin_article_id,
-                "article_count": cluster.article_count,
-                "derived_count": cluster.derived_count,
-                "uncredited_count": cluster.uncredited_count,
-                "first_published": cluster.first_published,
-                "last_published": cluster.last_published,
-            }
-        ],
-    )
-    _insert(
-        db,
-        "lineage",
-        [
-            {
-                "segment_id": m.segment_id,
-                "article_id": m.article_id,
-                "cluster_id": cluster_id,
-                "parent_article_id": m.parent_article_id,
-                "parent_segment_id": m.parent_segment_id,
-                "match_id": m.match_id,
-                "label": m.label,
-                "generation": m.generation,
-                "is_origin": int(m.is_origin),
-            }
-            for m in cluster.members
-        ],
-    )
+    cluster_row, member_rows = cluster_rows(cluster_id, cluster)
+    _insert(db, "clusters", [cluster_row])
+    _insert(db, "lineage", member_rows)
+
+
+def cluster_rows(cluster_id: int, cluster: lineage.Cluster) -> tuple[dict, list[dict]]:
+    """The ``clusters`` row and the ``lineage`` rows of one cluster."""
+    cluster_row = {
+        "id": cluster_id,
+        "title": cluster.title,
+        "origin_article_id": cluster.origin_article_id,
+        "article_count": cluster.article_count,
+        "derived_count": cluster.derived_count,
+        "uncredited_count": cluster.uncredited_count,
+        "first_published": cluster.first_published,
+        "last_published": cluster.last_published,
+    }
+    member_rows = [
+        {
+            "segment_id": m.segment_id,
+            "article_id": m.article_id,
+            "cluster_id": cluster_id,
+            "parent_article_id": m.parent_article_id,
+            "parent_segment_id": m.parent_segment_id,
+            "match_id": m.match_id,
+            "label": m.label,
+            "generation": m.generation,
+            "is_origin": int(m.is_origin),
+        }
+        for m in cluster.members
+    ]
+    return cluster_row, member_rows
 
 
 # ------------------------------------------------------------------------------
@@ -614,7 +651,7 @@ def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[
     hits = index.candidates(db, query, params)
     store = _SegmentStore(db)
     results = []
-    for segment_id, _ in _best_candidates(hits):
+    for segment_id, _ in best_candidates(hits):
         result = _check_one(store.get(segment_id), pasted)
         if result is not None:
             results.append(result)
