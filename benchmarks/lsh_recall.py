@@ -32,7 +32,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from datasette_provenance import index, store  # noqa: E402
 from datasette_provenance.shingles import shingle_hashes, token_hashes  # noqa: E402
-from datasette_provenance.signatures import DEFAULT_PARAMS, SignatureParams, sign_tokens  # noqa: E402
+from datasette_provenance.signatures import (
+    DEFAULT_PARAMS,
+    SignatureParams,
+    sign_tokens,
+)  # noqa: E402
 
 CONTAINMENT_THRESHOLD = 0.5
 EDIT_RATES = (0.0, 0.02, 0.05, 0.08, 0.12)
@@ -45,7 +49,9 @@ class Corpus:
         words = set()
         while len(words) < vocabulary_size:
             words.add("".join(rng.choice(syllables) for _ in range(rng.choice((1, 2, 2, 3, 3, 4)))))
-        self.words = sorted(words, key=lambda word: (len(word), word))  # short words are the frequent ones
+        self.words = sorted(
+            words, key=lambda word: (len(word), word)
+        )  # short words are the frequent ones
         weights = [1.0 / (rank + 1) ** 1.05 for rank in range(vocabulary_size)]
         self.cumulative = list(itertools.accumulate(weights))
 
@@ -100,7 +106,9 @@ def make_documents(count: int, rng: random.Random) -> list[tuple[str, list[str]]
 
 def containments(documents, shingle_size: int) -> dict[tuple[int, int], float]:
     """Containment of the smaller shingle set in the other, for every pair sharing a shingle."""
-    sets = [set(shingle_hashes(token_hashes(words), shingle_size).tolist()) for _, words in documents]
+    sets = [
+        set(shingle_hashes(token_hashes(words), shingle_size).tolist()) for _, words in documents
+    ]
     pairs = {}
     for first, second in itertools.combinations(range(len(sets)), 2):
         smaller = min(len(sets[first]), len(sets[second]))
@@ -132,13 +140,13 @@ def _index_all(db, documents, params):
         index.check_params(db, params)
         for number, (kind, words) in enumerate(documents):
             db.conn.execute(
-                "INSERT INTO articles (id, raw_text, clean_text, content_hash, word_count, ingested_at) "
-                "VALUES (?, '', '', '', ?, '')",
+                "INSERT INTO articles (id, raw_text, clean_text, content_hash, word_count, "
+                "ingested_at) VALUES (?, '', '', '', ?, '')",
                 [str(number), len(words)],
             )
             db.conn.execute(
-                "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, clean_text, "
-                "word_count) VALUES (?, ?, 1, 0, 0, '', ?)",
+                "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, "
+                "clean_text, word_count) VALUES (?, ?, 1, 0, 0, '', ?)",
                 [f"{number}#1", str(number), len(words)],
             )
     for number, (_, words) in enumerate(documents):
@@ -158,50 +166,65 @@ def _index_all(db, documents, params):
 
 def _report(documents, overlaps, found, timings, candidate_counts, rows, signature_bytes, params):
     count = len(documents)
-    truth = {pair: value for pair, value in overlaps.items() if value >= CONTAINMENT_THRESHOLD}
     words = sum(len(words) for _, words in documents)
-    hits = {pair: f"{pair[0]}#1" in found[pair[1]] for pair in truth}
-    text_hits = {pair: hits[pair] and found[pair[1]][f"{pair[0]}#1"].text_band_hits > 0 for pair in truth}
+    truth = {pair: value for pair, value in overlaps.items() if value >= CONTAINMENT_THRESHOLD}
     print(f"params: {params.to_json()}")
-    print(f"{count} documents, {words / count:.0f} words on average; "
-          f"{len(truth)} pairs with containment >= {CONTAINMENT_THRESHOLD}")
-    print(f"recall: {_share(hits.values()):.4f} (text bands alone {_share(text_hits.values()):.4f})")
-    by_band = defaultdict(list)
-    for pair, containment in truth.items():
-        by_band[min(0.9, int(containment * 10) / 10)].append(hits[pair])
-    for band in sorted(by_band):
-        print(f"  containment {band:.1f}-{band + 0.1 if band < 0.9 else 1.0:.1f}: "
-              f"{_share(by_band[band]):.4f} of {len(by_band[band])}")
-    by_kind = defaultdict(list)
-    for (first, second), hit in hits.items():
-        kinds = sorted(documents[number][0] for number in (first, second))
-        by_kind[" / ".join(kind.split()[0] for kind in kinds)].append(hit)
-    for kind in sorted(by_kind):
-        print(f"  {kind:24s} {_share(by_kind[kind]):.4f} of {len(by_kind[kind])}")
-    misses = [(pair, truth[pair]) for pair, hit in hits.items() if not hit]
-    for (first, second), containment in sorted(misses, key=lambda item: -item[1])[:10]:
-        print(f"  missed: {documents[first][0]} ({len(documents[first][1])} words) / "
-              f"{documents[second][0]} ({len(documents[second][1])} words), containment {containment:.2f}")
-    unrelated = {"text": 0, "story": 0}
-    unrelated_scores = []
-    for number, hits_of_document in found.items():
-        for segment, hit in hits_of_document.items():
-            if overlaps.get((int(segment.split("#")[0]), number), 0.0) < 0.1:
-                unrelated["text" if hit.text_band_hits else "story"] += 1
-                if hit.text_band_hits:
-                    unrelated_scores.append(hit.best_window_jaccard)
-    if unrelated_scores:
-        print(f"best window Jaccard of text candidates with containment < 0.1: "
-              f"max {max(unrelated_scores):.3f}, median {sorted(unrelated_scores)[len(unrelated_scores) // 2]:.3f}")
-    true_scores = sorted(found[b][f"{a}#1"].best_window_jaccard for (a, b), hit in hits.items() if hit)
-    print(f"best window Jaccard of found pairs: min {true_scores[0]:.3f}, "
-          f"1st percentile {true_scores[len(true_scores) // 100]:.3f}")
-    print(f"candidates per lookup: {sum(candidate_counts) / count:.2f}; with containment < 0.1: "
-          f"{unrelated['text'] / count:.2f} by text bands, {unrelated['story'] / count:.2f} by story only")
-    print(f"lsh_bands rows per document: {rows / count:.0f}; signature bytes per document: "
-          f"{signature_bytes / count:.0f}")
-    for step in ("sign", "lookup", "add"):
+    print(
+        f"{count} documents, {words / count:.0f} words on average; "
+        f"{len(truth)} pairs with containment >= {CONTAINMENT_THRESHOLD}"
+    )
+    _report_recall(documents, truth, found)
+    _report_candidates(overlaps, found, candidate_counts)
+    print(
+        f"lsh_bands rows per document: {rows / count:.0f}; "
+        f"signature bytes per document: {signature_bytes / count:.0f}"
+    )
+    for step in ("sign", "lookup", "add"):  # add includes a commit per document
         print(f"{step}: {timings[step] / count * 1e6:.0f} us per document")
+
+
+def _report_recall(documents, truth, found):
+    hits = {pair: f"{pair[0]}#1" in found[pair[1]] for pair in truth}
+    by_text = [hits[pair] and found[pair[1]][f"{pair[0]}#1"].text_band_hits > 0 for pair in truth]
+    print(f"recall: {_share(hits.values()):.4f} (text bands alone {_share(by_text):.4f})")
+    by_containment = defaultdict(list)
+    by_kinds = defaultdict(list)
+    for (first, second), containment in truth.items():
+        by_containment[min(0.9, int(containment * 10) / 10)].append(hits[(first, second)])
+        kinds = sorted(documents[number][0].split()[0] for number in (first, second))
+        by_kinds[" / ".join(kinds)].append(hits[(first, second)])
+    for low in sorted(by_containment):
+        share, total = _share(by_containment[low]), len(by_containment[low])
+        print(f"  containment {low:.1f}-{min(1.0, low + 0.1):.1f}: {share:.4f} of {total}")
+    for kinds in sorted(by_kinds):
+        print(f"  {kinds:24s} {_share(by_kinds[kinds]):.4f} of {len(by_kinds[kinds])}")
+    misses = sorted((-truth[pair], pair) for pair, hit in hits.items() if not hit)
+    for negative_containment, (first, second) in misses[:10]:
+        print(
+            f"  missed: {documents[first][0]} ({len(documents[first][1])} words) / "
+            f"{documents[second][0]} ({len(documents[second][1])} words), "
+            f"containment {-negative_containment:.2f}"
+        )
+    scores = sorted(found[b][f"{a}#1"].best_window_jaccard for (a, b), hit in hits.items() if hit)
+    print(
+        f"best window Jaccard of the pairs found: min {scores[0]:.3f}, "
+        f"1st percentile {scores[len(scores) // 100]:.3f}"
+    )
+
+
+def _report_candidates(overlaps, found, candidate_counts):
+    """Candidates per lookup, and those sharing (almost) nothing with the document."""
+    far = {"text": 0, "story": 0}
+    for number, hits in found.items():
+        for segment_id, hit in hits.items():
+            if overlaps.get((int(segment_id.split("#")[0]), number), 0.0) < 0.1:
+                far["text" if hit.text_band_hits else "story"] += 1
+    count = len(candidate_counts)
+    print(
+        f"candidates per lookup: {sum(candidate_counts) / count:.2f}; with containment < 0.1: "
+        f"{far['text'] / count:.2f} by text bands (passages shared by long documents), "
+        f"{far['story'] / count:.2f} by story words only"
+    )
 
 
 def _share(values) -> float:

@@ -18,7 +18,6 @@ transaction). ``rebuild`` is a whole-database operation and commits in batches.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from itertools import repeat
@@ -29,6 +28,7 @@ import sqlite_utils
 
 from .signatures import (
     SegmentSignatures,
+    ParamsError,
     SignatureParams,
     estimate_containment,
     jaccard_matrix,
@@ -76,8 +76,16 @@ STORY_MIN_JACCARD = 0.12
 
 # Odd 64-bit multipliers combining a band's rows into one 64-bit value.
 _BAND_MULTIPLIERS = np.array(
-    [0x9FB21C651E98DF25, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB,
-     0x8EBC6AF09C88C6E3, 0x589965CC75374CC3, 0x1D8E4E27C47D124F, 0xF1357AEA2E62A9C5],
+    [
+        0x9FB21C651E98DF25,
+        0xD6E8FEB86659FD93,
+        0xA0761D6478BD642F,
+        0xE7037ED1A0B428DB,
+        0x8EBC6AF09C88C6E3,
+        0x589965CC75374CC3,
+        0x1D8E4E27C47D124F,
+        0xF1357AEA2E62A9C5,
+    ],
     dtype=np.uint64,
 )
 
@@ -132,7 +140,15 @@ def check_params(db: sqlite_utils.Database, params: SignatureParams) -> None:
 def stored_params(db: sqlite_utils.Database) -> SignatureParams | None:
     """The params the database's index was built with, if recorded."""
     stored = get_meta(db, PARAMS_META_KEY)
-    return None if stored is None else SignatureParams.from_dict(stored)
+    if stored is None:
+        return None
+    try:
+        return SignatureParams.from_dict(stored)
+    except (ParamsError, TypeError) as error:
+        raise IndexParamsError(
+            f"{_database_name(db)}: unusable signature params recorded ({error}); "
+            f"run `{REBUILD_COMMAND}` to rebuild the similarity index"
+        ) from error
 
 
 def _describe_differences(stored: dict, current: dict) -> str:
@@ -198,22 +214,37 @@ def _distinct_keys(kind: str, hashes: np.ndarray) -> list[tuple[str, int, int]]:
 # ----------------------------------------------------------------------------- writing
 
 
-def add(db: sqlite_utils.Database, segment_id: str, signatures: SegmentSignatures,
-        params: SignatureParams) -> None:
+def add(
+    db: sqlite_utils.Database,
+    segment_id: str,
+    signatures: SegmentSignatures,
+    params: SignatureParams,
+) -> None:
     """Index one segment, replacing any rows it had. The caller owns the transaction."""
     add_many(db, [(segment_id, signatures)], params)
 
 
-def add_many(db: sqlite_utils.Database, items: Iterable[tuple[str, SegmentSignatures]],
-             params: SignatureParams) -> None:
-    """Index several segments with one ``executemany`` per table (caller's transaction)."""
+def add_many(
+    db: sqlite_utils.Database,
+    items: Iterable[tuple[str, SegmentSignatures]],
+    params: SignatureParams,
+) -> None:
+    """Index several segments, replacing any rows they had (caller's transaction).
+
+    Prefer one call per batch of segments to one ``add`` per segment: the band
+    rows of the whole batch are inserted in primary-key order, so each B-tree
+    page they land on is visited once rather than once per segment.
+    """
     items = list(items)
     remove(db, [segment_id for segment_id, _ in items])
     signature_rows: list[tuple] = []
     band_rows: list[tuple] = []
     for segment_id, signatures in items:
         signature_rows += _signature_rows(segment_id, signatures)
-        band_rows += [(kind, band, hash_, segment_id) for kind, band, hash_ in band_keys(signatures, params)]
+        band_rows += [
+            (kind, band, hash_, segment_id) for kind, band, hash_ in band_keys(signatures, params)
+        ]
+    band_rows.sort()
     db.conn.executemany(
         "INSERT INTO signatures (segment_id, window, kind, shingle_count, hashvalues) "
         "VALUES (?, ?, ?, ?, ?)",
@@ -227,7 +258,9 @@ def add_many(db: sqlite_utils.Database, items: Iterable[tuple[str, SegmentSignat
 def _signature_rows(segment_id: str, signatures: SegmentSignatures) -> list[tuple]:
     rows = [
         (segment_id, window, "text", int(count), pack(values))
-        for window, (values, count) in enumerate(zip(signatures.text, signatures.text_shingle_counts))
+        for window, (values, count) in enumerate(
+            zip(signatures.text, signatures.text_shingle_counts)
+        )
     ]
     rows.append((segment_id, 0, "story", signatures.story_word_count, pack(signatures.story)))
     return rows
@@ -277,7 +310,9 @@ def rebuild(
             break
         last_rowid = batch[-1][0]
         with db.conn:
-            add_many(db, [(segment_id, sign_segment(segment_id)) for _, segment_id in batch], params)
+            add_many(
+                db, [(segment_id, sign_segment(segment_id)) for _, segment_id in batch], params
+            )
         indexed += len(batch)
         if progress:
             progress(len(batch))
@@ -289,8 +324,9 @@ def rebuild(
 # ----------------------------------------------------------------------------- reading
 
 
-def load_signatures(db: sqlite_utils.Database, segment_id: str,
-                    params: SignatureParams) -> SegmentSignatures | None:
+def load_signatures(
+    db: sqlite_utils.Database, segment_id: str, params: SignatureParams
+) -> SegmentSignatures | None:
     """A segment's stored signatures (no re-tokenising), or None if it is not indexed.
 
     ``token_count`` is derived from window 0's shingle count, so it is exact for
@@ -301,15 +337,15 @@ def load_signatures(db: sqlite_utils.Database, segment_id: str,
         "WHERE segment_id = ? ORDER BY kind, window",
         [segment_id],
     ).fetchall()
-    text = [(count, unpack(blob)) for kind, _, count, blob in rows if kind == "text"]
-    story = [(count, unpack(blob)) for kind, _, count, blob in rows if kind == "story"]
+    text = [(count, blob) for kind, _, count, blob in rows if kind == "text"]
+    story = [(count, blob) for kind, _, count, blob in rows if kind == "story"]
     if not text or not story:
         return None
     shingle_count = text[0][0]
     return SegmentSignatures(
-        text=np.vstack([values for _, values in text]),
+        text=unpack_many([blob for _, blob in text], params.num_perm),
         text_shingle_counts=np.array([count for count, _ in text], dtype=np.int64),
-        story=story[0][1],
+        story=unpack(story[0][1]),
         story_word_count=story[0][0],
         token_count=shingle_count + params.shingle_size - 1 if shingle_count else 0,
     )
@@ -355,7 +391,9 @@ def count_band_hits(
     return text_hits, story_hits
 
 
-def rank_band_hits(text_hits: Counter[str], story_hits: Counter[str]) -> tuple[list[str], list[str]]:
+def rank_band_hits(
+    text_hits: Counter[str], story_hits: Counter[str]
+) -> tuple[list[str], list[str]]:
     """Segments with text band hits (most first), and those with story band hits only."""
     story_only = sorted(set(story_hits) - set(text_hits), key=lambda s: (-story_hits[s], s))
     text_first = sorted(text_hits, key=lambda s: (-text_hits[s], -story_hits[s], s))
@@ -367,15 +405,17 @@ def scoring_pool(text_first: list[str], story_only: list[str]) -> list[str]:
     return (text_first + story_only)[:MAX_SCORED_CANDIDATES]
 
 
-def choose_for_scoring(text_first: list[str], story_only: list[str],
-                       story_jaccards: dict[str, float]) -> list[str]:
+def choose_for_scoring(
+    text_first: list[str], story_only: list[str], story_jaccards: dict[str, float]
+) -> list[str]:
     """The segments whose text windows are loaded and scored."""
     story_passed = [s for s in story_only if story_jaccards.get(s, 0.0) >= STORY_MIN_JACCARD]
     return (text_first + story_passed)[:MAX_SCORED_CANDIDATES]
 
 
-def estimate_story_jaccards(query: SegmentSignatures, segment_ids: Sequence[str],
-                   stories: np.ndarray) -> dict[str, float]:
+def estimate_story_jaccards(
+    query: SegmentSignatures, segment_ids: Sequence[str], stories: np.ndarray
+) -> dict[str, float]:
     """Estimated story Jaccard with stored story signatures (rows of ``stories``, with words)."""
     if not query.story_word_count or not len(segment_ids):
         return {}
@@ -393,22 +433,33 @@ def score_candidates(
     """Score chosen segments from their (text windows, shingle counts); keep those that pass."""
     found = {}
     for segment_id, (values, sizes) in windows.items():
-        hit = _score(query, segment_id, values, sizes, text_hits[segment_id],
-                     story_hits[segment_id], story_jaccards.get(segment_id, 0.0))
+        hit = _score(
+            query,
+            segment_id,
+            values,
+            sizes,
+            text_hits[segment_id],
+            story_hits[segment_id],
+            story_jaccards.get(segment_id, 0.0),
+        )
         if hit.best_window_jaccard >= TEXT_MIN_JACCARD or hit.story_jaccard >= STORY_MIN_JACCARD:
             found[segment_id] = hit
     return found
 
 
-def _bucket_members(db: sqlite_utils.Database, keys: Sequence[tuple[str, int, int]]) -> list[tuple[str, str]]:
+def _bucket_members(
+    db: sqlite_utils.Database, keys: Sequence[tuple[str, int, int]]
+) -> list[tuple[str, str]]:
     """(kind, segment_id) of every member of these buckets, at most MAX_BUCKET_READ per bucket."""
     members: list[tuple[str, str]] = []
     for chunk in _chunks(list(keys), _KEYS_PER_QUERY):
-        crowded = set(db.execute(
-            f"{_keys_sql(chunk)} SELECT kind, band, hash FROM key "
-            f"WHERE ({_MEMBER_SQL} LIMIT 1 OFFSET ?) IS NOT NULL",
-            [*_flatten(chunk), MAX_BUCKET_READ],
-        ).fetchall())
+        crowded = set(
+            db.execute(
+                f"{_keys_sql(chunk)} SELECT kind, band, hash FROM key "
+                f"WHERE ({_MEMBER_SQL} LIMIT 1 OFFSET ?) IS NOT NULL",
+                [*_flatten(chunk), MAX_BUCKET_READ],
+            ).fetchall()
+        )
         ordinary = [key for key in chunk if key not in crowded]
         if ordinary:
             members += db.execute(
@@ -429,7 +480,9 @@ def _flatten(keys: Sequence[tuple]) -> list:
     return [value for key in keys for value in key]
 
 
-def _first_members(db: sqlite_utils.Database, kind: str, band: int, hash_: int) -> list[tuple[str, str]]:
+def _first_members(
+    db: sqlite_utils.Database, kind: str, band: int, hash_: int
+) -> list[tuple[str, str]]:
     """The first MAX_BUCKET_READ members of a crowded bucket, in segment id order."""
     return [
         (kind, segment_id)
@@ -449,8 +502,9 @@ _MATCH_SQL = "member.kind = key.kind AND member.band = key.band AND member.hash 
 _MEMBER_SQL = f"SELECT 1 FROM lsh_bands AS member WHERE {_MATCH_SQL}"
 
 
-def _story_jaccards(db: sqlite_utils.Database, query: SegmentSignatures,
-                    segment_ids: list[str]) -> dict[str, float]:
+def _story_jaccards(
+    db: sqlite_utils.Database, query: SegmentSignatures, segment_ids: list[str]
+) -> dict[str, float]:
     """Estimated story Jaccard with each of these segments (one small row each)."""
     if not query.story_word_count:
         return {}
@@ -468,8 +522,9 @@ def _story_jaccards(db: sqlite_utils.Database, query: SegmentSignatures,
     return jaccards
 
 
-def _load_text_windows(db: sqlite_utils.Database, segment_ids: list[str],
-                       num_perm: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _load_text_windows(
+    db: sqlite_utils.Database, segment_ids: list[str], num_perm: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each segment's text windows (window 0 first) and their shingle counts, in the given order."""
     rows: list[tuple] = []
     for chunk in _chunks(segment_ids, 500):
@@ -487,15 +542,24 @@ def _load_text_windows(db: sqlite_utils.Database, segment_ids: list[str],
     for position, segment_id in enumerate(owners):
         spans.setdefault(segment_id, [position, position])[1] = position + 1
     return {
-        segment_id: (values[spans[segment_id][0] : spans[segment_id][1]],
-                     sizes[spans[segment_id][0] : spans[segment_id][1]])
+        segment_id: (
+            values[spans[segment_id][0] : spans[segment_id][1]],
+            sizes[spans[segment_id][0] : spans[segment_id][1]],
+        )
         for segment_id in segment_ids
         if segment_id in spans
     }
 
 
-def _score(query: SegmentSignatures, segment_id: str, windows: np.ndarray, window_sizes: np.ndarray,
-           text_band_hits: int, story_band_hits: int, story_jaccard: float) -> CandidateHit:
+def _score(
+    query: SegmentSignatures,
+    segment_id: str,
+    windows: np.ndarray,
+    window_sizes: np.ndarray,
+    text_band_hits: int,
+    story_band_hits: int,
+    story_jaccard: float,
+) -> CandidateHit:
     jaccards = jaccard_matrix(query.text, windows)
     query_window, stored_window = np.unravel_index(int(np.argmax(jaccards)), jaccards.shape)
     query_sizes = query.text_shingle_counts[:, None]

@@ -149,16 +149,17 @@ def ingest(
         records = _records_with_progress(iter_records(paths, columns), progress)
         records = (_with_manifest(item, manifest_rows, seen_ids) for item in records)
         with _preparer(workers, params) as prepare:
-            for batch in _batches(prepare(records), BATCH_SIZE):
-                prepared = []
+            for batch in _batches(records, BATCH_SIZE):
+                good = []
                 for item in batch:
                     if isinstance(item, InputError):
                         summary.skipped += 1
                         summary.problems.append(str(item))
                         say(str(item))
                     else:
-                        prepared.append(item)
-                _write_batch(db, prepared, summary, params)
+                        good.append(item)
+                unchanged, to_prepare = _split_unchanged(db, good)
+                _write_batch(db, list(prepare(to_prepare)), summary, params, unchanged)
         _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
         if run_matching:
             summary.matching = match.update_matches(db, progress=progress)
@@ -175,15 +176,26 @@ def _with_manifest(item, manifest_rows: dict[str, dict], seen_ids: set[str]):
     return item
 
 
-def _prepare_or_pass(item, params=signatures.DEFAULT_PARAMS):
-    """Prepare a record; pass reported input errors through untouched."""
-    return item if isinstance(item, InputError) else prepare_article(item, params)
+def _split_unchanged(
+    db: sqlite_utils.Database, records: list[ArticleRecord]
+) -> tuple[list[ArticleRecord], list[ArticleRecord]]:
+    """(records whose text is stored already, records to clean and sign).
+
+    Re-running an interrupted ingest, the documented way to finish it, then costs
+    a hash per finished article instead of cleaning and signing it again.
+    """
+    stored = _existing_hashes(db, [record.id for record in records])
+    unchanged, changed = [], []
+    for record in records:
+        same = stored.get(record.id) == content_hash(record.text)
+        (unchanged if same else changed).append(record)
+    return unchanged, changed
 
 
 @contextmanager
 def _preparer(workers: int, params: signatures.SignatureParams):
     """A function mapping records to prepared articles, in order, in-process or in a pool."""
-    prepare_one = partial(_prepare_or_pass, params=params)
+    prepare_one = partial(prepare_article, params=params)
     if workers <= 1:
         yield lambda items: map(prepare_one, items)
         return
@@ -248,17 +260,24 @@ def _write_batch(
     prepared: list[PreparedArticle],
     summary: IngestSummary,
     params: signatures.SignatureParams,
+    unchanged: Sequence[ArticleRecord] = (),
 ) -> None:
-    """Write one batch of articles in a single transaction."""
-    if not prepared:
+    """Write one batch of articles in a single transaction.
+
+    ``unchanged`` are records whose text is already stored: only their metadata
+    is refreshed.
+    """
+    if not prepared and not unchanged:
         return
     existing = _existing_hashes(db, [article.id for article in prepared])
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     with db.conn:
+        for record in unchanged:
+            summary.unchanged += _update_metadata_only(db, record)
         for article in prepared:
             old_hash = existing.get(article.id)
             if old_hash == article.content_hash:
-                summary.unchanged += _update_metadata_only(db, article)
+                summary.unchanged += _update_metadata_only(db, article.record)
                 continue
             if old_hash is not None:
                 _delete_article(db, article.id)
@@ -271,6 +290,8 @@ def _write_batch(
 
 
 def _existing_hashes(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
     marks = ",".join("?" * len(ids))
     rows = db.execute(f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", ids)
     return dict(rows.fetchall())
@@ -353,9 +374,8 @@ def _delete_article(db: sqlite_utils.Database, article_id: str) -> None:
     conn.execute("DELETE FROM articles WHERE id = ?", [article_id])
 
 
-def _update_metadata_only(db: sqlite_utils.Database, article: PreparedArticle) -> int:
+def _update_metadata_only(db: sqlite_utils.Database, record: ArticleRecord) -> int:
     """Same text as stored: refresh metadata; re-match if direction evidence changed."""
-    record = article.record
     new = {name: getattr(record, name) for name in ("outlet", "url", "published", "language")}
     new["inferred_fields"] = json.dumps(sorted(record.inferred_fields))
     if record.title:

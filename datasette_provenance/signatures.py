@@ -108,10 +108,16 @@ class SignatureParams:
             bands, rows = getattr(self, f"{kind}_bands"), getattr(self, f"{kind}_rows")
             if bands < 1 or not 1 <= rows <= 8 or bands * rows > self.num_perm:
                 problems.append(f"{kind}_bands x {kind}_rows must not exceed num_perm (rows 1-8)")
-        if self.window_step < 1 or self.window_size < self.window_step or self.window_size % self.window_step:
+        if (
+            self.window_step < 1
+            or self.window_size < self.window_step
+            or self.window_size % self.window_step
+        ):
             problems.append("window_size must be a positive multiple of window_step")
         if min(self.story_min_chars, self.story_max_repeats, self.story_min_words) < 1:
-            problems.append("story_min_chars, story_max_repeats and story_min_words must be positive")
+            problems.append(
+                "story_min_chars, story_max_repeats and story_min_words must be positive"
+            )
         if problems:
             raise ParamsError("invalid signature params: " + "; ".join(problems))
 
@@ -141,9 +147,11 @@ class SegmentSignatures:
     """The signatures of one segment.
 
     ``text[0]`` is window 0 (the whole segment); ``text[1:]`` are the token
-    windows in text order. Segments shorter than ``window_size + window_step``
-    shingles have none: every window-sized part of them covers at least 2/3 of
-    the whole, so window 0 already stands for it.
+    windows in text order: ``window_size`` shingles starting every
+    ``window_step``, the last one stretched over the remainder (up to
+    ``window_size + window_step - 1``). Segments shorter than ``window_size +
+    window_step`` shingles have none: every window-sized part of them covers at
+    least 2/3 of the whole, so window 0 already stands for it.
     """
 
     text: np.ndarray  # (1 + windows, num_perm) uint32
@@ -210,7 +218,9 @@ def minhash(values32: np.ndarray, params: SignatureParams = DEFAULT_PARAMS) -> n
     return _block_minima(values32, min(len(values32), _ROWS_PER_CHUNK), params).min(axis=0)
 
 
-def sign_tokens(norms: Sequence[str], params: SignatureParams = DEFAULT_PARAMS) -> SegmentSignatures:
+def sign_tokens(
+    norms: Sequence[str], params: SignatureParams = DEFAULT_PARAMS
+) -> SegmentSignatures:
     """Sign a segment from its normalised tokens in text order (``shingles.words``)."""
     hashes = token_hashes(norms)
     shingles32 = shingle_hashes(hashes, params.shingle_size).astype(np.uint32)  # low 32 bits
@@ -225,21 +235,26 @@ def sign_tokens(norms: Sequence[str], params: SignatureParams = DEFAULT_PARAMS) 
     )
 
 
-def _text_signatures(shingles32: np.ndarray, params: SignatureParams) -> tuple[np.ndarray, np.ndarray]:
+def _text_signatures(
+    shingles32: np.ndarray, params: SignatureParams
+) -> tuple[np.ndarray, np.ndarray]:
     """Window 0 and the token windows (with their shingle counts)."""
     count = len(shingles32)
     size, step = params.window_size, params.window_step
     if count < size + step:
         return minhash(shingles32, params)[None, :], np.array([count], dtype=np.int64)
     blocks = _block_minima(shingles32, step, params)
-    aligned = (count - size) // step + 1  # windows that fit whole at multiples of step
-    windows = blocks[:aligned].copy()
-    for offset in range(1, size // step):
-        np.minimum(windows, blocks[offset : offset + aligned], out=windows)
-    if (aligned - 1) * step + size < count:  # one more window, ending at the last shingle
-        windows = np.vstack([windows, minhash(shingles32[count - size :], params)])
-    text = np.vstack([blocks.min(axis=0), windows])
-    return text, np.array([count] + [size] * len(windows), dtype=np.int64)
+    blocks_per_window = size // step
+    window_count = (count - size) // step + 1  # windows that start at a multiple of step
+    windows = blocks[:window_count].copy()
+    for offset in range(1, blocks_per_window):
+        np.minimum(windows, blocks[offset : offset + window_count], out=windows)
+    # The last window also takes the remainder (fewer than window_step shingles).
+    for remainder in blocks[window_count - 1 + blocks_per_window :]:
+        np.minimum(windows[-1], remainder, out=windows[-1])
+    sizes = np.full(1 + window_count, size, dtype=np.int64)
+    sizes[0], sizes[-1] = count, count - (window_count - 1) * step
+    return np.vstack([blocks.min(axis=0), windows]), sizes
 
 
 def _block_minima(values32: np.ndarray, block: int, params: SignatureParams) -> np.ndarray:
@@ -310,8 +325,10 @@ def _counted_occurrences(values: np.ndarray, max_repeats: int) -> np.ndarray:
     if max_repeats == 1 or len(values) == 0:
         return np.unique(values)
     ordered = np.sort(values)
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-    occurrence = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.append(starts, len(ordered))))
+    positions = np.arange(len(ordered))
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    occurrence = positions - np.maximum.accumulate(np.where(first, positions, 0))
     keep = occurrence < max_repeats
     return ordered[keep] + occurrence[keep].astype(np.uint64) * _REPEAT_MULTIPLIER
 
@@ -338,17 +355,18 @@ def estimate_containment(jaccard, size, other_size) -> np.ndarray:
     return np.minimum(1.0, shared / np.maximum(size, 1))
 
 
-def window_token_ranges(shingle_count: int, params: SignatureParams = DEFAULT_PARAMS) -> list[tuple[int, int]]:
+def window_token_ranges(
+    shingle_count: int, params: SignatureParams = DEFAULT_PARAMS
+) -> list[tuple[int, int]]:
     """Token ``[start, end)`` of each text window, window 0 first (to map a window back to text)."""
-    extra = params.shingle_size - 1
-    ranges = [(0, shingle_count + extra if shingle_count else 0)]
+    token_count = shingle_count + params.shingle_size - 1 if shingle_count else 0
     size, step = params.window_size, params.window_step
     if shingle_count < size + step:
-        return ranges
-    starts = list(range(0, shingle_count - size + 1, step))
-    if starts[-1] + size < shingle_count:
-        starts.append(shingle_count - size)
-    return ranges + [(start, start + size + extra) for start in starts]
+        return [(0, token_count)]
+    starts = range(0, shingle_count - size + 1, step)
+    ranges = [(start, start + size + params.shingle_size - 1) for start in starts]
+    ranges[-1] = (ranges[-1][0], token_count)  # the last window takes the remainder
+    return [(0, token_count)] + ranges
 
 
 def pack(values: np.ndarray) -> bytes:

@@ -274,6 +274,31 @@ def iter_records(
                 yield result
 
 
+def read_file(
+    path: str, display: str | None = None, columns: ColumnNames | None = None
+) -> Iterator[ArticleRecord | InputError]:
+    """The records of one file of a supported kind, named ``display`` in messages.
+
+    For readers of copies (the Spark engine reads a copy of each remote file);
+    ids are not checked for repeats here.
+    """
+    return _read_file(path, display or path, columns or ColumnNames())
+
+
+def record_from_mapping(
+    row: Mapping[str, object],
+    columns: ColumnNames | None = None,
+    path: str = "",
+    line: int | None = None,
+) -> ArticleRecord | InputError:
+    """One record from a mapping of fields (a Parquet row), checked like a JSONL line."""
+    columns = columns or ColumnNames()
+    record = _record_from_row(row, columns.resolve(row.keys()), columns, path, line)
+    if line is None and isinstance(record, ArticleRecord):
+        record.source_path = path
+    return record
+
+
 def _check_targets(paths: PathInput | Iterable[PathInput]) -> list[tuple[str, str, bool]]:
     """Validate every given path up front: (path, display name, is directory)."""
     if isinstance(paths, (str, bytes, os.PathLike)):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,19 @@ SEED_IDS = {
     "copy": "003_6154cfbf0fdc7a47",
     "french": "004_6d0080554216e963",
 }
+
+
+def load_benchmark(name: str):
+    """A module of benchmarks/ (not a package), e.g. load_benchmark("synthetic")."""
+    module_name = f"provenance_benchmarks_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            module_name, REPO_ROOT / "benchmarks" / f"{name}.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module  # dataclasses look their module up while defined
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
 
 
 def seed_paths() -> list[str]:

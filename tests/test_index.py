@@ -26,7 +26,9 @@ def pseudo_words(count: int, seed: int) -> list[str]:
     """Unrelated filler text: pronounceable pseudo-words with frequent short ones."""
     rng = random.Random(seed)
     syllables = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
-    vocabulary = ["".join(rng.choice(syllables) for _ in range(rng.choice((1, 2, 2, 3)))) for _ in range(3000)]
+    vocabulary = [
+        "".join(rng.choice(syllables) for _ in range(rng.choice((1, 2, 2, 3)))) for _ in range(3000)
+    ]
     return rng.choices(vocabulary, weights=[1 / (rank + 1) for rank in range(3000)], k=count)
 
 
@@ -48,8 +50,8 @@ def add_segment(db, segment_id: str, text_or_norms, params=DEFAULT_PARAMS):
             [article_id],
         )
         db.conn.execute(
-            "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, clean_text, "
-            "word_count) VALUES (?, ?, ?, 0, 0, '', ?)",
+            "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, "
+            "clean_text, word_count) VALUES (?, ?, ?, 0, 0, '', ?)",
             [segment_id, article_id, int(number), len(norms)],
         )
         index.check_params(db, params)
@@ -77,6 +79,26 @@ def test_params_are_recorded_on_first_use_and_a_mismatch_asks_for_a_rebuild(db):
     assert "datasette-provenance match DB --rebuild-index" in message
     assert "window_size: 100 in the database, 120 now" in message
     assert "index.db" in message
+
+
+def test_unusable_recorded_params_ask_for_a_rebuild(db):
+    with db.conn:
+        store.set_meta(db, index.PARAMS_META_KEY, {**DEFAULT_PARAMS.as_dict(), "colour": 1})
+    with pytest.raises(index.IndexParamsError, match="unknown signature params: colour"):
+        index.stored_params(db)
+
+
+def test_band_hashes_never_change_silently():
+    """Databases keep band hashes: a change here needs a params change and a rebuild."""
+    text = (
+        "North Korean leader Kim Jong Un and Russian president Vladimir Putin met for a rare "
+        "summit on Wednesday at which they discussed military matters."
+    )
+    keys = index.band_keys(sign_tokens(words(text)), DEFAULT_PARAMS)
+    assert [key for key in keys if key[1] == 0] == [
+        ("text", 0, 3050728096003141093),
+        ("story", 0, -6635068844424782079),
+    ]
 
 
 def test_unrecorded_params_with_existing_rows_ask_for_a_rebuild(db):
@@ -115,9 +137,13 @@ def test_rebuild_resigns_everything_and_resumes_after_an_interruption(db):
         return sign_tokens(words(texts[segment_id]), new_params)
 
     assert index.rebuild(db, new_params, signer, batch_size=2) == 4
-    assert sorted(resumed) == sorted(set(texts) - set(signed_ids[:2]))  # the committed batch is kept
+    assert sorted(resumed) == sorted(
+        set(texts) - set(signed_ids[:2])
+    )  # the committed batch is kept
     index.check_params(db, new_params)
-    bands = {row[0] for row in db.execute("SELECT DISTINCT band FROM lsh_bands WHERE kind = 'text'")}
+    bands = {
+        row[0] for row in db.execute("SELECT DISTINCT band FROM lsh_bands WHERE kind = 'text'")
+    }
     assert bands == set(range(24))
     assert set(lookup(db, texts["s4#1"], new_params)) == {"s4#1"}
 
@@ -128,7 +154,8 @@ def test_rebuild_resigns_everything_and_resumes_after_an_interruption(db):
 def test_add_writes_signature_rows_and_distinct_band_rows(db):
     signed = add_segment(db, "a#1", seed_text("000"))
     rows = db.execute(
-        "SELECT kind, count(*), min(window), max(window) FROM signatures GROUP BY kind ORDER BY kind"
+        "SELECT kind, count(*), min(window), max(window) FROM signatures "
+        "GROUP BY kind ORDER BY kind"
     ).fetchall()
     assert rows == [("story", 1, 0, 0), ("text", 1 + signed.window_count, 0, signed.window_count)]
     bands = db.execute("SELECT kind, band, hash FROM lsh_bands WHERE segment_id = 'a#1'").fetchall()
@@ -269,47 +296,55 @@ def test_story_path_finds_paraphrases_of_a_paragraph(db):
 # ----------------------------------------------------------------------------- other scripts
 
 ARABIC_BANK = (
-    "أعلن البنك المركزي يوم الثلاثاء رفع سعر الفائدة الرئيسي بمقدار نصف نقطة مئوية، في خطوة تهدف "
-    "إلى كبح التضخم الذي بلغ أعلى مستوياته منذ عشر سنوات. وقال محافظ البنك في مؤتمر صحفي إن ارتفاع "
-    "أسعار الغذاء والطاقة يضغط على الأسر ذات الدخل المحدود، وإن السياسة النقدية ستبقى متشددة حتى "
-    "تعود الأسعار إلى الاستقرار. وتوقع خبراء اقتصاديون أن يؤدي القرار إلى تباطؤ الإقراض العقاري خلال "
-    "الأشهر المقبلة، بينما رحبت غرفة التجارة بالخطوة واعتبرتها ضرورية لحماية قيمة العملة الوطنية. "
-    "وأشار البيان إلى أن اللجنة ستعقد اجتماعها المقبل في نهاية الشهر القادم لمراجعة البيانات الجديدة."
+    "أعلن البنك المركزي يوم الثلاثاء رفع سعر الفائدة الرئيسي بمقدار نصف نقطة مئوية، "
+    "في خطوة تهدف إلى كبح التضخم الذي بلغ أعلى مستوياته منذ عشر سنوات. وقال محافظ "
+    "البنك في مؤتمر صحفي إن ارتفاع أسعار الغذاء والطاقة يضغط على الأسر ذات الدخل "
+    "المحدود، وإن السياسة النقدية ستبقى متشددة حتى تعود الأسعار إلى الاستقرار. وتوقع "
+    "خبراء اقتصاديون أن يؤدي القرار إلى تباطؤ الإقراض العقاري خلال الأشهر المقبلة، "
+    "بينما رحبت غرفة التجارة بالخطوة واعتبرتها ضرورية لحماية قيمة العملة الوطنية. "
+    "وأشار البيان إلى أن اللجنة ستعقد اجتماعها المقبل في نهاية الشهر القادم لمراجعة "
+    "البيانات الجديدة."
 )
 ARABIC_STORM = (
-    "اجتاحت عاصفة ثلجية قوية المناطق الجبلية في شمال البلاد مساء الأحد، ما أدى إلى إغلاق عدد من "
-    "الطرق الرئيسية وانقطاع التيار الكهربائي عن آلاف المنازل. وقالت هيئة الأرصاد الجوية إن درجات "
-    "الحرارة انخفضت إلى ما دون الصفر في معظم القرى، ودعت السكان إلى تجنب السفر إلا للضرورة. وعملت "
-    "فرق الدفاع المدني طوال الليل على فتح الطرق وإجلاء العائلات العالقة، فيما أعلنت وزارة التربية "
-    "تعليق الدراسة في المدارس يومين متتاليين. ويتوقع أن تتحسن الأحوال الجوية تدريجيا مع نهاية الأسبوع."
+    "اجتاحت عاصفة ثلجية قوية المناطق الجبلية في شمال البلاد مساء الأحد، ما أدى إلى "
+    "إغلاق عدد من الطرق الرئيسية وانقطاع التيار الكهربائي عن آلاف المنازل. وقالت هيئة "
+    "الأرصاد الجوية إن درجات الحرارة انخفضت إلى ما دون الصفر في معظم القرى، ودعت "
+    "السكان إلى تجنب السفر إلا للضرورة. وعملت فرق الدفاع المدني طوال الليل على فتح "
+    "الطرق وإجلاء العائلات العالقة، فيما أعلنت وزارة التربية تعليق الدراسة في المدارس "
+    "يومين متتاليين. ويتوقع أن تتحسن الأحوال الجوية تدريجيا مع نهاية الأسبوع."
 )
 RUSSIAN_BANK = (
-    "Центральный банк во вторник повысил ключевую ставку на половину процентного пункта, стремясь "
-    "сдержать инфляцию, которая достигла самого высокого уровня за последние десять лет. Глава "
-    "регулятора заявил на пресс-конференции, что рост цен на продукты и энергию сильнее всего бьёт по "
-    "семьям с небольшими доходами, а денежно-кредитная политика останется жёсткой до тех пор, пока цены "
-    "не стабилизируются. Экономисты ожидают, что решение замедлит ипотечное кредитование в ближайшие "
-    "месяцы, тогда как торговая палата назвала этот шаг необходимым для защиты национальной валюты. "
-    "Следующее заседание совета директоров пройдёт в конце будущего месяца."
+    "Центральный банк во вторник повысил ключевую ставку на половину процентного "
+    "пункта, стремясь сдержать инфляцию, которая достигла самого высокого уровня за "
+    "последние десять лет. Глава регулятора заявил на пресс-конференции, что рост цен "
+    "на продукты и энергию сильнее всего бьёт по семьям с небольшими доходами, а "
+    "денежно-кредитная политика останется жёсткой до тех пор, пока цены не "
+    "стабилизируются. Экономисты ожидают, что решение замедлит ипотечное кредитование "
+    "в ближайшие месяцы, тогда как торговая палата назвала этот шаг необходимым для "
+    "защиты национальной валюты. Следующее заседание совета директоров пройдёт в "
+    "конце будущего месяца."
 )
 RUSSIAN_STORM = (
-    "Сильная снежная буря обрушилась в воскресенье вечером на горные районы на севере страны, из-за "
-    "чего были закрыты несколько крупных дорог, а тысячи домов остались без электричества. Метеорологи "
-    "сообщили, что в большинстве деревень температура опустилась ниже нуля, и призвали жителей без "
-    "крайней необходимости не отправляться в поездки. Спасатели всю ночь расчищали трассы и "
-    "эвакуировали застрявшие семьи, а министерство образования отменило занятия в школах на два дня. "
-    "К концу недели погода, как ожидается, постепенно улучшится."
+    "Сильная снежная буря обрушилась в воскресенье вечером на горные районы на севере "
+    "страны, из-за чего были закрыты несколько крупных дорог, а тысячи домов остались "
+    "без электричества. Метеорологи сообщили, что в большинстве деревень температура "
+    "опустилась ниже нуля, и призвали жителей без крайней необходимости не "
+    "отправляться в поездки. Спасатели всю ночь расчищали трассы и эвакуировали "
+    "застрявшие семьи, а министерство образования отменило занятия в школах на два "
+    "дня. К концу недели погода, как ожидается, постепенно улучшится."
 )
 CHINESE_BANK = (
-    "中国人民银行周二宣布将主要利率上调零点五个百分点，以遏制创下十年来新高的通货膨胀。央行行长在新闻"
-    "发布会上表示，食品和能源价格上涨给低收入家庭带来了沉重压力，在物价恢复稳定之前，货币政策将继续"
-    "保持从紧。经济学家预计，这一决定将在未来几个月内减缓住房贷款的增长，而商会则认为此举对于保护本国"
-    "货币的价值十分必要。声明指出，货币政策委员会将于下月底召开下一次会议，审议最新的经济数据。"
+    "中国人民银行周二宣布将主要利率上调零点五个百分点，以遏制创下十年来新高的通货膨胀"
+    "。央行行长在新闻发布会上表示，食品和能源价格上涨给低收入家庭带来了沉重压力，在物"
+    "价恢复稳定之前，货币政策将继续保持从紧。经济学家预计，这一决定将在未来几个月内减"
+    "缓住房贷款的增长，而商会则认为此举对于保护本国货币的价值十分必要。声明指出，货币"
+    "政策委员会将于下月底召开下一次会议，审议最新的经济数据。"
 )
 CHINESE_STORM = (
-    "一场强烈的暴风雪周日晚间袭击了北部山区，多条主要道路被迫关闭，数千户家庭停电。气象部门表示，大部分"
-    "村庄的气温已降至零度以下，并呼吁居民除非必要不要出行。救援队伍整夜清理道路并疏散被困家庭，教育部门"
-    "宣布全区中小学停课两天。预计到周末天气将逐渐好转。"
+    "一场强烈的暴风雪周日晚间袭击了北部山区，多条主要道路被迫关闭，数千户家庭停电。气"
+    "象部门表示，大部分村庄的气温已降至零度以下，并呼吁居民除非必要不要出行。救援队伍"
+    "整夜清理道路并疏散被困家庭，教育部门宣布全区中小学停课两天。预计到周末天气将逐渐"
+    "好转。"
 )
 
 
@@ -342,7 +377,11 @@ def test_crowded_buckets_are_read_only_in_part(db, monkeypatch):
     assert set(lookup(db, boilerplate)) == {f"outlet{number}#1" for number in range(8)}
     monkeypatch.setattr(index, "MAX_BUCKET_READ", 3)
     hits = lookup(db, boilerplate)
-    assert set(hits) == {"outlet0#1", "outlet1#1", "outlet2#1"}  # the same first members of every bucket
+    assert set(hits) == {
+        "outlet0#1",
+        "outlet1#1",
+        "outlet2#1",
+    }  # the same first members of every bucket
     assert all(hit.text_band_hits > 20 for hit in hits.values())
 
 
@@ -359,5 +398,6 @@ def test_many_keys_are_looked_up_in_chunks(db, monkeypatch):
     original = words(seed_text("002"))
     add_segment(db, "nyt#1", original)
     hit = lookup(db, original)["nyt#1"]
-    assert hit.text_band_hits == len([k for k in index.band_keys(sign_tokens(original), DEFAULT_PARAMS)
-                                      if k[0] == "text"])
+    assert hit.text_band_hits == len(
+        [k for k in index.band_keys(sign_tokens(original), DEFAULT_PARAMS) if k[0] == "text"]
+    )

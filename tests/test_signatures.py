@@ -9,7 +9,13 @@ import pytest
 from datasketch import MinHash
 
 from datasette_provenance import shingles
-from datasette_provenance.shingles import shingle_hashes, token_hashes, tokenize, tokenize_ranges, words
+from datasette_provenance.shingles import (
+    shingle_hashes,
+    token_hashes,
+    tokenize,
+    tokenize_ranges,
+    words,
+)
 from datasette_provenance.signatures import (
     DEFAULT_PARAMS,
     MAX_HASH,
@@ -36,7 +42,9 @@ def seed_text(prefix: str) -> str:
 
 def random_words(count: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
-    return ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 8))) for _ in range(count)]
+    return [
+        "".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 8))) for _ in range(count)
+    ]
 
 
 def identity(value: int) -> int:
@@ -94,6 +102,20 @@ def test_other_params_and_extreme_values_equal_datasketch():
     assert np.array_equal(minhash(np.array(values), params), datasketch_minhash(values, params))
 
 
+GOLDEN_TEXT = (
+    "North Korean leader Kim Jong Un and Russian president Vladimir Putin met for a rare "
+    "summit on Wednesday at which they discussed military matters."
+)
+
+
+def test_stored_values_never_change_silently():
+    """Databases keep signatures: a change here needs a params change and a rebuild."""
+    signed = sign_tokens(words(GOLDEN_TEXT))
+    assert signed.text[0][:4].tolist() == [258301262, 200876207, 76851511, 112410500]
+    assert signed.story[:4].tolist() == [286342242, 98952965, 197079707, 130455044]
+    assert signed.story_word_count == 16
+
+
 def test_empty_and_tiny_segments():
     empty = sign_tokens([])
     assert empty.shingle_count == 0 and empty.token_count == 0 and empty.window_count == 0
@@ -108,20 +130,24 @@ def test_empty_and_tiny_segments():
 
 
 @pytest.mark.parametrize("token_count", [104, 153, 154, 155, 203, 250, 1000, 1037])
-def test_windows_cover_the_segment_at_full_size(token_count):
+def test_windows_cover_the_segment(token_count):
     params = DEFAULT_PARAMS
     signed = sign_tokens(random_words(token_count), params)
     shingle_count = token_count - params.shingle_size + 1
     ranges = window_token_ranges(shingle_count, params)
-    assert signed.shingle_count == shingle_count
+    assert signed.shingle_count == shingle_count and len(ranges) == len(signed.text)
     if shingle_count < params.window_size + params.window_step:
         assert signed.window_count == 0 and list(signed.banded_windows) == [0]
         return
     assert list(signed.banded_windows) == list(range(1, len(signed.text)))
-    assert list(signed.text_shingle_counts[1:]) == [params.window_size] * signed.window_count
     starts = [start for start, _ in ranges[1:]]
-    assert starts[0] == 0 and ranges[-1][1] == token_count  # first and last token covered
-    assert all(0 < later - earlier <= params.window_step for earlier, later in zip(starts, starts[1:]))
+    assert starts == list(range(0, starts[-1] + 1, params.window_step))
+    assert ranges[-1][1] == token_count  # the last window reaches the last token
+    sizes = list(signed.text_shingle_counts[1:])
+    assert sizes[:-1] == [params.window_size] * (len(sizes) - 1)
+    assert params.window_size <= sizes[-1] < params.window_size + params.window_step
+    extra = params.shingle_size - 1
+    assert sizes == [end - start - extra for start, end in ranges[1:]]
 
 
 def test_long_segments_are_signed_in_bounded_chunks(monkeypatch):
@@ -218,7 +244,7 @@ def test_params_json_round_trip_and_validation():
         SignatureParams(scheme="legacy")
 
 
-# ----------------------------------------------------------------------------- shingles.py speed-ups
+# ----------------------------------------------------------------------------- shingles.py
 
 
 # The word pattern before it was unrolled for speed: the new one must match the same spans.
@@ -241,7 +267,12 @@ def test_fast_tokenizer_paths_match_the_original_rules():
         norms = [token.norm for token in tokenize(text)]
         assert words(text) == norms
         ranges = [(0, len(text) // 3), (len(text) // 2, len(text))]
-        assert shingles.words_in_ranges(text, ranges) == [t.norm for t in tokenize_ranges(text, ranges)]
+        assert shingles.words_in_ranges(text, ranges) == [
+            t.norm for t in tokenize_ranges(text, ranges)
+        ]
     assert [token.norm for token in tokenize("U.S. officials' Russia's l’État")] == [
-        "us", "officials", "russias", "letat",
+        "us",
+        "officials",
+        "russias",
+        "letat",
     ]
