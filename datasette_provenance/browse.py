@@ -23,8 +23,8 @@ PAGE_TABLES = (
     "clusters",
     "lineage",
 )
-# The check page also reads the similarity index.
-CHECK_TABLES = PAGE_TABLES + ("signatures", "lsh_bands")
+# The check page also reads the similarity index (lsh_bands is a view of lsh_index).
+CHECK_TABLES = PAGE_TABLES + ("signatures", "lsh_index", "lsh_bands")
 
 # Derivation labels from most to least copied, for stable display order.
 DERIVED_LABELS = ("verbatim", "light_edit", "paraphrase", "shared_quotes")
@@ -52,7 +52,8 @@ _MATCH_COLUMNS = (
 
 def missing_tables(conn: sqlite3.Connection, tables: Iterable[str] = PAGE_TABLES) -> list[str]:
     present = {
-        row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")
+        row[0]
+        for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")
     }
     return [table for table in tables if table not in present]
 

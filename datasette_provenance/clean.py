@@ -411,6 +411,11 @@ def _build_scanners() -> tuple[tuple[re.Pattern, ...], tuple[str, ...]]:
 
 
 _SCAN_PASSES, _FOUND_BY_FIND = _build_scanners()
+# First characters of the words the second (non-ASCII) pass looks for: a text with
+# none of them, such as any ASCII text, skips that pass (it is the slower one).
+_NON_ASCII_FIRST = frozenset(
+    word[0] for word in (*_COPYRIGHT_CUES, *_ALIASES) if word[0] >= "\x80"
+)
 
 
 @dataclass(slots=True)
@@ -470,7 +475,9 @@ def _scan(text: str, start: int = 0, end: int | None = None) -> tuple[list[_Hit]
         if alias is not None and _left_boundary_ok(text, position, alias):
             hits.append(_Hit(position, position + len(matched), alias.agency, alias.weak))
 
-    for pattern in _SCAN_PASSES:
+    piece = text[start:end]
+    non_ascii = not piece.isascii() and not _NON_ASCII_FIRST.isdisjoint(piece)
+    for pattern in _SCAN_PASSES if non_ascii else _SCAN_PASSES[:1]:
         for match in pattern.finditer(text, start, end):
             found(match.group(), match.start())
     for word in _FOUND_BY_FIND:

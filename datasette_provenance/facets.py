@@ -12,6 +12,10 @@ Clicking a value adds a filter such as ``?_provenance_credit=uncredited``, read
 by ``filters_from_request``, so facets combine with every other Datasette filter.
 The facet value ``id`` names the article id column; the facets also work from
 ``metadata.json``: ``"facets": [{"provenance_credit": "id"}]``.
+
+The facets and filters read the lineage tables, so they exist only for an actor who
+may view every one of those tables: a table hidden with an ``allow`` block is not
+revealed through the articles table.
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.filters import FilterArguments
 from datasette.utils import path_with_added_args, path_with_removed_args
+
+from .permissions import can_view_tables
+
+# Every table the facet and filter queries read.
+LINEAGE_TABLES = ("articles", "lineage", "clusters", "matches", "article_credits")
 
 # The outlet of a cluster's origin article, or the first agency it credits.
 _ORIGIN_OUTLET = """coalesce(o.outlet, (
@@ -111,7 +120,9 @@ class ProvenanceFacet(Facet):
         }
 
     async def _applies(self) -> bool:
-        return self.table == "articles" and await _has_lineage(self.ds, self.database)
+        if self.table != "articles":
+            return False
+        return await _usable(self.ds, self.request, self.database)
 
 
 class DerivationFacet(ProvenanceFacet):
@@ -165,7 +176,7 @@ async def filter_arguments(request, database: str, table: str, datasette) -> Fil
         for key, value in urllib.parse.parse_qsl(request.query_string)
         if key == facet.filter_arg
     ]
-    if table != "articles" or not wanted or not await _has_lineage(datasette, database):
+    if table != "articles" or not wanted or not await _usable(datasette, request, database):
         return None
     clauses, params, descriptions = [], {}, []
     for index, (facet, value) in enumerate(wanted):
@@ -178,7 +189,18 @@ async def filter_arguments(request, database: str, table: str, datasette) -> Fil
     return FilterArguments(clauses, params=params, human_descriptions=descriptions)
 
 
+async def _usable(datasette, request, database: str) -> bool:
+    """The lineage tables exist and the request's actor may view them all (once per request)."""
+    cached = getattr(request, "_provenance_facets_usable", None)
+    if cached is None:
+        cached = await _has_lineage(datasette, database) and (
+            await can_view_tables(datasette, request.actor, database, LINEAGE_TABLES)
+        )[0]
+        request._provenance_facets_usable = cached
+    return cached
+
+
 async def _has_lineage(datasette, database: str) -> bool:
     db = datasette.get_database(database)
     tables = set(await db.table_names())
-    return {"articles", "lineage", "clusters", "matches", "article_credits"} <= tables
+    return set(LINEAGE_TABLES) <= tables

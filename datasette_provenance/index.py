@@ -1,11 +1,21 @@
 """LSH index of segment signatures, kept in SQLite and updated incrementally.
 
-Two tables (DDL in store.py):
+Tables (DDL in store.py):
 
 * ``signatures`` - one row per signed window: kind ``'text'`` (window 0 = whole
   segment, then the token windows) and kind ``'story'`` (window 0 only);
-* ``lsh_bands`` - one row per distinct (kind, band, band hash) of a segment.
-  Segments that share a row are candidates for each other.
+* ``lsh_index`` - one row per distinct (kind, band, band hash) of a segment, as
+  one integer *bucket* and the segment's integer key (``segments.seq``).
+  Segments that share a bucket are candidates for each other;
+* ``lsh_pending`` - the same rows for segments added with ``deferred=True``
+  (ingest), in segment order, until ``flush`` moves them into ``lsh_index``.
+  A few hundred random B-tree inserts per article cost more than everything
+  else ingest does, and more the bigger the index gets (each lands on its own
+  page); appending them in segment order and moving them in bulk, sorted by
+  bucket, costs a fraction of that. Lookups read ``lsh_index`` only, so
+  pending rows are found once flushed: ingest flushes before it ends (and
+  matching before it starts);
+* ``lsh_bands`` - a view of both as (kind, band, hash, segment_id).
 
 Nothing here holds the corpus in memory: adding a segment writes its rows,
 looking one up reads only the buckets its own bands fall in (bounded, see
@@ -13,20 +23,22 @@ looking one up reads only the buckets its own bands fall in (bounded, see
 
 Transactions: ``add``/``add_many``/``remove`` and the first ``check_params`` only
 write; the caller commits (pipeline writes an article and its index rows in one
-transaction). ``rebuild`` is a whole-database operation and commits in batches.
+transaction). ``rebuild`` and ``flush`` are whole-database operations and commit
+in batches.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import sqlite_utils
 
 from .signatures import (
+    DEFAULT_PARAMS,
     SegmentSignatures,
     ParamsError,
     SignatureParams,
@@ -88,6 +100,18 @@ _BAND_MULTIPLIERS = np.array(
     ],
     dtype=np.uint64,
 )
+
+
+# An lsh_index bucket: the band hash's top 54 bits, then the band number (9 bits,
+# signatures.MAX_BANDS) and the kind (1 bit: story). Two different bands collide
+# with probability ~2**-54.
+_BUCKET_LOW_BITS = 10
+_KIND_BITS = {"text": 0, "story": 1}
+_KINDS = ("text", "story")
+
+# Pending rows are moved into lsh_index this many segments per transaction (each
+# transaction writes every index page its rows land on, so fewer, larger ones).
+FLUSH_SEGMENTS = 200_000
 
 
 class IndexParamsError(Exception):
@@ -190,25 +214,43 @@ def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 def band_keys(signatures: SegmentSignatures, params: SignatureParams) -> list[tuple[str, int, int]]:
-    """The segment's distinct (kind, band, hash) keys: text windows' bands and story bands."""
-    keys: list[tuple[str, int, int]] = []
+    """The segment's distinct (kind, band, hash) keys: text windows' bands and story bands.
+
+    ``hash`` is the band hash's top 54 bits (what an ``lsh_index`` bucket keeps).
+    """
+    return [_key(bucket) for bucket in buckets(signatures, params).tolist()]
+
+
+def buckets(signatures: SegmentSignatures, params: SignatureParams) -> np.ndarray:
+    """The segment's distinct ``lsh_index`` buckets (int64): ``band_keys`` folded.
+
+    Text buckets first, then story buckets, each in increasing order.
+    """
+    parts = []
     windows = signatures.banded_windows
     if len(windows):
         text = band_hashes(signatures.text[windows], params.text_bands, params.text_rows)
-        keys += _distinct_keys("text", text)
+        parts.append(np.unique(_fold(text, _KIND_BITS["text"])))
     if signatures.story_word_count >= params.story_min_words:
         story = band_hashes(signatures.story, params.story_bands, params.story_rows)
-        keys += _distinct_keys("story", story)
-    return keys
+        parts.append(np.unique(_fold(story, _KIND_BITS["story"])))
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(parts)
 
 
-def _distinct_keys(kind: str, hashes: np.ndarray) -> list[tuple[str, int, int]]:
-    """(kind, band, hash) for each distinct hash of each band (overlapping windows repeat some)."""
-    ordered = np.sort(hashes, axis=0)
-    new = np.ones(ordered.shape, dtype=bool)
-    new[1:] = ordered[1:] != ordered[:-1]
-    rows, bands = np.nonzero(new)
-    return list(zip(repeat(kind), bands.tolist(), ordered[rows, bands].tolist()))
+def _fold(hashes: np.ndarray, kind_bit: int) -> np.ndarray:
+    """(windows x bands) band hashes -> buckets: hash top bits | band | kind."""
+    bands = np.arange(hashes.shape[1], dtype=np.int64) << 1 | kind_bit
+    return ((hashes >> _BUCKET_LOW_BITS) << _BUCKET_LOW_BITS | bands).ravel()
+
+
+def _bucket(kind: str, band: int, hash_: int) -> int:
+    return hash_ << _BUCKET_LOW_BITS | band << 1 | _KIND_BITS[kind]
+
+
+def _key(bucket: int) -> tuple[str, int, int]:
+    return (_KINDS[bucket & 1], (bucket >> 1) & 511, bucket >> _BUCKET_LOW_BITS)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -228,31 +270,65 @@ def add_many(
     db: sqlite_utils.Database,
     items: Iterable[tuple[str, SegmentSignatures]],
     params: SignatureParams,
+    *,
+    deferred: bool = False,
 ) -> None:
     """Index several segments, replacing any rows they had (caller's transaction).
 
-    Prefer one call per batch of segments to one ``add`` per segment: the band
-    rows of the whole batch are inserted in primary-key order, so each B-tree
-    page they land on is visited once rather than once per segment.
+    Prefer one call per batch of segments to one ``add`` per segment. The
+    segments' rows must exist (``segments.seq`` is assigned here on first use).
+    With ``deferred`` the bucket rows are appended to ``lsh_pending`` and become
+    visible to ``candidates`` after ``flush``; otherwise they go straight into
+    ``lsh_index`` (sorted, so each B-tree page is visited once per call).
     """
     items = list(items)
-    remove(db, [segment_id for segment_id, _ in items])
+    if not items:
+        return
+    ids = [segment_id for segment_id, _ in items]
+    remove(db, ids, params)
+    seqs = _segment_seqs(db, ids)
     signature_rows: list[tuple] = []
-    band_rows: list[tuple] = []
+    parts = []
     for segment_id, signatures in items:
         signature_rows += _signature_rows(segment_id, signatures)
-        band_rows += [
-            (kind, band, hash_, segment_id) for kind, band, hash_ in band_keys(signatures, params)
-        ]
-    band_rows.sort()
+        found = buckets(signatures, params)
+        parts.append(np.column_stack([np.full(len(found), seqs[segment_id], np.int64), found]))
     db.conn.executemany(
         "INSERT INTO signatures (segment_id, window, kind, shingle_count, hashvalues) "
         "VALUES (?, ?, ?, ?, ?)",
         signature_rows,
     )
-    db.conn.executemany(
-        "INSERT INTO lsh_bands (kind, band, hash, segment_id) VALUES (?, ?, ?, ?)", band_rows
-    )
+    rows = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+    if deferred:  # (segment, bucket) order: appended at the end of lsh_pending
+        rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+        sql = "INSERT INTO lsh_pending (segment, bucket) VALUES (?, ?)"
+    else:  # bucket order: each lsh_index page visited once
+        rows = rows[np.lexsort((rows[:, 0], rows[:, 1]))]
+        sql = "INSERT INTO lsh_index (segment, bucket) VALUES (?, ?)"
+    db.conn.executemany(sql, zip(rows[:, 0].tolist(), rows[:, 1].tolist()))
+
+
+def _segment_seqs(db: sqlite_utils.Database, segment_ids: list[str]) -> dict[str, int]:
+    """Each segment's ``segments.seq``, assigning the next free ones where missing."""
+    found: dict[str, int | None] = {}
+    for chunk in _chunks(segment_ids, 500):
+        found.update(
+            db.execute(
+                f"SELECT id, seq FROM segments WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+        )
+    absent = [segment_id for segment_id in segment_ids if segment_id not in found]
+    if absent:
+        raise sqlite3.IntegrityError(f"cannot index segments without a segments row: {absent[:3]}")
+    new = [segment_id for segment_id in segment_ids if found[segment_id] is None]
+    if new:
+        first = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM segments").fetchone()[0]
+        assigned = {segment_id: first + number for number, segment_id in enumerate(new)}
+        db.conn.executemany(
+            "UPDATE segments SET seq = ? WHERE id = ?", [(v, k) for k, v in assigned.items()]
+        )
+        found.update(assigned)
+    return found  # type: ignore[return-value]
 
 
 def _signature_rows(segment_id: str, signatures: SegmentSignatures) -> list[tuple]:
@@ -266,12 +342,80 @@ def _signature_rows(segment_id: str, signatures: SegmentSignatures) -> list[tupl
     return rows
 
 
-def remove(db: sqlite_utils.Database, segment_ids: Iterable[str]) -> None:
-    """Delete the index rows of these segments (caller's transaction)."""
-    for chunk in _chunks(list(segment_ids), 500):
+def remove(
+    db: sqlite_utils.Database,
+    segment_ids: Iterable[str],
+    params: SignatureParams | None = None,
+) -> None:
+    """Delete the index rows of these segments (caller's transaction).
+
+    A segment's ``lsh_index`` rows are found by their buckets, recomputed from its
+    stored signatures with ``params`` (default: the database's), so the index
+    needs no second B-tree by segment.
+    """
+    segment_ids = list(segment_ids)
+    if not segment_ids:
+        return
+    params = params or stored_params(db) or DEFAULT_PARAMS
+    for chunk in _chunks(segment_ids, 500):
         marks = ",".join("?" * len(chunk))
-        db.conn.execute(f"DELETE FROM lsh_bands WHERE segment_id IN ({marks})", chunk)
+        indexed = db.execute(
+            f"SELECT id, seq FROM segments WHERE seq IS NOT NULL AND id IN ({marks}) "
+            f"AND EXISTS (SELECT 1 FROM signatures WHERE signatures.segment_id = segments.id)",
+            chunk,
+        ).fetchall()
+        for segment_id, seq in indexed:
+            signatures = load_signatures(db, segment_id, params)
+            if signatures is not None:
+                db.conn.executemany(
+                    "DELETE FROM lsh_index WHERE bucket = ? AND segment = ?",
+                    [(bucket, seq) for bucket in buckets(signatures, params).tolist()],
+                )
+            db.conn.execute("DELETE FROM lsh_pending WHERE segment = ?", [seq])
         db.conn.execute(f"DELETE FROM signatures WHERE segment_id IN ({marks})", chunk)
+
+
+def pending_segments(db: sqlite_utils.Database) -> tuple[int, int]:
+    """(segments with flushed index rows, segments with pending ones), estimated from seq."""
+    low = db.execute("SELECT min(segment) FROM lsh_pending").fetchone()[0]
+    high = db.execute("SELECT max(seq) FROM segments").fetchone()[0] or 0
+    if low is None:
+        return high, 0
+    return low - 1, high - low + 1
+
+
+def flush(
+    db: sqlite_utils.Database,
+    *,
+    batch_segments: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Move every pending bucket row into ``lsh_index``; returns the rows moved.
+
+    Segment range by segment range (``FLUSH_SEGMENTS`` at a time), each in one
+    transaction: the range's rows are inserted in bucket order, so every B-tree
+    page they land on is written once, however many rows it takes. An
+    interrupted flush leaves the rest pending for the next one.
+    """
+    batch_segments = batch_segments or FLUSH_SEGMENTS
+    moved = 0
+    while True:
+        low = db.execute("SELECT min(segment) FROM lsh_pending").fetchone()[0]
+        if low is None:
+            return moved
+        high = low + batch_segments
+        with db.conn:
+            cursor = db.conn.execute(
+                "INSERT INTO lsh_index (bucket, segment) SELECT bucket, segment FROM lsh_pending "
+                "WHERE segment >= ? AND segment < ? ORDER BY bucket, segment",
+                [low, high],
+            )
+            moved += cursor.rowcount
+            db.conn.execute(
+                "DELETE FROM lsh_pending WHERE segment >= ? AND segment < ?", [low, high]
+            )
+        if progress:
+            progress(cursor.rowcount)
 
 
 def rebuild(
@@ -293,7 +437,8 @@ def rebuild(
     in_progress = get_meta(db, REBUILD_META_KEY)
     with db.conn:
         if in_progress != params.as_dict():
-            db.conn.execute("DELETE FROM lsh_bands")
+            db.conn.execute("DELETE FROM lsh_index")
+            db.conn.execute("DELETE FROM lsh_pending")
             db.conn.execute("DELETE FROM signatures")
             set_meta(db, PARAMS_META_KEY, params.as_dict())
             set_meta(db, REBUILD_META_KEY, params.as_dict())
@@ -311,11 +456,15 @@ def rebuild(
         last_rowid = batch[-1][0]
         with db.conn:
             add_many(
-                db, [(segment_id, sign_segment(segment_id)) for _, segment_id in batch], params
+                db,
+                [(segment_id, sign_segment(segment_id)) for _, segment_id in batch],
+                params,
+                deferred=True,
             )
         indexed += len(batch)
         if progress:
             progress(len(batch))
+    flush(db)
     with db.conn:
         db.conn.execute("DELETE FROM provenance_meta WHERE key = ?", [REBUILD_META_KEY])
     return indexed
@@ -452,54 +601,53 @@ def _bucket_members(
 ) -> list[tuple[str, str]]:
     """(kind, segment_id) of every member of these buckets, at most MAX_BUCKET_READ per bucket."""
     members: list[tuple[str, str]] = []
-    for chunk in _chunks(list(keys), _KEYS_PER_QUERY):
-        crowded = set(
-            db.execute(
-                f"{_keys_sql(chunk)} SELECT kind, band, hash FROM key "
+    for chunk in _chunks([_bucket(*key) for key in keys], _KEYS_PER_QUERY):
+        crowded = {
+            bucket
+            for (bucket,) in db.execute(
+                f"{_keys_sql(chunk)} SELECT bucket FROM key "
                 f"WHERE ({_MEMBER_SQL} LIMIT 1 OFFSET ?) IS NOT NULL",
-                [*_flatten(chunk), MAX_BUCKET_READ],
-            ).fetchall()
-        )
-        ordinary = [key for key in chunk if key not in crowded]
+                [*chunk, MAX_BUCKET_READ],
+            )
+        }
+        ordinary = [bucket for bucket in chunk if bucket not in crowded]
         if ordinary:
-            members += db.execute(
-                f"{_keys_sql(ordinary)} SELECT key.kind, member.segment_id "
-                f"FROM key CROSS JOIN lsh_bands AS member ON {_MATCH_SQL}",
-                _flatten(ordinary),
-            ).fetchall()
-        for key in sorted(crowded):
-            members += _first_members(db, *key)
+            members += [
+                (_KINDS[bucket & 1], segment_id)
+                for bucket, segment_id in db.execute(
+                    f"{_keys_sql(ordinary)} SELECT key.bucket, s.id FROM key "
+                    f"CROSS JOIN lsh_index AS member ON member.bucket = key.bucket "
+                    f"JOIN segments AS s ON s.seq = member.segment",
+                    ordinary,
+                )
+            ]
+        for bucket in sorted(crowded):
+            members += _first_members(db, bucket)
     return members
 
 
-def _keys_sql(keys: Sequence[tuple[str, int, int]]) -> str:
-    return f"WITH key(kind, band, hash) AS (VALUES {','.join(['(?, ?, ?)'] * len(keys))})"
+def _keys_sql(buckets: Sequence[int]) -> str:
+    return f"WITH key(bucket) AS (VALUES {','.join(['(?)'] * len(buckets))})"
 
 
-def _flatten(keys: Sequence[tuple]) -> list:
-    return [value for key in keys for value in key]
-
-
-def _first_members(
-    db: sqlite_utils.Database, kind: str, band: int, hash_: int
-) -> list[tuple[str, str]]:
+def _first_members(db: sqlite_utils.Database, bucket: int) -> list[tuple[str, str]]:
     """The first MAX_BUCKET_READ members of a crowded bucket, in segment id order."""
+    kind = _KINDS[bucket & 1]
     return [
         (kind, segment_id)
         for (segment_id,) in db.execute(
-            "SELECT segment_id FROM lsh_bands WHERE kind = ? AND band = ? AND hash = ? "
-            "ORDER BY segment_id LIMIT ?",
-            [kind, band, hash_, MAX_BUCKET_READ],
+            "SELECT s.id FROM lsh_index AS member JOIN segments AS s ON s.seq = member.segment "
+            "WHERE member.bucket = ? ORDER BY s.id LIMIT ?",
+            [bucket, MAX_BUCKET_READ],
         )
     ]
 
 
-# Keys travel as a VALUES list (3 parameters each, within SQLite's historic limit
+# Keys travel as a VALUES list (one parameter each, within SQLite's historic limit
 # of 999 per statement); CROSS JOIN keeps the keys as the outer loop, so each key
-# is one primary-key search of lsh_bands.
-_KEYS_PER_QUERY = 300
-_MATCH_SQL = "member.kind = key.kind AND member.band = key.band AND member.hash = key.hash"
-_MEMBER_SQL = f"SELECT 1 FROM lsh_bands AS member WHERE {_MATCH_SQL}"
+# is one primary-key search of lsh_index.
+_KEYS_PER_QUERY = 900
+_MEMBER_SQL = "SELECT 1 FROM lsh_index AS member WHERE member.bucket = key.bucket"
 
 
 def _story_jaccards(

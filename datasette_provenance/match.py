@@ -364,6 +364,7 @@ def update_matches(
         index.check_params(db, params)
         if full:
             db.conn.execute("UPDATE segments SET match_pending = 1")
+    index.flush(db)  # an interrupted ingest may have left index rows pending
     pending = [
         row[0] for row in db.execute("SELECT id FROM segments WHERE match_pending = 1 ORDER BY id")
     ]

@@ -30,6 +30,10 @@ from .sources import ArticleRecord, ColumnNames, InputError, iter_records, read_
 # that an interrupted ingest loses little work and memory stays flat.
 BATCH_SIZE = 500
 
+# A long ingest moves pending index rows into the index (index.flush) when at least
+# this many segments are pending and they are at least as many as those flushed.
+FLUSH_MIN_SEGMENTS = 50_000
+
 METADATA_FIELDS = ("title", "outlet", "url", "published", "language")
 
 
@@ -160,6 +164,8 @@ def ingest(
                         good.append(item)
                 unchanged, to_prepare = _split_unchanged(db, good)
                 _write_batch(db, list(prepare(to_prepare)), summary, params, unchanged)
+                _flush_if_due(db)
+        index.flush(db)  # new segments become visible to lookups
         _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
         if run_matching:
             summary.matching = match.update_matches(db, progress=progress)
@@ -167,6 +173,18 @@ def ingest(
         db.conn.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _flush_if_due(db: sqlite_utils.Database) -> None:
+    """Move pending index rows into the index once they are as many as those already in it.
+
+    Each flush writes every index page once, so flushing when the pending part has
+    doubled the index keeps the total cost of a long ingest proportional to its
+    size (as in a log-structured merge), and a short one flushes only at its end.
+    """
+    flushed, pending = index.pending_segments(db)
+    if pending >= max(FLUSH_MIN_SEGMENTS, flushed):
+        index.flush(db)
 
 
 def _with_manifest(item, manifest_rows: dict[str, dict], seen_ids: set[str]):
@@ -271,6 +289,7 @@ def _write_batch(
         return
     existing = _existing_hashes(db, [article.id for article in prepared])
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    to_index = []
     with db.conn:
         for record in unchanged:
             summary.unchanged += _update_metadata_only(db, record)
@@ -285,8 +304,11 @@ def _write_batch(
             else:
                 summary.added += 1
             _insert_article(db, article, now, params)
+            to_index += [(segment.segment_id, segment.signatures) for segment in article.segments]
             summary.segments += len(article.segments)
             summary.credits += len(article.cleaned.credits)
+        # One sorted append for the whole batch (index.py: lsh_pending).
+        index.add_many(db, to_index, params, deferred=True)
 
 
 def _existing_hashes(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
@@ -350,8 +372,6 @@ def _insert_article(
         "VALUES (?, ?, ?, ?, ?)",
         [(article.id, s.kind, s.text, s.start, s.end) for s in article.cleaned.removed],
     )
-    for segment in article.segments:
-        index.add(db, segment.segment_id, segment.signatures, params)
 
 
 def _delete_article(db: sqlite_utils.Database, article_id: str) -> None:

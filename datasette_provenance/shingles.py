@@ -89,8 +89,42 @@ def _normalize_ascii(word: str) -> str:
     return word.lower()
 
 
+# Non-word punctuation common in news text, mapped to characters that tokenize the
+# same way, so that a text whose only non-ASCII characters are these takes the ASCII
+# path of ``_norms``: the closing quote doubles as an apostrophe (it is one of
+# _WORD's inner punctuation marks, like "'"); the rest separate words, like a space.
+_TO_ASCII = str.maketrans(
+    {"\u2019": "'", **{char: " " for char in "\u00a0\u00ab\u00bb\u2018\u201a\u201c\u201d"
+                                              "\u201e\u2013\u2014\u2022\u2026"}}
+)
+# In ASCII text: an inner apostrophe or dot, the punctuation ``normalize_word`` drops
+# (written to start with the mark itself, which the regex engine scans for quickly).
+_ASCII_INNER_PUNCT = re.compile(r"['.](?<=\w['.])(?=[^\W_])")
+# ASCII bytes: word characters (letters lower-cased, digits, "_") kept, the rest a space.
+_ASCII_WORD_BYTES = bytes(
+    ord(chr(c).lower()) if chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(128)
+) + b" " * 128
+
+
 def _norms(text: str, start: int, end: int) -> list[str]:
     """``[token.norm for token in tokenize(text, start, end)]`` without building Tokens."""
+    piece = text[start:end]
+    if not piece.isascii():
+        piece = piece.translate(_TO_ASCII)
+    if piece.isascii():
+        # The whole stretch at once: lower-casing and dropping inner punctuation
+        # first gives the same words as normalising each word (ASCII NFKC is the
+        # identity, casefold is lower(), and a dropped mark only joins the two
+        # parts of the word it was inside).
+        piece = piece.lower()
+        if "'" in piece or "." in piece:
+            piece = _ASCII_INNER_PUNCT.sub("", piece)
+        # Then a word is a run of word characters, less any leading "_" (_WORD starts
+        # a word at a letter or digit): bytes.translate and split instead of a regex.
+        found = piece.encode("ascii").translate(_ASCII_WORD_BYTES).decode("ascii").split()
+        if "_" in piece:
+            found = [word for word in (word.lstrip("_") for word in found) if word]
+        return found
     norms: list[str] = []
     for word in _WORD.findall(text, start, end):
         if word.isascii():

@@ -45,12 +45,17 @@ SCHEME = "affine32"
 # Hash values are 32-bit; an empty set keeps this in every slot, as datasketch does.
 MAX_HASH = np.uint32(0xFFFFFFFF)
 
-# Signatures are stored as little-endian uint64 (store.py: signatures.hashvalues).
-BLOB_DTYPE = np.dtype("<u8")
+# Signatures are stored as little-endian uint32 (store.py: signatures.hashvalues): every
+# value is a 32-bit hash, so half the bytes of uint64 for the same numbers.
+BLOB_DTYPE = np.dtype("<u4")
 
 # Rows of the permuted matrix made at once (x num_perm x 4 bytes = 8 MB at 128
 # permutations): bounds memory for book-length segments without slowing news-sized ones.
 _ROWS_PER_CHUNK = 16_000
+
+
+# Bands of one kind: an lsh_index bucket keeps the band number in 9 bits (index.py).
+MAX_BANDS = 512
 
 
 class ParamsError(ValueError):
@@ -108,6 +113,8 @@ class SignatureParams:
             bands, rows = getattr(self, f"{kind}_bands"), getattr(self, f"{kind}_rows")
             if bands < 1 or not 1 <= rows <= 8 or bands * rows > self.num_perm:
                 problems.append(f"{kind}_bands x {kind}_rows must not exceed num_perm (rows 1-8)")
+            if bands > MAX_BANDS:  # the band number has 9 bits of an lsh_index bucket
+                problems.append(f"{kind}_bands must be at most {MAX_BANDS}")
         if (
             self.window_step < 1
             or self.window_size < self.window_step
@@ -370,7 +377,7 @@ def window_token_ranges(
 
 
 def pack(values: np.ndarray) -> bytes:
-    """A signature as a BLOB (little-endian uint64, see store.py)."""
+    """A signature as a BLOB (little-endian uint32, see store.py)."""
     return np.asarray(values).astype(BLOB_DTYPE).tobytes()
 
 
@@ -388,6 +395,4 @@ def unpack_many(blobs: Sequence[bytes], num_perm: int) -> np.ndarray:
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:
-    if values.size and values.max() > MAX_HASH:
-        raise ValueError("signature BLOB holds values wider than 32 bits")
-    return values.astype(np.uint32)
+    return values.astype(np.uint32)  # native byte order (a copy: the BLOB's buffer is read-only)

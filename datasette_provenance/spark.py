@@ -222,11 +222,11 @@ def run(
                 _refuse_other_articles(spark, db, db_path, articles)
                 _write_articles(db, articles, params)
         with timer("segments"):
-            segments = _persist(_segments_frame(spark, articles), cached)
-            keys = _persist(_keys_frame(spark, articles, params), cached)
+            segments = _persist(_segments_frame(spark, articles, params), cached)
             summary.segments = segments.count()
-            keys.count()
             articles.unpersist()
+            keys = _persist(_keys_frame(segments), cached)
+            keys.count()
         with timer("candidates"):
             candidates = _persist(_candidate_lists(spark, _band_hits(keys), segments), cached)
             candidates.count()
@@ -447,8 +447,8 @@ def _loads(data: bytes | bytearray):
     return pickle.loads(bytes(data))
 
 
-def _segment_rows(article: pipeline.PreparedArticle) -> list[tuple]:
-    """One row per segment: its stored fields, signatures and what alignment reads.
+def _segment_rows(article: pipeline.PreparedArticle, params) -> list[tuple]:
+    """One row per segment: its stored fields, signatures, LSH keys and what alignment reads.
 
     ``pipeline._article_row`` gives the article row ingest writes, so the facts
     (title, word count, inferred fields) are those the local engine reads back.
@@ -466,39 +466,47 @@ def _segment_rows(article: pipeline.PreparedArticle) -> list[tuple]:
         )
         data = match.segment_data(segment.segment_id, fields, removed, spans, credits)
         signed = segment.signatures
+        keys = index.band_keys(signed, params)
         rows.append((
             segment.segment_id, article.id, segment.number, segment.title, segment.start,
             segment.end, segment.word_count, stored["title"] or segment.title,
             stored["published"], _dumps(signed), signed.story.astype(np.uint32).tobytes(),
             int(signed.story_word_count), _dumps(data),
+            [kind == "text" for kind, _, _ in keys], [band for _, band, _ in keys],
+            [hash_ for _, _, hash_ in keys],
         ))
     return rows
 
 
+# Python hands Spark arrays rather than many small rows, and Spark hands Python
+# arrays rather than arrays of structs: converting rows costs about three times more.
 SEGMENT_SCHEMA = (
     "segment_id string, article_id string, number int, title string, start_char int, "
     "end_char int, word_count int, node_title string, published string, signatures binary, "
-    "story binary, story_words int, matcher binary"
+    "story binary, story_words int, matcher binary, "
+    "key_is_text array<boolean>, key_band array<int>, key_hash array<long>"
 )
 
 
-def _segments_frame(spark, articles):
-    return spark.createDataFrame(articles.flatMap(_segment_rows), SEGMENT_SCHEMA, verifySchema=False)
-
-
-def _key_rows(article: pipeline.PreparedArticle, params) -> list[tuple]:
-    return [
-        (kind, band, hash_, segment.segment_id, article.id)
-        for segment in article.segments
-        for kind, band, hash_ in index.band_keys(segment.signatures, params)
-    ]
-
-
-def _keys_frame(spark, articles, params):
+def _segments_frame(spark, articles, params):
     return spark.createDataFrame(
-        articles.flatMap(partial(_key_rows, params=params)),
-        "kind string, band int, hash long, segment_id string, article_id string",
-        verifySchema=False,
+        articles.flatMap(partial(_segment_rows, params=params)), SEGMENT_SCHEMA, verifySchema=False
+    )
+
+
+def _keys_frame(segments):
+    """One row per (segment, LSH key): kind 'text' or 'story', as in ``lsh_bands``."""
+    from pyspark.sql import functions as F
+
+    return segments.select(
+        "segment_id", "article_id",
+        F.inline(F.arrays_zip(
+            F.col("key_is_text").alias("is_text"), F.col("key_band").alias("band"),
+            F.col("key_hash").alias("hash"),
+        )),
+    ).select(
+        F.when(F.col("is_text"), "text").otherwise("story").alias("kind"), "band", "hash",
+        "segment_id", "article_id",
     )
 
 
@@ -542,97 +550,107 @@ def _candidate_lists(spark, hits, segments):
     query_signatures = segments.select(
         F.col("segment_id").alias("query_id"), F.col("signatures").alias("query_signatures")
     )
-    by_query = hits.groupBy("query_id").agg(
-        F.collect_list(F.struct("member_id", "text_hits", "story_hits")).alias("hits")
-    )
-    pools = spark.createDataFrame(
-        by_query.rdd.flatMap(_scoring_pool_rows),
-        "query_id string, member_id string, pool_rank int, text_hits int, story_hits int",
+    by_query = _grouped_arrays(hits, ["member_id", "text_hits", "story_hits"])
+    pools = _exploded(spark.createDataFrame(
+        by_query.rdd.map(_scoring_pool),
+        "query_id string, member_id array<string>, text_hits array<int>, story_hits array<int>",
         verifySchema=False,
-    )
+    ), "pool_rank")
     stories = segments.select(F.col("segment_id").alias("member_id"), "story", "story_words")
-    pools_with_stories = (
-        pools.join(stories, "member_id")
-        .groupBy("query_id")
-        .agg(F.collect_list(F.struct(
-            "member_id", "pool_rank", "text_hits", "story_hits", "story", "story_words"
-        )).alias("pool"))
-        .join(query_signatures, "query_id")
-    )
-    chosen = spark.createDataFrame(
-        pools_with_stories.rdd.flatMap(_chosen_rows),
-        "query_id string, member_id string, chosen_rank int, text_hits int, story_hits int, "
-        "story_jaccard double",
+    pools_with_stories = _grouped_arrays(
+        pools.join(stories, "member_id"),
+        ["pool_rank", "member_id", "text_hits", "story_hits", "story", "story_words"],
+    ).join(query_signatures, "query_id")
+    chosen = _exploded(spark.createDataFrame(
+        pools_with_stories.rdd.map(_chosen_for_scoring),
+        "query_id string, member_id array<string>, text_hits array<int>, "
+        "story_hits array<int>, story_jaccard array<double>",
         verifySchema=False,
-    )
+    ), "chosen_rank")
     windows = segments.select(
         F.col("segment_id").alias("member_id"), F.col("signatures").alias("member_signatures")
     )
-    chosen_with_windows = (
-        chosen.join(windows, "member_id")
-        .groupBy("query_id")
-        .agg(F.collect_list(F.struct(
-            "member_id", "chosen_rank", "text_hits", "story_hits", "story_jaccard",
-            "member_signatures",
-        )).alias("chosen"))
-        .join(query_signatures, "query_id")
-    )
-    return spark.createDataFrame(
-        chosen_with_windows.rdd.flatMap(_best_candidate_rows),
-        "query_id string, rank int, member_id string, shares_text boolean",
+    chosen_with_windows = _grouped_arrays(
+        chosen.join(windows, "member_id"),
+        ["chosen_rank", "member_id", "text_hits", "story_hits", "story_jaccard",
+         "member_signatures"],
+    ).join(query_signatures, "query_id")
+    return _exploded(spark.createDataFrame(
+        chosen_with_windows.rdd.map(_best_candidates),
+        "query_id string, member_id array<string>, shares_text array<boolean>",
         verifySchema=False,
+    ), "rank")
+
+
+def _grouped_arrays(frame, columns: list[str]):
+    """One row per query_id with one array per column, all in the same (arbitrary) order."""
+    from pyspark.sql import functions as F
+
+    grouped = frame.groupBy("query_id").agg(F.collect_list(F.struct(*columns)).alias("items"))
+    return grouped.select(
+        "query_id", *(F.col("items").getField(column).alias(column) for column in columns)
     )
 
 
-def _scoring_pool_rows(row) -> list[tuple]:
+def _exploded(frame, rank_column: str):
+    """The reverse: one row per array position, the position as ``rank_column``."""
+    from pyspark.sql import functions as F
+
+    arrays = [column for column in frame.columns if column != "query_id"]
+    return frame.select(
+        "query_id",
+        F.posexplode(F.arrays_zip(*arrays)).alias(rank_column, "item"),
+    ).select("query_id", rank_column, *(F.col("item").getField(c).alias(c) for c in arrays))
+
+
+def _scoring_pool(row) -> tuple:
     """The members whose story signature ``index.candidates`` would read, in its order."""
-    text_hits = Counter({hit.member_id: hit.text_hits for hit in row.hits if hit.text_hits})
-    story_hits = Counter({hit.member_id: hit.story_hits for hit in row.hits if hit.story_hits})
+    text_hits = Counter({m: hits for m, hits in zip(row.member_id, row.text_hits) if hits})
+    story_hits = Counter({m: hits for m, hits in zip(row.member_id, row.story_hits) if hits})
     pool = index.scoring_pool(*index.rank_band_hits(text_hits, story_hits))
-    return [
-        (row.query_id, member_id, rank, text_hits[member_id], story_hits[member_id])
-        for rank, member_id in enumerate(pool)
-    ]
+    return (
+        row.query_id, pool, [text_hits[m] for m in pool], [story_hits[m] for m in pool],
+    )
 
 
-def _chosen_rows(row) -> list[tuple]:
+def _chosen_for_scoring(row) -> tuple:
     """The members whose text windows ``index.candidates`` would score, in its order."""
     query = _loads(row.query_signatures)
-    pool = sorted(row.pool, key=lambda member: member.pool_rank)
-    worded = [member for member in pool if member.story_words > 0]  # as _story_jaccards reads
-    stories = np.array(
-        [np.frombuffer(member.story, dtype=np.uint32) for member in worded], dtype=np.uint32
-    ).reshape(len(worded), -1)
-    jaccards = index.estimate_story_jaccards(query, [m.member_id for m in worded], stories)
-    text_first = [member.member_id for member in pool if member.text_hits]
-    story_only = [member.member_id for member in pool if not member.text_hits]
-    by_id = {member.member_id: member for member in pool}
-    return [
-        (row.query_id, member_id, rank, by_id[member_id].text_hits,
-         by_id[member_id].story_hits, jaccards.get(member_id, 0.0))
-        for rank, member_id in enumerate(index.choose_for_scoring(text_first, story_only, jaccards))
-    ]
+    order = sorted(range(len(row.pool_rank)), key=row.pool_rank.__getitem__)
+    pool = [row.member_id[i] for i in order]
+    text_hits = {row.member_id[i]: row.text_hits[i] for i in order}
+    story_hits = {row.member_id[i]: row.story_hits[i] for i in order}
+    worded = [i for i in order if row.story_words[i] > 0]  # _story_jaccards reads only these
+    stories = np.frombuffer(b"".join(row.story[i] for i in worded), dtype=np.uint32)
+    jaccards = index.estimate_story_jaccards(
+        query, [row.member_id[i] for i in worded], stories.reshape(len(worded), -1)
+    )
+    text_first = [m for m in pool if text_hits[m]]
+    story_only = [m for m in pool if not text_hits[m]]
+    chosen = index.choose_for_scoring(text_first, story_only, jaccards)
+    return (
+        row.query_id, chosen, [text_hits[m] for m in chosen], [story_hits[m] for m in chosen],
+        [jaccards.get(m, 0.0) for m in chosen],
+    )
 
 
-def _best_candidate_rows(row) -> list[tuple]:
+def _best_candidates(row) -> tuple:
     """``index.score_candidates`` then ``match.best_candidates`` for one query segment."""
     query = _loads(row.query_signatures)
-    chosen = sorted(row.chosen, key=lambda member: member.chosen_rank)
+    order = sorted(range(len(row.chosen_rank)), key=row.chosen_rank.__getitem__)
     windows = {}
-    for member in chosen:
-        signed = _loads(member.member_signatures)
-        windows[member.member_id] = (signed.text, signed.text_shingle_counts)
+    for i in order:
+        signed = _loads(row.member_signatures[i])
+        windows[row.member_id[i]] = (signed.text, signed.text_shingle_counts)
     hits = index.score_candidates(
         query,
         windows,
-        Counter({member.member_id: member.text_hits for member in chosen}),
-        Counter({member.member_id: member.story_hits for member in chosen}),
-        {member.member_id: member.story_jaccard for member in chosen},
+        Counter(dict(zip(row.member_id, row.text_hits))),
+        Counter(dict(zip(row.member_id, row.story_hits))),
+        dict(zip(row.member_id, row.story_jaccard)),
     )
-    return [
-        (row.query_id, rank, member_id, shares_text)
-        for rank, (member_id, shares_text) in enumerate(match.best_candidates(hits))
-    ]
+    best = match.best_candidates(hits)
+    return row.query_id, [m for m, _ in best], [shares_text for _, shares_text in best]
 
 
 # ------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ CONTAINMENT_SHINGLE_SIZE = 5
 def provenance_jaccard(sig_a: bytes | None, sig_b: bytes | None) -> float | None:
     """Estimated Jaccard similarity of two MinHash signatures.
 
-    Signatures are little-endian uint64 arrays of equal length (the
+    Signatures are little-endian uint32 arrays of equal length (the
     ``signatures.hashvalues`` column); the estimate is the share of positions
     where the two hold the same value. Example::
 
@@ -44,10 +44,10 @@ def provenance_jaccard(sig_a: bytes | None, sig_b: bytes | None) -> float | None
     """
     if not isinstance(sig_a, bytes) or not isinstance(sig_b, bytes):
         return None
-    if not sig_a or len(sig_a) != len(sig_b) or len(sig_a) % 8:
+    if not sig_a or len(sig_a) != len(sig_b) or len(sig_a) % 4:
         return None
-    values_a = np.frombuffer(sig_a, dtype="<u8")
-    values_b = np.frombuffer(sig_b, dtype="<u8")
+    values_a = np.frombuffer(sig_a, dtype="<u4")
+    values_b = np.frombuffer(sig_b, dtype="<u4")
     return float(np.count_nonzero(values_a == values_b)) / len(values_a)
 
 

@@ -22,6 +22,8 @@ SCHEMA_VERSION = 1
 
 # Page cache of a writing connection, in KiB (see connect).
 CACHE_KIB = 64 * 1024
+# Size the WAL file is truncated to after a checkpoint (see connect).
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class SchemaError(Exception):
@@ -68,6 +70,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         clean_text TEXT NOT NULL,
         word_count INTEGER NOT NULL,
         match_pending INTEGER NOT NULL DEFAULT 1,  -- 1 until matching has run for this segment
+        seq INTEGER UNIQUE,        -- stable integer key of the segment in the LSH index (index.py)
         UNIQUE (article_id, segment_number)
     )
     """,
@@ -106,21 +109,40 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         window INTEGER NOT NULL,
         kind TEXT NOT NULL DEFAULT 'text',  -- 'text' (word shingles) or 'story' (topic words)
         shingle_count INTEGER NOT NULL,
-        hashvalues BLOB NOT NULL,  -- little-endian uint64 array, num_perm long
+        hashvalues BLOB NOT NULL,  -- little-endian uint32 array, num_perm long
         PRIMARY KEY (segment_id, kind, window)
     )
     """,
-    # LSH buckets: candidates are found with indexed lookups on (kind, band, hash).
+    # LSH buckets (index.py). One row per distinct (kind, band, band hash) of a segment,
+    # folded into one integer: bucket = (hash >> 10 << 10) | band << 1 | (kind = 'story').
+    # Segments sharing a bucket are candidates for each other. Compact on purpose (about
+    # 20 bytes a row, hundreds of rows per article): no foreign key (index.remove deletes a
+    # segment's rows by their keys, recomputed from its stored signatures) and no second
+    # index. Ingest appends new rows to lsh_pending in segment order (cheap), and
+    # index.flush moves them into lsh_index in bucket order (one sorted pass instead of
+    # hundreds of random B-tree inserts per article); lookups read lsh_index.
     """
-    CREATE TABLE IF NOT EXISTS lsh_bands (
-        kind TEXT NOT NULL,
-        band INTEGER NOT NULL,
-        hash INTEGER NOT NULL,
-        segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
-        PRIMARY KEY (kind, band, hash, segment_id)
+    CREATE TABLE IF NOT EXISTS lsh_index (
+        bucket INTEGER NOT NULL,
+        segment INTEGER NOT NULL,  -- segments.seq
+        PRIMARY KEY (bucket, segment)
     ) WITHOUT ROWID
     """,
-    "CREATE INDEX IF NOT EXISTS idx_lsh_bands_segment ON lsh_bands(segment_id)",
+    """
+    CREATE TABLE IF NOT EXISTS lsh_pending (
+        segment INTEGER NOT NULL,  -- segments.seq
+        bucket INTEGER NOT NULL,
+        PRIMARY KEY (segment, bucket)
+    ) WITHOUT ROWID
+    """,
+    # The buckets readably: (kind, band, hash, segment_id), flushed or not.
+    """
+    CREATE VIEW IF NOT EXISTS lsh_bands (kind, band, hash, segment_id) AS
+    SELECT CASE WHEN b.bucket & 1 THEN 'story' ELSE 'text' END, (b.bucket >> 1) & 511,
+           b.bucket >> 10, s.id
+    FROM (SELECT bucket, segment FROM lsh_index UNION ALL SELECT bucket, segment FROM lsh_pending) b
+    JOIN segments s ON s.seq = b.segment
+    """,
     # One row per verified pair of segments, oriented source -> derived.
     """
     CREATE TABLE IF NOT EXISTS matches (
@@ -200,6 +222,8 @@ PROVENANCE_TABLES = (
     "article_credits",
     "boilerplate_spans",
     "signatures",
+    "lsh_index",
+    "lsh_pending",
     "lsh_bands",
     "matches",
     "passages",
@@ -219,6 +243,9 @@ def connect(path: str) -> sqlite_utils.Database:
     # SQLite's default 2 MB cache a 5,000-article ingest spends a third of its
     # time re-reading B-tree pages. 64 MB (negative = KiB) keeps them in memory.
     db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    # A flush of the LSH index (index.flush) can write a large transaction; the WAL
+    # file is cut back to this size after each checkpoint instead of staying that big.
+    db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
     ensure_schema(db)
     return db
 

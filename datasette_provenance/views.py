@@ -469,7 +469,7 @@ async def _check_form(request) -> dict:
     if content_type == "application/json":
         try:
             posted = json.loads(body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
             raise PageError(400, "Bad JSON", "The request body is not valid JSON.")
         if not isinstance(posted, dict):
             raise PageError(400, "Bad JSON", 'Send a JSON object such as {"text": "…"}.')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import shutil
 import sys
@@ -41,14 +42,24 @@ def seed_paths() -> list[str]:
     return sorted(str(path) for path in SEEDS_DIR.glob("*.txt"))
 
 
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 @pytest.fixture(scope="session")
 def seeds_db_path(tmp_path_factory) -> Path:
-    """A provenance database built from seeds/ by the real pipeline (read-only for tests)."""
+    """A provenance database built from seeds/ by the real pipeline (read-only for tests).
+
+    The web tests serve it immutable, as `datasette -i` does: at the end of the
+    session it must still be byte-for-byte the file the ingest wrote.
+    """
     from datasette_provenance import pipeline
 
     path = tmp_path_factory.mktemp("seeds") / "seeds.db"
     pipeline.ingest(str(path), seed_paths(), manifest=str(SEEDS_DIR / "manifest.csv"))
-    return path
+    written = file_digest(path)
+    yield path
+    assert file_digest(path) == written, "a test or a served page wrote to the seeds database"
 
 
 @pytest.fixture

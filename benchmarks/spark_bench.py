@@ -1,0 +1,179 @@
+"""Throughput of the Spark engine against the local engine on one synthetic corpus.
+
+    python benchmarks/spark_bench.py --size 3000              # 2 Spark cores (local[2])
+    python benchmarks/spark_bench.py --size 10000 --cores 2 --out benchmarks/spark_results.json
+
+Both engines match the same freshly ingested database (``ingest --no-match``), each
+in its own process: the local engine with ``match``, Spark with ``--engine spark`` in
+``local[N]`` mode. Each process reports its wall time and the CPU time of its whole
+process tree (Spark: the driver, the JVM and the Python workers), so "per core"
+throughput is articles per CPU-second and does not depend on what else the machine
+runs. The two databases are then compared row by row (tests/db_compare.py), and a
+table is printed and written as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks import synthetic  # noqa: E402
+from tests.db_compare import differences  # noqa: E402
+
+RESULT_TABLES = ("matches", "passages", "clusters", "lineage")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=3000, help="articles in the corpus")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--cores", type=int, default=2, help="Spark local[N]")
+    parser.add_argument("--shuffle-partitions", type=int, default=8)
+    parser.add_argument("--driver-memory", default="4g")
+    parser.add_argument("--work", help="keep the corpus and databases here (default: temporary)")
+    parser.add_argument("--out", default=str(REPO_ROOT / "benchmarks" / "spark_results.json"))
+    parser.add_argument("--child", nargs=2, metavar=("ENGINE", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_run_engine(args.child[0], args.child[1], args)))
+        return
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="spark-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        result = benchmark(args, work)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    print(_table(result))
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"written to {args.out}")
+
+
+def benchmark(args, work: Path) -> dict:
+    corpus, base = work / "corpus.jsonl", work / "base.db"
+    synthetic.write_corpus(args.size, str(corpus), None, args.seed)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "datasette_provenance.cli", "ingest", str(base), str(corpus),
+         "--no-match", "-q"],
+        check=True,
+    )
+    ingest_seconds = time.perf_counter() - started
+    runs = {}
+    for engine in ("local", "spark"):
+        database = work / f"{engine}.db"
+        shutil.copy(base, database)
+        runs[engine] = _child(engine, database, args)
+        runs[engine]["docs_per_second"] = args.size / runs[engine]["wall_seconds"]
+        runs[engine]["docs_per_cpu_second"] = args.size / runs[engine]["cpu_seconds"]
+    found = differences(work / "local.db", work / "spark.db", tables=RESULT_TABLES)
+    return {
+        "articles": args.size,
+        "seed": args.seed,
+        "spark_cores": args.cores,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "ingest_seconds": round(ingest_seconds, 2),
+        "identical": not found,
+        "differences": {table: [repr(pair) for pair in rows] for table, rows in found.items()},
+        "runs": runs,
+    }
+
+
+def _child(engine: str, database: Path, args) -> dict:
+    command = [sys.executable, __file__, "--child", engine, str(database),
+               "--cores", str(args.cores), "--shuffle-partitions", str(args.shuffle_partitions),
+               "--driver-memory", args.driver_memory]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def _run_engine(engine: str, database: str, args) -> dict:
+    """In the child process: match, then measure this process tree's CPU time."""
+    from datasette_provenance import match, store
+
+    started = time.perf_counter()
+    if engine == "local":
+        db = store.connect(database)
+        summary = match.update_matches(db, full=True)
+        db.conn.close()
+        stages = {}
+    else:
+        from datasette_provenance import spark
+
+        session = spark.spark_session(f"local[{args.cores}]", {
+            "spark.sql.shuffle.partitions": str(args.shuffle_partitions),
+            "spark.driver.memory": args.driver_memory,
+            "spark.ui.enabled": "false",
+        })
+        session_seconds = time.perf_counter() - started
+        summary = spark.run(session, db_path=database)
+        stages = {"session start": session_seconds, **summary.stage_seconds}
+    wall = time.perf_counter() - started
+    cpu = tree_cpu_seconds(os.getpid())  # before Spark stops: its processes are still there
+    if engine == "spark":
+        session.stop()
+    return {
+        "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "pairs_compared": summary.pairs_compared,
+        "matches": summary.matches_stored,
+        "clusters": summary.clusters,
+        "stage_seconds": {name: round(seconds, 2) for name, seconds in stages.items()},
+    }
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of ``root`` and its live descendants, and of the children they reaped."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, parent = int(entry), int(fields[1])
+        children.setdefault(parent, []).append(pid)
+        times[pid] = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += times.get(pid, 0)
+        stack += children.get(pid, [])
+    return total / ticks
+
+
+def _table(result: dict) -> str:
+    lines = [
+        f"{result['articles']} synthetic articles, Spark local[{result['spark_cores']}], "
+        f"{result['machine']}; results identical: {result['identical']}",
+        "",
+        f"{'engine':<8}{'wall s':>9}{'CPU s':>9}{'docs/s':>9}{'docs/CPU-s':>12}"
+        f"{'pairs':>8}{'matches':>9}",
+    ]
+    for engine, run in result["runs"].items():
+        lines.append(
+            f"{engine:<8}{run['wall_seconds']:>9.1f}{run['cpu_seconds']:>9.1f}"
+            f"{run['docs_per_second']:>9.1f}{run['docs_per_cpu_second']:>12.1f}"
+            f"{run['pairs_compared']:>8}{run['matches']:>9}"
+        )
+    stages = result["runs"]["spark"]["stage_seconds"]
+    lines += ["", "spark stages (wall s): " + ", ".join(f"{k} {v}" for k, v in stages.items())]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
