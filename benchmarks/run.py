@@ -85,6 +85,11 @@ def sizes(arguments) -> dict:
     else:
         plan = dict(size=1_000_000, base=200_000, added=10_000, scaling=20_000, baseline=1000,
                     recall=5000, matched=400, pages=200)  # fmt: skip
+    if arguments.size and arguments.size < plan["size"]:  # smaller parts for a smaller corpus
+        share = arguments.size / plan["size"]
+        floors = dict(scaling=100, baseline=20, recall=100, matched=10, pages=10)
+        for key, floor in floors.items():
+            plan[key] = max(floor, int(plan[key] * share))
     if arguments.size:
         plan["size"] = arguments.size
     size = plan["size"]
@@ -188,7 +193,8 @@ def ingest(db: Path, paths: list[Path], workers: int = 1) -> dict:
     """Time ``pipeline.ingest(..., run_matching=False)`` in a fresh process; its peak RSS."""
     paths = [str(path) for path in paths if path.stat().st_size]
     if not paths:
-        return {"seconds": 0.0, "cpu_seconds": 0.0, "added": 0, "peak_rss_mb": 0.0}
+        return {"seconds": 0.0, "cpu_seconds": 0.0, "process_cpu_seconds": 0.0, "added": 0,
+                "peak_rss_mb": 0.0}
     command = [sys.executable, str(Path(__file__).resolve()), "_ingest", str(db),
                str(workers), *paths]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)

@@ -549,33 +549,17 @@ def _exact_runs(source: PreparedText, derived: PreparedText) -> list[tuple[int, 
         ):
             anchors.extend((j - i, i) for i in source_positions for j in derived_positions)
     anchors.sort()
-    runs = set()
-    run_diagonal, run_start, run_end = None, -1, -1
+    # Overlapping anchors on one diagonal form a run: (diagonal, first, end) triples.
+    merged: list[list[int]] = []
     for diagonal, i in anchors:
-        if diagonal == run_diagonal and i <= run_end:
-            run_end = i + size
-            continue
-        if run_diagonal is not None:
-            runs.add(
-                _extend_run(
-                    source.norms,
-                    derived.norms,
-                    run_start,
-                    run_start + run_diagonal,
-                    run_end - run_start,
-                )
-            )
-        run_diagonal, run_start, run_end = diagonal, i, i + size
-    if run_diagonal is not None:
-        runs.add(
-            _extend_run(
-                source.norms,
-                derived.norms,
-                run_start,
-                run_start + run_diagonal,
-                run_end - run_start,
-            )
-        )
+        if merged and merged[-1][0] == diagonal and i <= merged[-1][2]:
+            merged[-1][2] = i + size
+        else:
+            merged.append([diagonal, i, i + size])
+    runs = {
+        _extend_run(source.norms, derived.norms, start, start + diagonal, end - start)
+        for diagonal, start, end in merged
+    }
     return sorted(runs)
 
 

@@ -26,8 +26,8 @@ PAGE_TABLES = (
 # The check page also reads the similarity index (lsh_bands is a view of lsh_index).
 CHECK_TABLES = PAGE_TABLES + ("signatures", "lsh_index", "lsh_bands")
 
-# Derivation labels from most to least copied, for stable display order.
-DERIVED_LABELS = ("verbatim", "light_edit", "paraphrase", "shared_quotes")
+# Match labels from most to least copied, for a stable display order.
+LABEL_DISPLAY_ORDER = ("verbatim", "light_edit", "paraphrase", "shared_quotes")
 
 STORY_SORTS = {
     "copies": "c.derived_count desc, c.article_count desc, c.id",
@@ -127,9 +127,9 @@ def _roles_by_cluster(
 
 
 def _ordered_labels(roles: dict[str, int]) -> list[str]:
-    known = [label for label in DERIVED_LABELS if label in roles]
+    known = [label for label in LABEL_DISPLAY_ORDER if label in roles]
     others = sorted(
-        label for label in roles if label not in DERIVED_LABELS + ("origin", "independent")
+        label for label in roles if label not in LABEL_DISPLAY_ORDER + ("origin", "independent")
     )
     return known + others
 

@@ -563,21 +563,12 @@ def _read_csv(
         wanted = "; ".join(f"no {name} column ({columns.describe(name)})" for name in missing)
         yield InputError(f"{wanted}; columns are: {', '.join(header)}", path=display, line=1)
         return
-    for item in rows:
+    for item in _csv_records(rows, header, display):
         if isinstance(item, InputError):
             yield item
             continue
-        line_number, row = item
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            yield InputError(
-                f"malformed CSV record: {len(row)} fields, the header has {len(header)}",
-                path=display,
-                line=line_number,
-            )
-            continue
-        yield _record_from_row(dict(zip(header, row)), resolved, columns, display, line_number)
+        line_number, record = item
+        yield _record_from_row(record, resolved, columns, display, line_number)
 
 
 def _iter_csv_rows(path: str, display: str) -> Iterator[tuple[int, list[str]] | InputError]:
@@ -828,18 +819,30 @@ def _manifest_csv_entries(display: str) -> Iterator[tuple[int, dict[str, str]]]:
     if isinstance(first, InputError):
         raise first
     header = [name.strip() for name in first[1]]
+    for item in _csv_records(rows, header, display):
+        if isinstance(item, InputError):
+            raise item  # a manifest is fixed and re-run, never half applied
+        yield item
+
+
+def _csv_records(
+    rows: Iterable, header: list[str], display: str
+) -> Iterator[tuple[int, dict[str, str]] | InputError]:
+    """(line, {column: value}) for each non-blank CSV row, or an error for a bad one."""
     for item in rows:
         if isinstance(item, InputError):
-            raise item
+            yield item
+            continue
         line_number, row = item
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise InputError(
+            yield InputError(
                 f"malformed CSV record: {len(row)} fields, the header has {len(header)}",
                 path=display,
                 line=line_number,
             )
+            continue
         yield line_number, dict(zip(header, row))
 
 

@@ -350,3 +350,45 @@ def page(*parts: str, format: str | None = None) -> str:
     if parts:
         path += "/" + parts[0] + "".join("/" + tilde_encode(part) for part in parts[1:])
     return path + (f".{format}" if format else "")
+
+
+# A hostile corpus through the real ingest ---------------------------------------------------
+
+# Markup, quotes and script URLs in every field an article has: the ingest must store them
+# as they are, and every page (and the lineage graph) must show them as text.
+HOSTILE_INGEST = {
+    "wire": {
+        "id": 'wire"><img src=x onerror=alert(11)>',
+        "title": '<script>alert("t11")</script> Kim meets Putin',
+        "outlet": '"><img src=x onerror=alert(12)>',
+        "url": "javascript:alert(13)",
+        "published": "2023-09-13T09:40:00Z",
+    },
+    "copy": {
+        "id": "copy/<b>1</b> 100% 'q'",
+        "title": '"><img src=x onerror=alert(15)> Summit copy',
+        "outlet": "<script>alert(16)</script>",
+        "url": "JaVaScRiPt:alert(17)",
+        "published": "2023-09-13T12:00:00Z",
+    },
+}
+HOSTILE_LINE = '<script>alert("text")</script> "><img src=x onerror=alert(18)> javascript:alert(19)'
+
+
+def build_hostile_ingested_db(path) -> Path:
+    """Two hostile articles (a wire story and its copy) ingested and matched for real."""
+    from datasette_provenance import pipeline
+
+    story = seed_text(REUTERS)
+    texts = {"wire": f"{HOSTILE_LINE}\n\n{story}", "copy": f"{story}\n\n{HOSTILE_LINE}"}
+    corpus = Path(path).with_suffix(".jsonl")
+    corpus.write_text(
+        "".join(
+            json.dumps({**HOSTILE_INGEST[kind], "text": texts[kind]}) + "\n"
+            for kind in ("wire", "copy")
+        ),
+        encoding="utf-8",
+    )
+    pipeline.ingest(str(path), [str(corpus)])
+    corpus.unlink()
+    return Path(path)

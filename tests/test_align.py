@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -456,7 +455,7 @@ def test_swapped_alignment_mirrors_spans_and_edits():
     assert ["US", "U.S."] in [e for p in alignment.swapped().passages for e in p.edits]
 
 
-def test_ten_thousand_word_articles_align_fast():
+def test_ten_thousand_word_articles_align():
     rng = random.Random(7)
     vocabulary = [f"w{n}" for n in range(3000)]
 
@@ -466,10 +465,8 @@ def test_ten_thousand_word_articles_align_fast():
         ]
         return " ".join(sentences)
 
+    # Speed is measured by benchmarks/run.py, not asserted here (timings are machine noise).
     source, other = article(10_000), article(10_000)
     derived = source[: len(source) // 2] + " " + other[: len(other) // 2]
-    started = time.perf_counter()
     alignment = align.align(source, derived)
-    elapsed = time.perf_counter() - started
     assert alignment.source_containment == pytest.approx(0.5, abs=0.05)
-    assert elapsed < 1.5, f"{elapsed:.2f}s"

@@ -3,7 +3,6 @@ on texts in other scripts; plus invariants checked on random Unicode."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -676,10 +675,10 @@ def test_any_unicode_text_gives_consistent_spans(text, title):
     result.clean_text  # noqa: B018 - must not raise
 
 
-def test_no_quadratic_blowup_on_a_long_text():
+def test_a_long_repetitive_text_is_cleaned_consistently():
+    # ~0.9 MB, 2,000+ lines of repeats: a quadratic scan would hang here (speed itself is
+    # measured by benchmarks/run.py, not asserted in tests).
     paragraph = BODY + "Reuters reported. (AFP) — AP\n\n"
-    text = ("Headline Here\n\n" + paragraph * 400 + "TT\n\n") * 5  # ~0.9 MB, 2,000+ lines
-    started = time.perf_counter()
+    text = ("Headline Here\n\n" + paragraph * 400 + "TT\n\n") * 5
     result = clean_article(text)
-    assert time.perf_counter() - started < 5.0
     assert_consistent(result)

@@ -1,0 +1,45 @@
+"""The benchmark harness runs end to end and writes every figure (no timing asserted here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import run as benchmarks  # noqa: E402
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_key(tmp_path):
+    out = tmp_path / "results.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--size", "200",
+               "--out", str(out), "--workdir", str(tmp_path / "work")]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    results = json.loads(out.read_text())
+    for key in benchmarks.REQUIRED_KEYS:
+        assert isinstance(results[key], (int, float)), key
+    assert results["corpus_size"] == 200
+    assert results["plan"]["base"] + results["plan"]["added"] == 200
+    assert {"cpu", "cores", "python", "sqlite", "datasette"} <= set(results["machine"])
+    assert results["date"] and "run.py" in results["command"]
+    for key in benchmarks.REQUIRED_KEYS:  # the printed table names every figure
+        assert key in finished.stdout
+
+
+def test_quick_plan_fits_the_corpus():
+    class Arguments:
+        quick, size = True, None
+
+    plan = benchmarks.sizes(Arguments)
+    assert plan["base"] + plan["added"] == plan["size"]
+    Arguments.size = 150
+    small = benchmarks.sizes(Arguments)
+    assert small["base"] + small["added"] == 150 and small["added"] >= 10
+    assert all(small[key] <= 150 for key in ("scaling", "baseline", "recall", "matched", "pages"))
