@@ -207,6 +207,12 @@ class PreparedText:
     sentence_terms: list[frozenset[str]]
     term_counts: Counter
     anchors: dict[tuple[str, ...], list[int]]  # positions of each n-gram of ANCHOR_SIZE tokens
+    # Derived once per text and kept, since a text meets many candidates: _gap_key of
+    # each token index asked for so far, the token indexes where ``breaks`` is true,
+    # and _content_counts.
+    gap_keys: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    break_positions: list[int] | None = field(default=None, repr=False, compare=False)
+    content_counts: Counter | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -687,8 +693,12 @@ def _equal_step(
 
 def _gap_key(prepared: PreparedText, index: int) -> str:
     """Punctuation between two tokens, with spacing, dash and quote styles ignored."""
-    gap = prepared.text[_surface_end(prepared, index - 1) : prepared.tokens[index].start]
-    return "".join(gap.split()).translate(_DASHES).translate(_QUOTE_LIKE).replace("…", "...")
+    key = prepared.gap_keys.get(index)
+    if key is None:
+        gap = prepared.text[_surface_end(prepared, index - 1) : prepared.tokens[index].start]
+        key = "".join(gap.split()).translate(_DASHES).translate(_QUOTE_LIKE).replace("…", "...")
+        prepared.gap_keys[index] = key
+    return key
 
 
 def _all_quoted(prepared: PreparedText, start: int, end: int) -> bool:
@@ -705,6 +715,8 @@ def _split_at_breaks(
     source: PreparedText, derived: PreparedText, steps: list[_Step]
 ) -> list[list[_Step]]:
     """Removed text (a caption, an ad) between two steps ends a passage there."""
+    if not source.breaks.any() and not derived.breaks.any():
+        return [list(steps)] if steps else []  # nothing removed inside either text: one piece
     pieces: list[list[_Step]] = []
     last_source = last_derived = None
     for step in steps:
@@ -722,9 +734,14 @@ def _split_at_breaks(
 
 
 def _break_between(prepared: PreparedText, last_end: int | None, next_start: int) -> bool:
+    """Whether ``breaks`` is true anywhere in ``[last_end, next_start]``."""
     if last_end is None or next_start >= len(prepared):
         return False
-    return bool(prepared.breaks[last_end : next_start + 1].any())
+    positions = prepared.break_positions
+    if positions is None:
+        positions = prepared.break_positions = np.flatnonzero(prepared.breaks).tolist()
+    first = bisect.bisect_left(positions, last_end)
+    return first < len(positions) and positions[first] <= next_start
 
 
 def _piece_passages(
@@ -1289,13 +1306,16 @@ def story_similarity(source: PreparedText, derived: PreparedText) -> float:
 
 
 def _content_counts(prepared: PreparedText) -> Counter:
-    return Counter(
-        {
-            term: count
-            for term, count in prepared.term_counts.items()
-            if len(term) >= STORY_MIN_CHARS or _is_unspaced_pair(term)
-        }
-    )
+    """The text's content-word counts (computed once per text; callers only read them)."""
+    if prepared.content_counts is None:
+        prepared.content_counts = Counter(
+            {
+                term: count
+                for term, count in prepared.term_counts.items()
+                if len(term) >= STORY_MIN_CHARS or _is_unspaced_pair(term)
+            }
+        )
+    return prepared.content_counts
 
 
 def _is_unspaced_pair(term: str) -> bool:

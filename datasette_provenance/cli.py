@@ -28,6 +28,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is meant for the user, shown as one line."""
     from .index import IndexParamsError
     from .signatures import ParamsError
+    from .spark import SparkUnavailable
 
     return (
         InputError,
@@ -35,6 +36,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         store.SchemaError,
         IndexParamsError,
         ParamsError,
+        SparkUnavailable,
         sqlite3.DatabaseError,
     )
 
@@ -127,10 +129,24 @@ def ingest(db, paths, manifest, no_match, strict, workers, quiet, **column_optio
     "--rebuild-index", is_flag=True, help="Re-sign every segment with the current parameters"
 )
 @click.option("--quiet", "-q", is_flag=True)
-def match_command(db, full, rebuild_index, quiet):
+@click.option(
+    "--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+    help="spark: Apache Spark (the [spark] extra and Java); always recomputes every match",
+)
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL")
+@click.option(
+    "--parquet-out", type=click.Path(file_okay=False),
+    help="With --engine spark: also write the results as Parquet to this directory",
+)
+def match_command(db, full, rebuild_index, quiet, engine, spark_master, parquet_out):
     """(Re)compute matches, passages, clusters and lineage in DB. Idempotent."""
     from . import match
 
+    if engine == "spark":
+        _match_on_spark(db, rebuild_index, spark_master, parquet_out, quiet)
+        return
+    if parquet_out:
+        raise click.UsageError("--parquet-out needs --engine spark")
     with _one_line_errors():
         database = store.connect(db)
         try:
@@ -144,6 +160,18 @@ def match_command(db, full, rebuild_index, quiet):
             database.conn.close()
     if not quiet:
         click.echo(f"matching: {summary}")
+
+
+def _match_on_spark(db, rebuild_index, master, parquet_out, quiet) -> None:
+    from . import spark
+
+    if rebuild_index:
+        raise click.UsageError("--rebuild-index runs on the local engine: drop --engine spark")
+    with _one_line_errors():
+        summary = spark.match_database(db, master=master, parquet_out=parquet_out)
+    if not quiet:
+        for line in summary.lines():
+            click.echo(line)
 
 
 @cli.command()

@@ -519,7 +519,7 @@ def build_clusters(nodes: Mapping[str, SegmentNode], edges: Iterable[MatchEdge])
     for component in nx.connected_components(story_graph):
         component_edges = [e for e in edges if e.source_segment_id in component]
         clusters.append(_cluster(component, component_edges, nodes))
-    return sorted(clusters, key=_cluster_order)
+    return sorted(clusters, key=cluster_order)
 
 
 def _cluster(
@@ -605,5 +605,6 @@ def _earliest(component: set[str], nodes: Mapping[str, SegmentNode]) -> SegmentN
     return nodes[min(component, key=lambda s: (nodes[s].published or "9999", s))]
 
 
-def _cluster_order(cluster: Cluster) -> tuple:
+def cluster_order(cluster: Cluster) -> tuple:
+    """Clusters are numbered in this order: earliest first, then by smallest segment id."""
     return (cluster.first_published or "9999", min(member.segment_id for member in cluster.members))

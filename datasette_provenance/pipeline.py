@@ -10,6 +10,7 @@ unmatched segments by ``segments.match_pending``).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import json
 import os
@@ -75,6 +76,7 @@ class PreparedSegment:
     clean_text: str
     word_count: int
     signatures: object
+    buckets: object = None  # index.buckets(signatures): computed where the signing is
 
 
 @dataclass
@@ -101,6 +103,7 @@ def prepare_article(
     segments = []
     for segment in cleaned.segments:
         norms = words_in_ranges(record.text, cleaned.kept_ranges(segment))
+        signed = signatures.sign_tokens(norms, params)
         segments.append(
             PreparedSegment(
                 segment_id=f"{record.id}#{segment.number}",
@@ -110,7 +113,8 @@ def prepare_article(
                 end=segment.end,
                 clean_text=cleaned.segment_text(segment),
                 word_count=len(norms),
-                signatures=signatures.sign_tokens(norms, params),
+                signatures=signed,
+                buckets=index.buckets(signed, params),
             )
         )
     return PreparedArticle(record, content_hash(record.text), cleaned, segments)
@@ -145,12 +149,13 @@ def ingest(
     manifest_rows = read_manifest(manifest) if manifest else {}
     if strict:
         _check_all_inputs(paths, columns)
+    records = _started(iter_records(paths, columns))
 
     db = store.connect(db_path)
     try:
         index.check_params(db, params)
         seen_ids: set[str] = set()
-        records = _records_with_progress(iter_records(paths, columns), progress)
+        records = _records_with_progress(records, progress)
         records = (_with_manifest(item, manifest_rows, seen_ids) for item in records)
         with _preparer(workers, params) as prepare:
             for batch in _batches(records, BATCH_SIZE):
@@ -237,6 +242,13 @@ def _check_all_inputs(paths: Sequence[str], columns: ColumnNames | None) -> None
             raise IngestAborted(f"{item} (strict mode: nothing was written)")
 
 
+def _started(records: Iterator) -> Iterator:
+    """The records, with the first one read already: the reader checks every given path
+    when it starts, so a path that stops the run does so before the database is opened."""
+    first = next(records, None)
+    return records if first is None else itertools.chain([first], records)
+
+
 def _records_with_progress(records: Iterator, progress: bool) -> Iterator:
     if not progress:
         return records
@@ -304,11 +316,17 @@ def _write_batch(
             else:
                 summary.added += 1
             _insert_article(db, article, now, params)
-            to_index += [(segment.segment_id, segment.signatures) for segment in article.segments]
+            to_index += article.segments
             summary.segments += len(article.segments)
             summary.credits += len(article.cleaned.credits)
         # One sorted append for the whole batch (index.py: lsh_pending).
-        index.add_many(db, to_index, params, deferred=True)
+        index.add_many(
+            db,
+            [(segment.segment_id, segment.signatures) for segment in to_index],
+            params,
+            deferred=True,
+            precomputed_buckets=[segment.buckets for segment in to_index],
+        )
 
 
 def _existing_hashes(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
@@ -354,9 +372,10 @@ def _insert_article(
         f"INSERT INTO articles ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
         list(row.values()),
     )
-    conn.executemany(
+    conn.executemany(  # seq: the segment's key in the LSH index, the next free one
         "INSERT INTO segments (id, article_id, segment_number, title, start_char, end_char, "
-        "clean_text, word_count, match_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+        "clean_text, word_count, match_pending, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, "
+        "(SELECT coalesce(max(seq), 0) + 1 FROM segments))",
         [
             (s.segment_id, article.id, s.number, s.title, s.start, s.end, s.clean_text, s.word_count)
             for s in article.segments

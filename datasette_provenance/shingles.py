@@ -68,6 +68,10 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     """Tokens of ``text[start:end]`` with spans into ``text``."""
     tokens: list[Token] = []
     end = len(text) if end is None else end
+    if text[start:end].isascii():
+        # Every match is one token, and _norms gives their norms in the same order.
+        spans = [match.span() for match in _WORD.finditer(text, start, end)]
+        return [Token(norm, s, e) for norm, (s, e) in zip(_norms(text, start, end), spans)]
     for match in _WORD.finditer(text, start, end):
         word = match.group()
         if word.isascii():  # fast path, same result as normalize_word for ASCII
@@ -108,6 +112,7 @@ _ASCII_WORD_BYTES = bytes(
 
 def _norms(text: str, start: int, end: int) -> list[str]:
     """``[token.norm for token in tokenize(text, start, end)]`` without building Tokens."""
+    start, end = max(start, 0), max(end, 0)  # as the regex path reads them (no wrap-around)
     piece = text[start:end]
     if not piece.isascii():
         piece = piece.translate(_TO_ASCII)

@@ -171,11 +171,23 @@ def match_database(
     config: dict | None = None,
 ) -> SparkSummary:
     """``match DB --engine spark``: recompute every match of the database on Spark."""
+    with _session(master, config) as session:
+        return run(session, db_path=db_path, parquet_out=parquet_out)
+
+
+@contextmanager
+def _session(master: str | None, config: dict | None):
+    """A session for one command, stopped afterwards unless it was running already."""
+    require_spark()
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()
     session = spark_session(master, config)
     try:
-        return run(session, db_path=db_path, parquet_out=parquet_out)
+        yield session
     finally:
-        session.stop()
+        if running is None:
+            session.stop()
 
 
 def run(
@@ -212,23 +224,25 @@ def run(
                 records = _input_records(spark, inputs, columns, summary, read)
             else:
                 records = _database_records(spark, db)
-        articles = _persist(records.map(partial(pipeline.prepare_article, params=params)), cached)
-        with timer("prepare"):
-            summary.articles = articles.count()
-            for data in read:
-                data.unpersist()
-        if inputs and db is not None:
+        articles = records.map(partial(pipeline.prepare_article, params=params))
+        if inputs and db is not None:  # ingest's writer needs the prepared articles too
+            articles = _persist(articles, cached)
             with timer("write articles"):
                 _refuse_other_articles(spark, db, db_path, articles)
                 _write_articles(db, articles, params)
-        with timer("segments"):
-            segments = _persist(_segments_frame(spark, articles, params), cached)
-            summary.segments = segments.count()
-            articles.unpersist()
-            keys = _persist(_keys_frame(segments), cached)
-            keys.count()
+        with timer("prepare"):
+            prepared = _persist(_segments_frame(spark, articles, params), cached)
+            summary.articles = records.count()
+            summary.segments = prepared.count()
+            for data in read + [articles]:
+                data.unpersist()
+            segments = _persist(_with_ordinals(prepared), cached)
+            segments.count()
+            prepared.unpersist()
         with timer("candidates"):
-            candidates = _persist(_candidate_lists(spark, _band_hits(keys), segments), cached)
+            hits = _persist(_band_hits(_keys_frame(segments), segments), cached)
+            hits.count()
+            candidates = _persist(_candidate_lists(spark, hits, segments), cached)
             candidates.count()
         with timer("compare"):
             pairs = _persist(_pairs_to_compare(candidates), cached)
@@ -242,13 +256,12 @@ def run(
         if parquet_out:
             with timer("write parquet"):
                 _write_results_parquet(numbered, segments, parquet_out)
+            with timer("lineage parquet"):
+                summary.clusters = _write_lineage_parquet(spark, numbered, segments, parquet_out)
         if db is not None:
             with timer("write sqlite"):
                 _write_matches(db, numbered, segments)
                 summary.clusters = match.rebuild_lineage(db)
-        with timer("lineage"):
-            if parquet_out:
-                summary.clusters = _write_lineage_parquet(spark, db, numbered, segments, parquet_out)
     finally:
         for frame in cached:
             frame.unpersist()
@@ -470,21 +483,23 @@ def _segment_rows(article: pipeline.PreparedArticle, params) -> list[tuple]:
         rows.append((
             segment.segment_id, article.id, segment.number, segment.title, segment.start,
             segment.end, segment.word_count, stored["title"] or segment.title,
-            stored["published"], _dumps(signed), signed.story.astype(np.uint32).tobytes(),
-            int(signed.story_word_count), _dumps(data),
-            [kind == "text" for kind, _, _ in keys], [band for _, band, _ in keys],
+            stored["published"], _dumps(signed),
+            signed.story.astype(np.uint32).view(np.int32).tolist(), int(signed.story_word_count),
+            _dumps(data),
+            [band + (STORY_BAND_OFFSET if kind == "story" else 0) for kind, band, _ in keys],
             [hash_ for _, _, hash_ in keys],
         ))
     return rows
 
 
-# Python hands Spark arrays rather than many small rows, and Spark hands Python
-# arrays rather than arrays of structs: converting rows costs about three times more.
+# A story band's number plus this is its key band: one int column tells kind and band.
+STORY_BAND_OFFSET = 1 << 16
+# Python hands Spark arrays, not many small rows, and Spark hands Python arrays, not
+# arrays of structs: converting rows between them costs more than the work on them.
 SEGMENT_SCHEMA = (
     "segment_id string, article_id string, number int, title string, start_char int, "
     "end_char int, word_count int, node_title string, published string, signatures binary, "
-    "story binary, story_words int, matcher binary, "
-    "key_is_text array<boolean>, key_band array<int>, key_hash array<long>"
+    "story array<int>, story_words int, matcher binary, key_band array<int>, key_hash array<long>"
 )
 
 
@@ -494,19 +509,33 @@ def _segments_frame(spark, articles, params):
     )
 
 
+def _with_ordinals(segments):
+    """Segments numbered in segment id order (``sid``), with their article's number (``aid``).
+
+    Joins, windows and sorts then run on longs; every order the local engine
+    takes from segment ids (bucket members, ties, pair turns, result order) is
+    the order of ``sid``, which ``monotonically_increasing_id`` keeps after a sort.
+    """
+    from pyspark.sql import functions as F
+
+    numbered = (
+        segments.select("segment_id", "article_id")
+        .orderBy("segment_id")
+        .withColumn("sid", F.monotonically_increasing_id())
+    )
+    articles = numbered.groupBy("article_id").agg(F.min("sid").alias("aid"))
+    return segments.join(numbered.select("segment_id", "sid"), "segment_id").join(
+        articles, "article_id"
+    )
+
+
 def _keys_frame(segments):
-    """One row per (segment, LSH key): kind 'text' or 'story', as in ``lsh_bands``."""
+    """One row per (segment, LSH key), as ``lsh_bands`` holds them."""
     from pyspark.sql import functions as F
 
     return segments.select(
-        "segment_id", "article_id",
-        F.inline(F.arrays_zip(
-            F.col("key_is_text").alias("is_text"), F.col("key_band").alias("band"),
-            F.col("key_hash").alias("hash"),
-        )),
-    ).select(
-        F.when(F.col("is_text"), "text").otherwise("story").alias("kind"), "band", "hash",
-        "segment_id", "article_id",
+        "sid", "aid",
+        F.inline(F.arrays_zip(F.col("key_band").alias("band"), F.col("key_hash").alias("hash"))),
     )
 
 
@@ -514,81 +543,95 @@ def _keys_frame(segments):
 # 2-3. Buckets and candidates
 
 
-def _band_hits(keys):
-    """(query_id, member_id, text_hits, story_hits) for every pair sharing a readable bucket."""
-    from pyspark.sql import Window
+def _band_hits(keys, segments):
+    """(query, member, text_hits, story_hits, story_jaccard) for pairs sharing a readable bucket.
+
+    Each bucket is one row, its members sorted by ``sid``; every member is a query
+    and the first ``index.MAX_BUCKET_READ`` are readable members, as
+    ``index._bucket_members`` reads them (a self-join with a window costs twice as much).
+
+    ``story_jaccard`` is ``index.estimate_story_jaccards`` (equal slots / num_perm,
+    null unless both have story words) computed where the pairs are, in Spark SQL:
+    shipping every member's story signature to Python costs more than the count.
+    """
     from pyspark.sql import functions as F
 
-    bucket = Window.partitionBy("kind", "band", "hash")
-    shared = keys.withColumn("bucket_size", F.count("*").over(bucket)).where("bucket_size > 1")
-    readable = shared.withColumn(
-        "position", F.row_number().over(bucket.orderBy("segment_id"))
-    ).where(F.col("position") <= index.MAX_BUCKET_READ)
-    queries = shared.select(
-        "kind", "band", "hash", F.col("segment_id").alias("query_id"),
-        F.col("article_id").alias("query_article"),
+    buckets = (
+        keys.groupBy("band", "hash")
+        .agg(F.collect_list(F.struct("sid", "aid")).alias("members"))
+        .where(F.size("members") > 1)  # a segment alone in its bucket meets nobody there
+        .select("band", F.sort_array("members").alias("members"))
     )
-    members = readable.select(
-        "kind", "band", "hash", F.col("segment_id").alias("member_id"),
-        F.col("article_id").alias("member_article"),
+    pairs = buckets.select(
+        "band", F.explode("members").alias("q"),
+        F.slice("members", 1, index.MAX_BUCKET_READ).alias("readable"),
+    ).select("band", "q", F.explode("readable").alias("m"))
+    is_story = F.col("band") >= STORY_BAND_OFFSET
+    counts = (
+        pairs.where(F.col("q.aid") != F.col("m.aid"))  # never the query's own article
+        .groupBy(F.col("q.sid").alias("query"), F.col("m.sid").alias("member"))
+        .agg(
+            F.sum(F.when(is_story, 0).otherwise(1)).alias("text_hits"),
+            F.sum(F.when(is_story, 1).otherwise(0)).alias("story_hits"),
+        )
+    )
+    stories = segments.select("sid", "story", "story_words")
+    query_story = stories.select(
+        F.col("sid").alias("query"), F.col("story").alias("qs"), F.col("story_words").alias("qw")
+    )
+    member_story = stories.select(
+        F.col("sid").alias("member"), F.col("story").alias("ms"), F.col("story_words").alias("mw")
+    )
+    equal_slots = F.expr(
+        "aggregate(zip_with(qs, ms, (q, m) -> IF(q = m, 1, 0)), 0, (total, x) -> total + x)"
     )
     return (
-        queries.join(members, ["kind", "band", "hash"])
-        .where(F.col("query_article") != F.col("member_article"))
-        .groupBy("query_id", "member_id")
-        .agg(
-            F.sum(F.when(F.col("kind") == "text", 1).otherwise(0)).alias("text_hits"),
-            F.sum(F.when(F.col("kind") == "story", 1).otherwise(0)).alias("story_hits"),
+        counts.join(query_story, "query")
+        .join(member_story, "member")
+        .select(
+            "query", "member", "text_hits", "story_hits",
+            F.when((F.col("qw") > 0) & (F.col("mw") > 0), equal_slots / F.size("qs"))
+            .alias("story_jaccard"),
         )
     )
 
 
 def _candidate_lists(spark, hits, segments):
-    """(query_id, rank, member_id, shares_text): each query's ``match.best_candidates``."""
+    """(query, rank, member, shares_text): each query's ``match.best_candidates``."""
     from pyspark.sql import functions as F
 
-    query_signatures = segments.select(
-        F.col("segment_id").alias("query_id"), F.col("signatures").alias("query_signatures")
-    )
-    by_query = _grouped_arrays(hits, ["member_id", "text_hits", "story_hits"])
-    pools = _exploded(spark.createDataFrame(
-        by_query.rdd.map(_scoring_pool),
-        "query_id string, member_id array<string>, text_hits array<int>, story_hits array<int>",
-        verifySchema=False,
-    ), "pool_rank")
-    stories = segments.select(F.col("segment_id").alias("member_id"), "story", "story_words")
-    pools_with_stories = _grouped_arrays(
-        pools.join(stories, "member_id"),
-        ["pool_rank", "member_id", "text_hits", "story_hits", "story", "story_words"],
-    ).join(query_signatures, "query_id")
+    by_query = _grouped_arrays(hits, ["member", "text_hits", "story_hits", "story_jaccard"])
     chosen = _exploded(spark.createDataFrame(
-        pools_with_stories.rdd.map(_chosen_for_scoring),
-        "query_id string, member_id array<string>, text_hits array<int>, "
-        "story_hits array<int>, story_jaccard array<double>",
+        by_query.rdd.map(_chosen_for_scoring),
+        "query long, member array<long>, text_hits array<int>, story_hits array<int>, "
+        "story_jaccard array<double>",
         verifySchema=False,
     ), "chosen_rank")
     windows = segments.select(
-        F.col("segment_id").alias("member_id"), F.col("signatures").alias("member_signatures")
+        F.col("sid").alias("member"), F.col("signatures").alias("member_signatures")
+    )
+    query_signatures = segments.select(
+        F.col("sid").alias("query"), F.col("signatures").alias("query_signatures")
     )
     chosen_with_windows = _grouped_arrays(
-        chosen.join(windows, "member_id"),
-        ["chosen_rank", "member_id", "text_hits", "story_hits", "story_jaccard",
+        chosen.join(windows, "member"),
+        ["chosen_rank", "member", "text_hits", "story_hits", "story_jaccard",
          "member_signatures"],
-    ).join(query_signatures, "query_id")
+    ).join(query_signatures, "query")
     return _exploded(spark.createDataFrame(
         chosen_with_windows.rdd.map(_best_candidates),
-        "query_id string, member_id array<string>, shares_text array<boolean>",
+        "query long, member array<long>, shares_text array<boolean>",
         verifySchema=False,
     ), "rank")
 
 
 def _grouped_arrays(frame, columns: list[str]):
-    """One row per query_id with one array per column, all in the same (arbitrary) order."""
+    """One row per query with one array per column, all in the same (arbitrary) order."""
     from pyspark.sql import functions as F
 
-    grouped = frame.groupBy("query_id").agg(F.collect_list(F.struct(*columns)).alias("items"))
+    grouped = frame.groupBy("query").agg(F.collect_list(F.struct(*columns)).alias("items"))
     return grouped.select(
-        "query_id", *(F.col("items").getField(column).alias(column) for column in columns)
+        "query", *(F.col("items").getField(column).alias(column) for column in columns)
     )
 
 
@@ -596,40 +639,28 @@ def _exploded(frame, rank_column: str):
     """The reverse: one row per array position, the position as ``rank_column``."""
     from pyspark.sql import functions as F
 
-    arrays = [column for column in frame.columns if column != "query_id"]
+    arrays = [column for column in frame.columns if column != "query"]
     return frame.select(
-        "query_id",
-        F.posexplode(F.arrays_zip(*arrays)).alias(rank_column, "item"),
-    ).select("query_id", rank_column, *(F.col("item").getField(c).alias(c) for c in arrays))
-
-
-def _scoring_pool(row) -> tuple:
-    """The members whose story signature ``index.candidates`` would read, in its order."""
-    text_hits = Counter({m: hits for m, hits in zip(row.member_id, row.text_hits) if hits})
-    story_hits = Counter({m: hits for m, hits in zip(row.member_id, row.story_hits) if hits})
-    pool = index.scoring_pool(*index.rank_band_hits(text_hits, story_hits))
-    return (
-        row.query_id, pool, [text_hits[m] for m in pool], [story_hits[m] for m in pool],
-    )
+        "query", F.posexplode(F.arrays_zip(*arrays)).alias(rank_column, "item")
+    ).select("query", rank_column, *(F.col("item").getField(c).alias(c) for c in arrays))
 
 
 def _chosen_for_scoring(row) -> tuple:
-    """The members whose text windows ``index.candidates`` would score, in its order."""
-    query = _loads(row.query_signatures)
-    order = sorted(range(len(row.pool_rank)), key=row.pool_rank.__getitem__)
-    pool = [row.member_id[i] for i in order]
-    text_hits = {row.member_id[i]: row.text_hits[i] for i in order}
-    story_hits = {row.member_id[i]: row.story_hits[i] for i in order}
-    worded = [i for i in order if row.story_words[i] > 0]  # _story_jaccards reads only these
-    stories = np.frombuffer(b"".join(row.story[i] for i in worded), dtype=np.uint32)
-    jaccards = index.estimate_story_jaccards(
-        query, [row.member_id[i] for i in worded], stories.reshape(len(worded), -1)
-    )
-    text_first = [m for m in pool if text_hits[m]]
-    story_only = [m for m in pool if not text_hits[m]]
+    """The members whose text windows ``index.candidates`` would score, in its order.
+
+    Story Jaccards count only for the scoring pool: ``index.candidates`` estimates
+    no others, so a story-only member outside the pool never passes.
+    """
+    text_hits = Counter({m: hits for m, hits in zip(row.member, row.text_hits) if hits})
+    story_hits = Counter({m: hits for m, hits in zip(row.member, row.story_hits) if hits})
+    text_first, story_only = index.rank_band_hits(text_hits, story_hits)
+    estimated = {m: j for m, j in zip(row.member, row.story_jaccard) if j is not None}
+    jaccards = {
+        m: estimated[m] for m in index.scoring_pool(text_first, story_only) if m in estimated
+    }
     chosen = index.choose_for_scoring(text_first, story_only, jaccards)
     return (
-        row.query_id, chosen, [text_hits[m] for m in chosen], [story_hits[m] for m in chosen],
+        row.query, chosen, [text_hits[m] for m in chosen], [story_hits[m] for m in chosen],
         [jaccards.get(m, 0.0) for m in chosen],
     )
 
@@ -641,16 +672,16 @@ def _best_candidates(row) -> tuple:
     windows = {}
     for i in order:
         signed = _loads(row.member_signatures[i])
-        windows[row.member_id[i]] = (signed.text, signed.text_shingle_counts)
+        windows[row.member[i]] = (signed.text, signed.text_shingle_counts)
     hits = index.score_candidates(
         query,
         windows,
-        Counter(dict(zip(row.member_id, row.text_hits))),
-        Counter(dict(zip(row.member_id, row.story_hits))),
-        dict(zip(row.member_id, row.story_jaccard)),
+        Counter(dict(zip(row.member, row.text_hits))),
+        Counter(dict(zip(row.member, row.story_hits))),
+        dict(zip(row.member, row.story_jaccard)),
     )
     best = match.best_candidates(hits)
-    return row.query_id, [m for m, _ in best], [shares_text for _, shares_text in best]
+    return row.query, [m for m, _ in best], [shares_text for _, shares_text in best]
 
 
 # ------------------------------------------------------------------------------
@@ -666,13 +697,13 @@ def _pairs_to_compare(candidates):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    pair = Window.partitionBy("first_id", "second_id").orderBy("query_id")
+    pair = Window.partitionBy("first", "second").orderBy("query")
     return (
-        candidates.withColumn("first_id", F.least("query_id", "member_id"))
-        .withColumn("second_id", F.greatest("query_id", "member_id"))
+        candidates.withColumn("first", F.least("query", "member"))
+        .withColumn("second", F.greatest("query", "member"))
         .withColumn("turn", F.row_number().over(pair))
         .where("turn = 1")
-        .select("query_id", "rank", "member_id", "shares_text")
+        .select("query", "rank", "member", "shares_text")
     )
 
 
@@ -685,7 +716,7 @@ PASSAGE_COLUMNS = (
     "kind", "source_start", "source_end", "derived_start", "derived_end", "similarity", "edits",
 )
 RESULT_SCHEMA = (
-    "query_id string, rank int, source_article_id string, derived_article_id string, "
+    "query long, rank int, source long, derived long, source_article_id string, derived_article_id string, "
     "source_segment_id string, derived_segment_id string, label string, "
     "source_containment double, derived_containment double, jaccard double, credited int, "
     "direction_confidence double, scores string, evidence string, computed_at string, "
@@ -700,15 +731,15 @@ def _compared(spark, pairs, segments):
 
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     query_data = segments.select(
-        F.col("segment_id").alias("query_id"), F.col("matcher").alias("query_matcher")
+        F.col("sid").alias("query"), F.col("matcher").alias("query_matcher")
     )
     member_data = segments.select(
-        F.col("segment_id").alias("member_id"), F.col("matcher").alias("member_matcher")
+        F.col("sid").alias("member"), F.col("matcher").alias("member_matcher")
     )
     joined = (
-        pairs.join(query_data, "query_id")
-        .join(member_data, "member_id")
-        .sortWithinPartitions("member_id", "query_id")  # a segment's pairs in a row: prepared once
+        pairs.join(query_data, "query")
+        .join(member_data, "member")
+        .sortWithinPartitions("member", "query")  # a segment's pairs in a row: prepared once
     )
     return spark.createDataFrame(
         joined.rdd.mapPartitions(partial(_compare_partition, now=now)),
@@ -718,26 +749,28 @@ def _compared(spark, pairs, segments):
 
 
 def _compare_partition(rows: Iterator, now: str) -> Iterator[tuple]:
-    segments: OrderedDict[str, match._SegmentData] = OrderedDict()
+    segments: OrderedDict[int, match._SegmentData] = OrderedDict()
 
-    def segment(segment_id: str, data: bytes):
+    def segment(ordinal: int, data: bytes):
         """Unpickled once while in use, so its alignment preparation is reused, as locally."""
-        if segment_id in segments:
-            segments.move_to_end(segment_id)
+        if ordinal in segments:
+            segments.move_to_end(ordinal)
         else:
-            segments[segment_id] = _loads(data)
+            segments[ordinal] = _loads(data)
             if len(segments) > match.PREPARED_CACHE_SIZE:
                 segments.popitem(last=False)
-        return segments[segment_id]
+        return segments[ordinal]
 
     for row in rows:
+        query = segment(row.query, row.query_matcher)
         result = match.compare_segments(
-            segment(row.query_id, row.query_matcher),
-            segment(row.member_id, row.member_matcher),
-            row.shares_text,
+            query, segment(row.member, row.member_matcher), row.shares_text
         )
         if result is None:
             continue
+        source, derived = (
+            (row.query, row.member) if result.source is query else (row.member, row.query)
+        )
         stored = match.match_row(result, now)
         if set(stored) != set(MATCH_COLUMNS):
             raise RuntimeError(f"match.match_row columns changed: {sorted(stored)}")
@@ -745,7 +778,10 @@ def _compare_partition(rows: Iterator, now: str) -> Iterator[tuple]:
             tuple(_plain(passage[column]) for column in PASSAGE_COLUMNS)
             for passage in match.passage_rows(result)
         ]
-        yield (row.query_id, row.rank, *(_plain(stored[c]) for c in MATCH_COLUMNS), passages)
+        yield (
+            row.query, row.rank, source, derived,
+            *(_plain(stored[c]) for c in MATCH_COLUMNS), passages,
+        )
 
 
 def _plain(value):
@@ -755,7 +791,7 @@ def _plain(value):
 
 def _numbered_results(spark, results):
     """Results in the local engine's write order, numbered from 1 as SQLite numbers them."""
-    ordered = results.orderBy("query_id", "rank")
+    ordered = results.orderBy("query", "rank")
     schema = "id long, " + RESULT_SCHEMA
     return spark.createDataFrame(
         ordered.rdd.zipWithIndex().map(lambda pair: (pair[1] + 1, *pair[0])),
@@ -817,63 +853,112 @@ LINEAGE_SCHEMA = (
     "segment_id string, article_id string, cluster_id long, parent_article_id string, "
     "parent_segment_id string, match_id long, label string, generation long, is_origin long"
 )
+EDGE_COLUMNS = (
+    "id", "source_segment_id", "derived_segment_id", "label", "scores",
+    "direction_confidence", "credited",
+)
+NODE_COLUMNS = ("segment_id", "article_id", "node_title", "published")
 
 
-def _write_lineage_parquet(spark, db, numbered, segments, out: str) -> int:
-    """Clusters and lineage as Parquet: read back from SQLite, else built on the driver.
+def _write_lineage_parquet(spark, numbered, segments, out: str) -> int:
+    """Clusters and lineage as Parquet, built component by component.
 
-    Without a database, ``lineage.build_clusters`` runs on the matches' edges as
-    ``match.rebuild_lineage`` would run it (the graph is one row per match).
+    ``lineage.build_clusters`` on one connected component of the matches gives
+    that component's cluster as ``match.rebuild_lineage`` gives it, so the graph
+    never has to fit on one machine; clusters are then numbered in
+    ``lineage.cluster_order``, as there.
     """
-    if db is not None:
-        clusters = [tuple(row) for row in db.execute(
-            "SELECT id, title, origin_article_id, article_count, derived_count, "
-            "uncredited_count, first_published, last_published FROM clusters ORDER BY id"
-        )]
-        members = [tuple(row) for row in db.execute(
-            "SELECT segment_id, article_id, cluster_id, parent_article_id, parent_segment_id, "
-            "match_id, label, generation, is_origin FROM lineage ORDER BY segment_id"
-        )]
-    else:
-        clusters, members = _lineage_on_driver(numbered, segments)
-    spark.createDataFrame(clusters, CLUSTER_SCHEMA).write.mode("overwrite").parquet(
-        f"{out}/clusters"
-    )
-    spark.createDataFrame(members, LINEAGE_SCHEMA).write.mode("overwrite").parquet(
-        f"{out}/lineage"
-    )
-    return len(clusters)
-
-
-def _lineage_on_driver(numbered, segments) -> tuple[list[tuple], list[tuple]]:
     from pyspark.sql import functions as F
 
-    edges = [
-        match.match_edge(*row)
-        for row in numbered.orderBy("id").select(
-            "id", "source_segment_id", "derived_segment_id", "label", "scores",
-            "direction_confidence", "credited",
-        ).toLocalIterator()
-    ]
-    matched = (
-        numbered.select(F.col("source_segment_id").alias("segment_id"))
-        .union(numbered.select(F.col("derived_segment_id").alias("segment_id")))
-        .distinct()
+    components = _connected_components(numbered.select(F.col("source").alias("a"),
+                                                       F.col("derived").alias("b")))
+    edges = _grouped_by_component(
+        numbered.join(components.withColumnRenamed("node", "source"), "source"),
+        EDGE_COLUMNS, "edge_",
     )
-    nodes = {
-        row.segment_id: lineage.SegmentNode(
-            row.segment_id, row.article_id, row.node_title, row.published
+    nodes = _grouped_by_component(
+        segments.join(components.withColumnRenamed("node", "sid"), "sid"), NODE_COLUMNS, "node_"
+    )
+    cached: list = []
+    clusters = _persist(nodes.join(edges, "component").rdd.map(_component_cluster), cached)
+    numbered_clusters = clusters.sortBy(lambda item: item[0]).zipWithIndex()
+    rows = numbered_clusters.map(lambda item: match.cluster_rows(item[1] + 1, _loads(item[0][1])))
+    rows = _persist(rows, cached)
+    spark.createDataFrame(
+        rows.map(lambda pair: tuple(pair[0].values())), CLUSTER_SCHEMA, verifySchema=False
+    ).write.mode("overwrite").parquet(f"{out}/clusters")
+    spark.createDataFrame(
+        rows.flatMap(lambda pair: [tuple(member.values()) for member in pair[1]]),
+        LINEAGE_SCHEMA,
+        verifySchema=False,
+    ).write.mode("overwrite").parquet(f"{out}/lineage")
+    count = rows.count()
+    for data in cached:
+        data.unpersist()
+    return count
+
+
+def _connected_components(links):
+    """(node, component): every node of the (a, b) links labelled with its component's smallest node.
+
+    Label propagation: each round a node takes the smallest label among its
+    neighbours'; story clusters are a few links across, so few rounds are needed.
+    """
+    from pyspark.sql import functions as F
+
+    both = links.union(links.select(F.col("b").alias("a"), F.col("a").alias("b")))
+    neighbours = both.distinct().localCheckpoint()
+    labels = (
+        neighbours.groupBy("a")
+        .agg(F.least(F.col("a"), F.min("b")).alias("label"))
+        .withColumnRenamed("a", "node")
+        .localCheckpoint()  # each round's plan starts here, not from the first round
+    )
+    while True:
+        offered = (
+            neighbours.join(labels.withColumnRenamed("node", "b"), "b")
+            .groupBy("a")
+            .agg(F.min("label").alias("offered"))
+            .withColumnRenamed("a", "node")
         )
-        for row in segments.join(matched, "segment_id")
-        .select("segment_id", "article_id", "node_title", "published")
-        .toLocalIterator()
+        updated = (
+            labels.join(offered, "node")
+            .select("node", F.least("label", "offered").alias("label"),
+                    F.col("label").alias("previous"))
+            .localCheckpoint()
+        )
+        if updated.where("label != previous").isEmpty():
+            return updated.select("node", F.col("label").alias("component"))
+        labels = updated.select("node", "label")
+
+
+def _grouped_by_component(frame, columns, prefix: str):
+    """One row per component, an array per column (named ``prefix`` + column)."""
+    from pyspark.sql import functions as F
+
+    grouped = frame.groupBy("component").agg(F.collect_list(F.struct(*columns)).alias("items"))
+    return grouped.select(
+        "component", *(F.col("items").getField(c).alias(prefix + c) for c in columns)
+    )
+
+
+def _component_cluster(row) -> tuple:
+    """(cluster order, pickled cluster) of one component, by ``lineage.build_clusters``."""
+    nodes = {
+        segment_id: lineage.SegmentNode(segment_id, article_id, title, published)
+        for segment_id, article_id, title, published in zip(
+            row.node_segment_id, row.node_article_id, row.node_node_title, row.node_published
+        )
     }
-    clusters, members = [], []
-    for cluster_id, cluster in enumerate(lineage.build_clusters(nodes, edges), start=1):
-        cluster_row, member_rows = match.cluster_rows(cluster_id, cluster)
-        clusters.append(tuple(cluster_row.values()))
-        members += [tuple(member.values()) for member in member_rows]
-    return clusters, members
+    edges = sorted(
+        (match.match_edge(*values) for values in zip(
+            row.edge_id, row.edge_source_segment_id, row.edge_derived_segment_id,
+            row.edge_label, row.edge_scores, row.edge_direction_confidence, row.edge_credited,
+        )),
+        key=lambda edge: edge.match_id,  # build_clusters reads edges in match id order
+    )
+    [cluster] = lineage.build_clusters(nodes, edges)
+    return lineage.cluster_order(cluster), _dumps(cluster)
 
 
 # ------------------------------------------------------------------------------
@@ -906,13 +991,10 @@ def main(argv: list[str] | None = None) -> None:
             **{name[: -len("_column")]: value for name, value in column_options.items()}
         )
         config = dict(setting.split("=", 1) for setting in settings)
-        with cli._one_line_errors():
-            session = spark_session(master, config)
-            try:
-                summary = run(session, db_path=db, inputs=inputs, parquet_out=parquet_out,
-                              columns=columns)
-            finally:
-                session.stop()
+        with cli._one_line_errors(), _session(master, config) as session:
+            summary = run(
+                session, db_path=db, inputs=inputs, parquet_out=parquet_out, columns=columns
+            )
         for problem in summary.problems:
             click.echo(f"skipped: {problem}", err=True)
         for line in summary.lines():

@@ -118,8 +118,8 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     # Segments sharing a bucket are candidates for each other. Compact on purpose (about
     # 20 bytes a row, hundreds of rows per article): no foreign key (index.remove deletes a
     # segment's rows by their keys, recomputed from its stored signatures) and no second
-    # index. Ingest appends new rows to lsh_pending in segment order (cheap), and
-    # index.flush moves them into lsh_index in bucket order (one sorted pass instead of
+    # index. Ingest appends one lsh_pending row per new segment (cheap), and index.flush
+    # moves its buckets into lsh_index in bucket order (one sorted pass instead of
     # hundreds of random B-tree inserts per article); lookups read lsh_index.
     """
     CREATE TABLE IF NOT EXISTS lsh_index (
@@ -130,17 +130,17 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     """,
     """
     CREATE TABLE IF NOT EXISTS lsh_pending (
-        segment INTEGER NOT NULL,  -- segments.seq
-        bucket INTEGER NOT NULL,
-        PRIMARY KEY (segment, bucket)
-    ) WITHOUT ROWID
+        segment INTEGER PRIMARY KEY,  -- segments.seq
+        buckets TEXT NOT NULL         -- JSON array of the segment's lsh_index buckets
+    )
     """,
     # The buckets readably: (kind, band, hash, segment_id), flushed or not.
     """
     CREATE VIEW IF NOT EXISTS lsh_bands (kind, band, hash, segment_id) AS
     SELECT CASE WHEN b.bucket & 1 THEN 'story' ELSE 'text' END, (b.bucket >> 1) & 511,
            b.bucket >> 10, s.id
-    FROM (SELECT bucket, segment FROM lsh_index UNION ALL SELECT bucket, segment FROM lsh_pending) b
+    FROM (SELECT bucket, segment FROM lsh_index
+          UNION ALL SELECT j.value, p.segment FROM lsh_pending p, json_each(p.buckets) j) b
     JOIN segments s ON s.seq = b.segment
     """,
     # One row per verified pair of segments, oriented source -> derived.

@@ -106,7 +106,7 @@ class Page:
     private: bool
 
     async def run(self, fn, *args):
-        return await self.db.execute_fn(lambda conn: fn(conn, *args))
+        return await self.db.execute_fn(lambda conn: in_one_snapshot(conn, fn, *args))
 
     async def respond(
         self, template: str, context: dict, data: dict, status: int = 200
@@ -128,6 +128,24 @@ class Page:
             response = Response.html(html, status=status)
         response.headers["Cache-Control"] = _cache_control(self, status)
         return response
+
+
+def in_one_snapshot(conn, fn, *args):
+    """``fn(conn, *args)`` inside one read transaction.
+
+    A page reads several tables with several queries; while an ingest writes to a
+    served database (WAL mode), each query on its own could see a different
+    commit - a segment's cluster from before a lineage rebuild, the cluster itself
+    from after it. One transaction sees each commit whole or not at all.
+    """
+    if conn.in_transaction:
+        return fn(conn, *args)
+    conn.execute("BEGIN")
+    try:
+        return fn(conn, *args)
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
 
 
 def _cache_control(page: Page, status: int) -> str:
@@ -515,7 +533,8 @@ async def _find_sources(page: Page, text: str, limit: int) -> list[dict]:
         # connections may use sqlite3.Row. This thread owns conn until we return.
         row_factory, conn.row_factory = conn.row_factory, None
         try:
-            return find_sources(sqlite_utils.Database(conn, recursive_triggers=False), text, limit)
+            db = sqlite_utils.Database(conn, recursive_triggers=False)
+            return in_one_snapshot(conn, lambda _: find_sources(db, text, limit))
         finally:
             conn.row_factory = row_factory
 

@@ -187,6 +187,38 @@ def test_adding_again_replaces_and_remove_deletes(db):
     assert "b#1" in lookup(db, seed_text("001"))
 
 
+def test_deferred_rows_are_found_once_flushed_and_removed_either_way(db):
+    add_segment(db, "a#1", seed_text("000"))
+    add_segment(db, "b#1", "placeholder words only")
+    signed = sign_tokens(words(seed_text("001")))
+    with db.conn:
+        index.add_many(db, [("b#1", signed)], DEFAULT_PARAMS, deferred=True)
+    pending = db.execute("SELECT json_array_length(buckets) FROM lsh_pending").fetchone()[0]
+    assert pending == len(index.band_keys(signed, DEFAULT_PARAMS))
+    assert "b#1" not in lookup(db, seed_text("001"))  # lookups read lsh_index only
+    bands = db.execute("SELECT kind, band, hash FROM lsh_bands WHERE segment_id = 'b#1'")
+    assert sorted(bands.fetchall()) == sorted(index.band_keys(signed, DEFAULT_PARAMS))
+    assert index.flush(db) == pending
+    assert db.execute("SELECT count(*) FROM lsh_pending").fetchone()[0] == 0
+    assert "b#1" in lookup(db, seed_text("001"))
+    with db.conn:  # pending again, then removed before any flush
+        index.add_many(db, [("b#1", signed)], DEFAULT_PARAMS, deferred=True)
+        index.remove(db, ["b#1"])
+    assert db.execute("SELECT count(*) FROM lsh_pending").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM lsh_bands WHERE segment_id = 'b#1'").fetchone()[0] == 0
+    assert "a#1" in lookup(db, seed_text("000"))
+
+
+def test_index_rows_are_compact_integers(db):
+    signed = add_segment(db, "a#1", seed_text("000"))
+    rows = db.execute("SELECT bucket, segment FROM lsh_index").fetchall()
+    seq = db.execute("SELECT seq FROM segments WHERE id = 'a#1'").fetchone()[0]
+    assert {segment for _, segment in rows} == {seq}
+    assert sorted(bucket for bucket, _ in rows) == sorted(
+        index.buckets(signed, DEFAULT_PARAMS).tolist()
+    )
+
+
 def test_empty_segments_are_stored_but_never_candidates(db):
     add_segment(db, "empty#1", [])
     assert db.execute("SELECT count(*) FROM lsh_bands").fetchone()[0] == 0

@@ -18,7 +18,15 @@ from datasette.utils import tilde_encode
 from datasette_test import wait_until_responds
 
 from tests.conftest import SEED_IDS
-from tests.plugin_support import HOSTILE_ID, WIRE_ID, build_fixture_db, seed_text
+from tests.plugin_support import (
+    HOSTILE_ID,
+    HOSTILE_INGEST,
+    HOSTILE_LINE,
+    WIRE_ID,
+    build_fixture_db,
+    build_hostile_ingested_db,
+    seed_text,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -51,13 +59,14 @@ def seeds_page(*parts: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(seeds_db_path, tmp_path_factory):
-    """`datasette -i seeds.db -i provenance.db` on a free loopback port."""
+    """`datasette -i seeds.db -i provenance.db -i hostile.db` on a free loopback port."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("browser")
     seeds = folder / "seeds.db"
     shutil.copy(seeds_db_path, seeds)
     hostile = build_fixture_db(folder / "provenance.db")
+    ingested = build_hostile_ingested_db(folder / "hostile.db")
     port = _free_port()
     datasette = Path(sys.executable).parent / "datasette"
     process = subprocess.Popen(
@@ -68,6 +77,8 @@ def server(seeds_db_path, tmp_path_factory):
             str(seeds),
             "-i",
             str(hostile),
+            "-i",
+            str(ingested),
             "-h",
             "127.0.0.1",
             "-p",
@@ -246,6 +257,50 @@ def test_hostile_text_never_runs(server, open_page):
     page = open_page(server + urls[1])
     assert '<script>alert("title")</script>' in page.locator("h1").inner_text()
     shoot(page, "hostile-article-desktop")
+
+
+def test_hostile_ingested_articles_never_run_anywhere(server, open_page):
+    """Markup in ids, titles, outlets, URLs and text, through the real ingest and matcher."""
+    wire, copy = (tilde_encode(HOSTILE_INGEST[kind]["id"]) for kind in ("wire", "copy"))
+    base = "/hostile/-/provenance"
+    facets = "_facet_provenance_label=id&_facet_provenance_origin=id&_facet_provenance_credit=id"
+    urls = [
+        base, f"{base}/article/{wire}", f"{base}/article/{copy}", f"{base}/compare/{wire}/{copy}",
+        f"{base}/article/{tilde_encode('<img src=x onerror=alert(30)>')}",  # a 404 naming it
+        f"/hostile/articles?{facets}", "/hostile/matches", f"/hostile/articles/{copy}",
+    ]  # fmt: skip
+    for url in urls:
+        page = open_page(server + url)  # the fixture fails the test if a dialog opens
+        assert_no_injected_content(page, url)
+    lineage = open_page(server + urls[2])
+    nodes = lineage.locator("svg.pv-graph g.pv-node")
+    assert nodes.count() == 2
+    assert HOSTILE_INGEST["copy"]["outlet"] in nodes.last.text_content()  # drawn as text
+
+    # The check page with hostile text pasted, its results and the side-by-side view.
+    page = open_page(server + f"{base}/check")
+    story = "\n\n".join(seed_text(REUTERS).split("\n\n")[2:7])
+    page.fill("#pv-check-text", f"{HOSTILE_LINE}\n\n{story}")
+    page.click("button:has-text('Find sources')")
+    page.locator(".pv-check-result").first.wait_for()
+    assert page.locator(".pv-check-result").count() == 2
+    assert_no_injected_content(page, "check results")
+    page.locator("button:has-text('Compare side by side')").first.click()
+    page.wait_for_selector("text=Your pasted text")
+    assert_no_injected_content(page, "check compare")
+    assert HOSTILE_LINE in page.locator("#pv-derived-text").inner_text()
+    shoot(page, "hostile-check-compare-desktop")
+
+
+def assert_no_injected_content(page, where: str) -> None:
+    assert page.locator("img[src='x'], b, iframe").count() == 0, where
+    assert page.locator("[href^='javascript:' i], [src^='javascript:' i]").count() == 0, where
+    handlers = page.evaluate(
+        """() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]
+            .filter(a => a.name.startsWith('on') && a.value.includes('alert'))
+            .map(a => e.tagName + ' ' + a.name))"""
+    )
+    assert handlers == [], where
 
 
 def _in_view(page, element_id: str) -> bool:

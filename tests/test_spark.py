@@ -1,0 +1,269 @@
+"""The Spark engine gives the local engine's results, row for row.
+
+Spark runs in ``local[2]`` mode, one session for the whole test session. Tests
+that need it skip, saying why, when pyspark or Java is missing; the messages a
+user sees then are tested without Spark.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from datasette_provenance import match, pipeline, store
+from datasette_provenance import spark as engine
+from datasette_provenance.cli import cli
+from tests.conftest import load_benchmark
+from tests.db_compare import TABLES, differences
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+RESULT_TABLES = ("matches", "passages", "clusters", "lineage")
+# The largest synthetic corpus that keeps this module within about three minutes on
+# two cores: the local engine matches it in ~20 s, Spark in ~60 s (session excluded).
+SYNTHETIC_SIZE = 1000
+# Files read by both engines: small, because Spark reads, cleans and signs them too.
+INPUT_SIZE = 120
+
+
+def _spark_problem() -> str | None:
+    try:
+        engine.require_spark()
+    except engine.SparkUnavailable as problem:
+        return str(problem)
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    problem = _spark_problem()
+    if problem:
+        pytest.skip(problem)
+    session = engine.spark_session("local[2]", {
+        "spark.sql.shuffle.partitions": "4",
+        "spark.ui.enabled": "false",
+        "spark.driver.memory": "1g",
+    })
+    yield session
+    session.stop()
+
+
+def _match_locally(path) -> match.MatchSummary:
+    db = store.connect(str(path))
+    try:
+        return match.update_matches(db, full=True)
+    finally:
+        db.conn.close()
+
+
+def _rows(path, sql: str) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+PARQUET_COLUMNS = {
+    "matches": ["id", "source_segment_id", "derived_segment_id", "label", "source_containment",
+                "derived_containment", "jaccard", "credited", "direction_confidence", "scores",
+                "evidence"],
+    "passages": ["match_id", "kind", "source_start", "source_end", "derived_start",
+                 "derived_end", "similarity", "edits"],
+    "clusters": ["id", "title", "origin_article_id", "article_count", "derived_count",
+                 "uncredited_count", "first_published", "last_published"],
+    "lineage": ["segment_id", "article_id", "cluster_id", "parent_article_id",
+                "parent_segment_id", "match_id", "label", "generation", "is_origin"],
+}
+
+
+def _parquet(spark, path, columns) -> list[tuple]:
+    return sorted(tuple(row) for row in spark.read.parquet(str(path)).select(*columns).collect())
+
+
+def _table(path, table, columns) -> list[tuple]:
+    return sorted(_rows(path, f"SELECT {', '.join(columns)} FROM {table}"))
+
+
+# ------------------------------------------------------------------------------
+# The same results as the local engine
+
+
+def test_seeds_database_gives_the_local_results(spark, seeds_db_path, tmp_path):
+    local, distributed = tmp_path / "local.db", tmp_path / "spark.db"
+    shutil.copy(seeds_db_path, local)
+    shutil.copy(seeds_db_path, distributed)
+    expected = _match_locally(local)
+
+    out = tmp_path / "out"
+
+    summary = engine.run(spark, db_path=str(distributed), parquet_out=str(out))
+
+    assert differences(local, distributed, tables=RESULT_TABLES + ("segments",)) == {}
+    assert (summary.pairs_compared, summary.matches_stored, summary.clusters) == (
+        expected.pairs_compared, expected.matches_stored, expected.clusters
+    )
+    assert summary.matches_stored > 0
+    # The Parquet tables hold the same rows (clusters and lineage built in Spark).
+    for table, columns in PARQUET_COLUMNS.items():
+        assert _parquet(spark, out / table, columns) == _table(local, table, columns), table
+
+
+def test_synthetic_corpus_gives_the_local_results(spark, tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    load_benchmark("synthetic").write_corpus(SYNTHETIC_SIZE, str(corpus), None, 13)
+    base, local, distributed = (tmp_path / f"{name}.db" for name in ("base", "local", "spark"))
+    pipeline.ingest(str(base), [str(corpus)], run_matching=False)
+    shutil.copy(base, local)
+    shutil.copy(base, distributed)
+    expected = _match_locally(local)
+
+    summary = engine.run(spark, db_path=str(distributed))
+
+    found = differences(local, distributed, tables=RESULT_TABLES + ("segments",))
+    assert found == {}
+    assert (summary.segments, summary.pairs_compared, summary.matches_stored) == (
+        expected.segments, expected.pairs_compared, expected.matches_stored
+    )
+    # Same ids too: Spark writes the matches in the local engine's order.
+    ids = "SELECT id, source_segment_id, derived_segment_id FROM matches ORDER BY id"
+    assert _rows(local, ids) == _rows(distributed, ids)
+    assert expected.matches_stored > SYNTHETIC_SIZE / 2
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory):
+    """A JSONL corpus and the database ``ingest`` (with matching) makes of it."""
+    folder = tmp_path_factory.mktemp("input")
+    corpus = folder / "corpus.jsonl"
+    load_benchmark("synthetic").write_corpus(INPUT_SIZE, str(corpus), None, 5)
+    ingested = folder / "ingested.db"
+    pipeline.ingest(str(ingested), [str(corpus)])
+    return corpus, ingested
+
+
+def test_input_files_give_the_database_ingest_gives(spark, small_corpus, tmp_path):
+    corpus, ingested = small_corpus
+    built = tmp_path / "built.db"
+
+    summary = engine.run(spark, db_path=str(built), inputs=[str(corpus)])
+
+    assert summary.articles == INPUT_SIZE and summary.skipped == 0
+    assert differences(ingested, built, tables=TABLES) == {}
+
+
+def test_parquet_in_parquet_out(spark, small_corpus, tmp_path):
+    """Parquet input, Parquet output only: clusters and lineage are built on the driver."""
+    corpus, ingested = small_corpus
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    articles = tmp_path / "articles.parquet"
+    spark.createDataFrame(
+        rows, "id string, title string, text string, outlet string, published string"
+    ).write.parquet(str(articles))
+    out = tmp_path / "out"
+
+    engine.run(spark, inputs=[str(articles)], parquet_out=str(out))
+
+    for table, columns in PARQUET_COLUMNS.items():
+        assert _parquet(spark, out / table, columns) == _table(ingested, table, columns), table
+
+
+def test_bad_records_are_skipped_and_reported(spark, tmp_path):
+    corpus = tmp_path / "mixed.jsonl"
+    good = {"id": "a1", "text": "Some text about a thing that happened yesterday."}
+    corpus.write_text(
+        json.dumps(good) + "\n{not json\n" + json.dumps({"id": "a1", "text": "again"}) + "\n",
+        encoding="utf-8",
+    )
+
+    summary = engine.run(spark, db_path=str(tmp_path / "out.db"), inputs=[str(corpus)])
+
+    assert summary.skipped == 2
+    assert summary.problems == [
+        f"{corpus}:2: invalid JSON (Expecting property name enclosed in double quotes at column 2)",
+        f"{corpus}:3: duplicate id 'a1' (first seen at {corpus}:1)",
+    ]
+    assert _rows(tmp_path / "out.db", "SELECT id FROM articles") == [("a1",)]
+
+
+def test_the_story_jaccard_in_spark_sql_is_the_local_estimate(spark, seeds_db_path):
+    """The one estimate mirrored in Spark SQL: ``index.estimate_story_jaccards``."""
+    import numpy as np
+
+    from datasette_provenance import index, signatures
+
+    db = store.connect(str(seeds_db_path))
+    ids = [row[0] for row in db.execute("SELECT id FROM segments ORDER BY id")]
+    signed = [index.load_signatures(db, i, signatures.DEFAULT_PARAMS) for i in ids]
+    db.conn.close()
+    segments = spark.createDataFrame(
+        [(n, s.story.view(np.int32).tolist(), s.story_word_count) for n, s in enumerate(signed)],
+        "sid long, story array<int>, story_words int",
+    )
+    story_key = (engine.STORY_BAND_OFFSET, 7)  # one story bucket holding every segment
+    keys = spark.createDataFrame(
+        [(n, n, *story_key) for n in range(len(ids))], "sid long, aid long, band int, hash long"
+    )
+
+    found = {(row.query, row.member): row.story_jaccard
+             for row in engine._band_hits(keys, segments).collect()}
+
+    assert len(found) == len(ids) * (len(ids) - 1)
+    for (query, member), jaccard in found.items():
+        expected = index.estimate_story_jaccards(
+            signed[query], [member], signed[member].story[None, :]
+        )
+        assert jaccard == expected.get(member)
+
+
+def test_cli_engine_spark(spark, seeds_db_path, tmp_path):
+    database = tmp_path / "seeds.db"
+    shutil.copy(seeds_db_path, database)
+
+    result = CliRunner().invoke(
+        cli, ["match", str(database), "--engine", "spark", "--spark-master", "local[2]"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "matching:" in result.output
+    assert not spark.sparkContext._jsc.sc().isStopped()  # a running session is left running
+
+
+# ------------------------------------------------------------------------------
+# Without Spark: what the user is told
+
+
+def test_missing_pyspark_is_one_line(monkeypatch, seeds_db_path, tmp_path):
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark now fails
+    database = tmp_path / "seeds.db"
+    shutil.copy(seeds_db_path, database)
+
+    result = CliRunner().invoke(cli, ["match", str(database), "--engine", "spark"])
+
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: the Spark engine needs pyspark: pip install 'datasette-provenance[spark]'\n"
+    )
+
+
+def test_missing_java_is_one_line(monkeypatch, seeds_db_path, tmp_path):
+    pytest.importorskip("pyspark", reason="pyspark is not installed")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java here
+    database = tmp_path / "seeds.db"
+    shutil.copy(seeds_db_path, database)
+
+    result = CliRunner().invoke(cli, ["match", str(database), "--engine", "spark"])
+
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: the Spark engine needs Java (17 or later): no `java` on PATH or in JAVA_HOME\n"
+    )
+
+
+def test_parquet_out_needs_the_spark_engine(seeds_db_path):
+    result = CliRunner().invoke(cli, ["match", str(seeds_db_path), "--parquet-out", "x"])
+    assert result.exit_code == 2
+    assert "--parquet-out needs --engine spark" in result.output
