@@ -61,8 +61,8 @@ from datasette_provenance import index, lineage, match, pipeline, signatures, so
 
 DEFAULT_MASTER = "local[*]"
 INSTALL_HINT = "pip install 'datasette-provenance[spark]'"
-# Session settings unless the caller sets them: quiet, and no recomputation of Python
-# stages because a shuffle's data was dropped from memory.
+# Session settings unless the caller sets them: no progress bars (the summary says
+# what happened), and adaptive execution, which sizes shuffles to the data.
 SESSION_DEFAULTS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
@@ -211,64 +211,74 @@ def run(
         raise sources.InputError("nothing to match: give a database or --input paths")
     if not db_path and not parquet_out:
         raise sources.InputError("no output: give a database (--db) or --parquet-out")
+    if db_path and not inputs and not os.path.exists(db_path):
+        raise sources.InputError(f"{db_path}: no such file or directory")
     summary = SparkSummary()
     timer = _StageTimer(summary.stage_seconds)
     started = time.perf_counter()
     db = store.connect(db_path) if db_path else None
-    cached: list = []
+    cached: list = []  # everything persisted, released at the end
     try:
         params = _signature_params(db)
-        read: list = []
-        with timer("read"):
-            if inputs:
-                records = _input_records(spark, inputs, columns, summary, read)
-            else:
-                records = _database_records(spark, db)
-        articles = records.map(partial(pipeline.prepare_article, params=params))
-        if inputs and db is not None:  # ingest's writer needs the prepared articles too
-            articles = _persist(articles, cached)
-            with timer("write articles"):
-                _refuse_other_articles(spark, db, db_path, articles)
-                _write_articles(db, articles, params)
         with timer("prepare"):
-            prepared = _persist(_segments_frame(spark, articles, params), cached)
-            summary.articles = records.count()
-            summary.segments = prepared.count()
-            for data in read + [articles]:
-                data.unpersist()
-            segments = _persist(_with_ordinals(prepared), cached)
-            segments.count()
-            prepared.unpersist()
+            segments = _prepared_segments(spark, db, db_path, inputs, columns, params, summary,
+                                          cached)
         with timer("candidates"):
             hits = _persist(_band_hits(_keys_frame(segments), segments), cached)
             hits.count()
             candidates = _persist(_candidate_lists(spark, hits, segments), cached)
             candidates.count()
         with timer("compare"):
-            pairs = _persist(_pairs_to_compare(candidates), cached)
-            summary.pairs_compared = pairs.count()
-            results = _persist(_compared(spark, pairs, segments), cached)
-            results.count()  # before sorting: a sort samples its input, which would compare twice
-            numbered = _persist(_numbered_results(spark, results), cached)
-            counts = dict(numbered.groupBy("label").count().collect())
-            summary.matches_stored = sum(counts.values())
-            summary.derived = sum(counts.get(label, 0) for label in lineage.DERIVED_LABELS)
+            numbered = _numbered_results(spark, _compared_pairs(spark, candidates, segments,
+                                                                summary, cached), cached)
         if parquet_out:
             with timer("write parquet"):
                 _write_results_parquet(numbered, segments, parquet_out)
-            with timer("lineage parquet"):
                 summary.clusters = _write_lineage_parquet(spark, numbered, segments, parquet_out)
         if db is not None:
             with timer("write sqlite"):
                 _write_matches(db, numbered, segments)
                 summary.clusters = match.rebuild_lineage(db)
     finally:
-        for frame in cached:
-            frame.unpersist()
+        for data in cached:
+            data.unpersist()
         if db is not None:
             db.conn.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _prepared_segments(spark, db, db_path, inputs, columns, params, summary, cached):
+    """Read, clean, segment and sign every article: one row per segment, numbered."""
+    reading: list = []
+    if inputs:
+        records = _input_records(spark, inputs, columns, summary, reading)
+    else:
+        records = _database_records(spark, db)
+    summary.articles = records.count()
+    articles = records.map(partial(pipeline.prepare_article, params=params))
+    if inputs and db is not None:  # ingest's writer needs the prepared articles too
+        articles = _persist(articles, reading)
+        _refuse_other_articles(spark, db, db_path, articles)
+        _write_articles(db, articles, params)
+    prepared = _persist(_segments_frame(spark, articles, params), reading)
+    summary.segments = prepared.count()
+    segments = _persist(_with_ordinals(prepared), cached)
+    segments.count()
+    for data in reading:
+        data.unpersist()
+    return segments
+
+
+def _compared_pairs(spark, candidates, segments, summary, cached):
+    """Each pair compared once; the rows worth storing (with counts in ``summary``)."""
+    pairs = _persist(_pairs_to_compare(candidates), cached)
+    summary.pairs_compared = pairs.count()
+    results = _persist(_compared(spark, pairs, segments), cached)
+    labels = dict(results.groupBy("label").count().collect())
+    summary.matches_stored = sum(labels.values())
+    summary.derived = sum(labels.get(label, 0) for label in lineage.DERIVED_LABELS)
+    return results
 
 
 class _StageTimer:
@@ -789,15 +799,20 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _numbered_results(spark, results):
-    """Results in the local engine's write order, numbered from 1 as SQLite numbers them."""
+def _numbered_results(spark, results, cached: list):
+    """Results in the local engine's write order, numbered from 1 as SQLite numbers them.
+
+    ``results`` must be persisted: a sort samples its input first, which would
+    otherwise compare every pair twice.
+    """
     ordered = results.orderBy("query", "rank")
-    schema = "id long, " + RESULT_SCHEMA
-    return spark.createDataFrame(
+    numbered = spark.createDataFrame(
         ordered.rdd.zipWithIndex().map(lambda pair: (pair[1] + 1, *pair[0])),
-        schema,
+        "id long, " + RESULT_SCHEMA,
         verifySchema=False,
     )
+    _persist(numbered, cached).count()
+    return numbered
 
 
 # ------------------------------------------------------------------------------
