@@ -85,7 +85,7 @@ def sizes(arguments) -> dict:
     else:
         plan = dict(size=1_000_000, base=200_000, added=10_000, scaling=20_000, baseline=1000,
                     recall=5000, matched=400, pages=200)  # fmt: skip
-    if arguments.size and arguments.size < plan["size"]:  # smaller parts for a smaller corpus
+    if arguments.size and arguments.size < min(20_000, plan["size"]):  # a smoke-test corpus
         share = arguments.size / plan["size"]
         floors = dict(scaling=100, baseline=20, recall=100, matched=10, pages=10)
         for key, floor in floors.items():

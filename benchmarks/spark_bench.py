@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -113,14 +114,17 @@ def _run_engine(engine: str, database: str, args) -> dict:
     else:
         from datasette_provenance import spark
 
+        stage_cpu = _count_stage_cpu(spark)
         session = spark.spark_session(f"local[{args.cores}]", {
             "spark.sql.shuffle.partitions": str(args.shuffle_partitions),
             "spark.driver.memory": args.driver_memory,
             "spark.ui.enabled": "false",
         })
         session_seconds = time.perf_counter() - started
+        session_cpu = tree_cpu_seconds(os.getpid())
         summary = spark.run(session, db_path=database)
         stages = {"session start": session_seconds, **summary.stage_seconds}
+        stage_cpu = {"session start": session_cpu, **stage_cpu}
     wall = time.perf_counter() - started
     cpu = tree_cpu_seconds(os.getpid())  # before Spark stops: its processes are still there
     if engine == "spark":
@@ -133,7 +137,24 @@ def _run_engine(engine: str, database: str, args) -> dict:
             clusters=summary.clusters,
             stage_seconds={name: round(seconds, 2) for name, seconds in stages.items()},
         )
+    if engine == "spark":
+        result["stage_cpu_seconds"] = {name: round(s, 2) for name, s in stage_cpu.items()}
     return result
+
+
+def _count_stage_cpu(spark) -> dict[str, float]:
+    """Make the Spark engine's stage timer also add up its process tree's CPU per stage."""
+    cpu: dict[str, float] = {}
+    timer = spark._StageTimer.__call__
+
+    def timed(self, name):
+        before = tree_cpu_seconds(os.getpid())
+        with timer(self, name):
+            yield
+        cpu[name] = cpu.get(name, 0.0) + tree_cpu_seconds(os.getpid()) - before
+
+    spark._StageTimer.__call__ = contextmanager(timed)
+    return cpu
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -173,8 +194,11 @@ def _table(result: dict) -> str:
             f"{run['docs_per_second']:>9.1f}{run['docs_per_cpu_second']:>12.1f}"
             f"{run.get('pairs_compared', ''):>8}{run.get('matches', ''):>9}"
         )
-    stages = result["runs"]["spark"]["stage_seconds"]
-    lines += ["", "spark stages (wall s): " + ", ".join(f"{k} {v}" for k, v in stages.items())]
+    lines.append("")
+    spark = result["runs"]["spark"]
+    for label, key in (("wall", "stage_seconds"), ("CPU", "stage_cpu_seconds")):
+        stages = ", ".join(f"{name} {seconds}" for name, seconds in spark[key].items())
+        lines.append(f"spark stages ({label} s): {stages}")
     return "\n".join(lines)
 
 

@@ -23,8 +23,8 @@ PAGE_TABLES = (
     "clusters",
     "lineage",
 )
-# The check page also reads the similarity index (lsh_bands is a view of lsh_index).
-CHECK_TABLES = PAGE_TABLES + ("signatures", "lsh_index", "lsh_bands")
+# The check page also reads the similarity index (lsh_bands is a view of lsh_index...).
+CHECK_TABLES = PAGE_TABLES + ("signatures", "lsh_index", "lsh_recent", "lsh_bands")
 
 # Match labels from most to least copied, for a stable display order.
 LABEL_DISPLAY_ORDER = ("verbatim", "light_edit", "paraphrase", "shared_quotes")

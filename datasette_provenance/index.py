@@ -9,12 +9,15 @@ Tables (DDL in store.py):
   Segments that share a bucket are candidates for each other;
 * ``lsh_pending`` - the buckets of segments added with ``deferred=True``
   (ingest), one row per segment (a JSON array), until ``flush`` moves them into
-  ``lsh_index``.
+  ``lsh_recent``, a second table like ``lsh_index``, merged into it once it holds
+  a quarter as many segments: sorted inserts into a big B-tree still rewrite most
+  of its pages, so adding ten thousand articles to an archive of millions goes
+  into the small table, and the big one is rewritten once per 25% growth.
   A few hundred random B-tree inserts per article cost more than everything
   else ingest does, and more the bigger the index gets (each lands on its own
   page); appending them in segment order and moving them in bulk, sorted by
-  bucket, costs a fraction of that. Lookups read ``lsh_index`` only, so
-  pending rows are found once flushed: ingest flushes before it ends (and
+  bucket, costs a fraction of that. Lookups read ``lsh_index`` and
+  ``lsh_recent``, so pending rows are found once flushed: ingest flushes before it ends (and
   matching before it starts);
 * ``lsh_bands`` - a view of both as (kind, band, hash, segment_id).
 
@@ -110,9 +113,15 @@ _BUCKET_LOW_BITS = 10
 _KIND_BITS = {"text": 0, "story": 1}
 _KINDS = ("text", "story")
 
-# Pending rows are moved into lsh_index this many segments per transaction (each
+# Pending rows are moved into lsh_recent this many segments per transaction (each
 # transaction writes every index page its rows land on, so fewer, larger ones).
 FLUSH_SEGMENTS = 200_000
+# lsh_recent is merged into lsh_index when it holds this share of lsh_index's
+# segments, and at least MERGE_MIN_SEGMENTS (below that both are small anyway).
+MERGE_SHARE = 0.25
+MERGE_MIN_SEGMENTS = 50_000
+# Segments (by seq) whose rows are in lsh_index: the rest are in lsh_recent or pending.
+MERGED_META_KEY = "lsh_index_merged_through"
 
 
 class IndexParamsError(Exception):
@@ -244,10 +253,6 @@ def _fold(hashes: np.ndarray, kind_bit: int) -> np.ndarray:
     """(windows x bands) band hashes -> buckets: hash top bits | band | kind."""
     bands = np.arange(hashes.shape[1], dtype=np.int64) << 1 | kind_bit
     return ((hashes >> _BUCKET_LOW_BITS) << _BUCKET_LOW_BITS | bands).ravel()
-
-
-def _bucket(kind: str, band: int, hash_: int) -> int:
-    return hash_ << _BUCKET_LOW_BITS | band << 1 | _KIND_BITS[kind]
 
 
 def _key(bucket: int) -> tuple[str, int, int]:
@@ -389,10 +394,11 @@ def remove(
         for segment_id, seq in indexed:
             signatures = load_signatures(db, segment_id, params)
             if signatures is not None:
-                db.conn.executemany(
-                    "DELETE FROM lsh_index WHERE bucket = ? AND segment = ?",
-                    [(bucket, seq) for bucket in buckets(signatures, params).tolist()],
-                )
+                keys = [(bucket, seq) for bucket in buckets(signatures, params).tolist()]
+                for table in ("lsh_index", "lsh_recent"):
+                    db.conn.executemany(
+                        f"DELETE FROM {table} WHERE bucket = ? AND segment = ?", keys
+                    )
             db.conn.execute("DELETE FROM lsh_pending WHERE segment = ?", [seq])
         db.conn.execute(f"DELETE FROM signatures WHERE segment_id IN ({marks})", chunk)
 
@@ -412,23 +418,26 @@ def flush(
     batch_segments: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Move every pending bucket row into ``lsh_index``; returns the rows moved.
+    """Move every pending bucket row into the index; returns the rows moved.
 
     Segment range by segment range (``FLUSH_SEGMENTS`` at a time), each in one
     transaction: the range's rows are inserted in bucket order, so every B-tree
     page they land on is written once, however many rows it takes. An
-    interrupted flush leaves the rest pending for the next one.
+    interrupted flush leaves the rest pending for the next one. Rows go to
+    ``lsh_recent``, which is then merged into ``lsh_index`` if it has grown to
+    ``MERGE_SHARE`` of it.
     """
     batch_segments = batch_segments or FLUSH_SEGMENTS
     moved = 0
     while True:
         low = db.execute("SELECT min(segment) FROM lsh_pending").fetchone()[0]
         if low is None:
+            _merge_if_due(db)
             return moved
         high = low + batch_segments
         with db.conn:
             cursor = db.conn.execute(
-                "INSERT INTO lsh_index (bucket, segment) SELECT j.value, p.segment "
+                "INSERT INTO lsh_recent (bucket, segment) SELECT j.value, p.segment "
                 "FROM lsh_pending AS p, json_each(p.buckets) AS j "
                 "WHERE p.segment >= ? AND p.segment < ? ORDER BY 1, 2",
                 [low, high],
@@ -444,6 +453,21 @@ def flush(
                 )
         if progress:
             progress(cursor.rowcount)
+
+
+def _merge_if_due(db: sqlite_utils.Database) -> None:
+    """Merge lsh_recent into lsh_index once it holds MERGE_SHARE as many segments."""
+    merged = get_meta(db, MERGED_META_KEY, 0)
+    flushed, _ = pending_segments(db)
+    if flushed - merged < max(MERGE_MIN_SEGMENTS, MERGE_SHARE * merged):
+        return
+    with db.conn:  # lsh_recent is read in its key order: one sorted pass over lsh_index
+        db.conn.execute(
+            "INSERT INTO lsh_index (bucket, segment) SELECT bucket, segment FROM lsh_recent "
+            "ORDER BY bucket, segment"
+        )
+        db.conn.execute("DELETE FROM lsh_recent")
+        set_meta(db, MERGED_META_KEY, flushed)
 
 
 def rebuild(
@@ -466,7 +490,9 @@ def rebuild(
     with db.conn:
         if in_progress != params.as_dict():
             db.conn.execute("DELETE FROM lsh_index")
+            db.conn.execute("DELETE FROM lsh_recent")
             db.conn.execute("DELETE FROM lsh_pending")
+            set_meta(db, MERGED_META_KEY, 0)
             db.conn.execute("DELETE FROM signatures")
             set_meta(db, PARAMS_META_KEY, params.as_dict())
             set_meta(db, REBUILD_META_KEY, params.as_dict())
@@ -542,7 +568,7 @@ def candidates(
     or more. At most ``MAX_SCORED_CANDIDATES`` are scored and returned, most
     text band hits first, then most story band hits.
     """
-    members = _bucket_members(db, band_keys(signatures, params))
+    members = _bucket_members(db, buckets(signatures, params).tolist())
     text_hits, story_hits = count_band_hits(members, exclude_segment_ids)
     text_first, story_only = rank_band_hits(text_hits, story_hits)
     story_jaccards = _story_jaccards(db, signatures, scoring_pool(text_first, story_only))
@@ -624,18 +650,16 @@ def score_candidates(
     return found
 
 
-def _bucket_members(
-    db: sqlite_utils.Database, keys: Sequence[tuple[str, int, int]]
-) -> list[tuple[str, str]]:
-    """(kind, segment_id) of every member of these buckets, at most MAX_BUCKET_READ per bucket."""
+def _bucket_members(db: sqlite_utils.Database, keys: Sequence[int]) -> list[tuple[str, str]]:
+    """(kind, segment_id) of every member of these buckets (lsh_index buckets), at most
+    MAX_BUCKET_READ per bucket."""
     members: list[tuple[str, str]] = []
-    for chunk in _chunks([_bucket(*key) for key in keys], _KEYS_PER_QUERY):
+    for chunk in _chunks(list(keys), _KEYS_PER_QUERY):
         crowded = {
             bucket
             for (bucket,) in db.execute(
-                f"{_keys_sql(chunk)} SELECT bucket FROM key "
-                f"WHERE ({_MEMBER_SQL} LIMIT 1 OFFSET ?) IS NOT NULL",
-                [*chunk, MAX_BUCKET_READ],
+                f"{_keys_sql(chunk)} SELECT bucket FROM key WHERE {_MEMBER_SQL} > ?",
+                [*chunk, *[MAX_BUCKET_READ + 1] * len(_INDEX_TABLES), MAX_BUCKET_READ],
             )
         }
         ordinary = [bucket for bucket in chunk if bucket not in crowded]
@@ -643,9 +667,13 @@ def _bucket_members(
             members += [
                 (_KINDS[bucket & 1], segment_id)
                 for bucket, segment_id in db.execute(
-                    f"{_keys_sql(ordinary)} SELECT key.bucket, s.id FROM key "
-                    f"CROSS JOIN lsh_index AS member ON member.bucket = key.bucket "
-                    f"JOIN segments AS s ON s.seq = member.segment",
+                    f"{_keys_sql(ordinary)} "
+                    + " UNION ALL ".join(
+                        f"SELECT key.bucket, s.id FROM key "
+                        f"CROSS JOIN {table} AS member ON member.bucket = key.bucket "
+                        f"JOIN segments AS s ON s.seq = member.segment"
+                        for table in _INDEX_TABLES
+                    ),
                     ordinary,
                 )
             ]
@@ -664,9 +692,10 @@ def _first_members(db: sqlite_utils.Database, bucket: int) -> list[tuple[str, st
     return [
         (kind, segment_id)
         for (segment_id,) in db.execute(
-            "SELECT s.id FROM lsh_index AS member JOIN segments AS s ON s.seq = member.segment "
-            "WHERE member.bucket = ? ORDER BY s.id LIMIT ?",
-            [bucket, MAX_BUCKET_READ],
+            "SELECT s.id FROM (SELECT segment FROM lsh_index WHERE bucket = ? UNION ALL "
+            "SELECT segment FROM lsh_recent WHERE bucket = ?) AS member "
+            "JOIN segments AS s ON s.seq = member.segment ORDER BY s.id LIMIT ?",
+            [bucket, bucket, MAX_BUCKET_READ],
         )
     ]
 
@@ -675,7 +704,13 @@ def _first_members(db: sqlite_utils.Database, bucket: int) -> list[tuple[str, st
 # of 999 per statement); CROSS JOIN keeps the keys as the outer loop, so each key
 # is one primary-key search of lsh_index.
 _KEYS_PER_QUERY = 900
-_MEMBER_SQL = "SELECT 1 FROM lsh_index AS member WHERE member.bucket = key.bucket"
+_INDEX_TABLES = ("lsh_index", "lsh_recent")
+# A bucket is crowded when both tables together hold more than MAX_BUCKET_READ members.
+_MEMBER_SQL = " + ".join(
+    f"(SELECT count(*) FROM (SELECT 1 FROM {table} AS member "
+    f"WHERE member.bucket = key.bucket LIMIT ?))"
+    for table in _INDEX_TABLES
+)
 
 
 def _story_jaccards(

@@ -68,7 +68,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     """Tokens of ``text[start:end]`` with spans into ``text``."""
     tokens: list[Token] = []
     end = len(text) if end is None else end
-    if text[start:end].isascii():
+    if text[max(start, 0) : max(end, 0)].isascii():  # the stretch the regex reads
         # Every match is one token, and _norms gives their norms in the same order.
         spans = [match.span() for match in _WORD.finditer(text, start, end)]
         return [Token(norm, s, e) for norm, (s, e) in zip(_norms(text, start, end), spans)]

@@ -207,12 +207,7 @@ def run(
     ``InputError`` for a request that cannot be met, before anything is written.
     """
     inputs = list(inputs)
-    if not db_path and not inputs:
-        raise sources.InputError("nothing to match: give a database or --input paths")
-    if not db_path and not parquet_out:
-        raise sources.InputError("no output: give a database (--db) or --parquet-out")
-    if db_path and not inputs and not os.path.exists(db_path):
-        raise sources.InputError(f"{db_path}: no such file or directory")
+    check_request(db_path, inputs, parquet_out)
     summary = SparkSummary()
     timer = _StageTimer(summary.stage_seconds)
     started = time.perf_counter()
@@ -224,7 +219,7 @@ def run(
             segments = _prepared_segments(spark, db, db_path, inputs, columns, params, summary,
                                           cached)
         with timer("candidates"):
-            hits = _persist(_band_hits(_keys_frame(segments), segments), cached)
+            hits = _persist(_band_hits(_keys_frame(segments)), cached)
             hits.count()
             candidates = _persist(_candidate_lists(spark, hits, segments), cached)
             candidates.count()
@@ -279,6 +274,20 @@ def _compared_pairs(spark, candidates, segments, summary, cached):
     summary.matches_stored = sum(labels.values())
     summary.derived = sum(labels.get(label, 0) for label in lineage.DERIVED_LABELS)
     return results
+
+
+def check_request(db_path: str | None, inputs: list[str], parquet_out: str | None) -> None:
+    """Refuse, before Spark starts, a run without input or output, or with a missing path."""
+    if not db_path and not inputs:
+        raise sources.InputError("nothing to match: give a database or --input paths")
+    if not db_path and not parquet_out:
+        raise sources.InputError("no output: give a database (--db) or --parquet-out")
+    if db_path and not inputs and not os.path.exists(db_path):
+        raise sources.InputError(f"{db_path}: no such file or directory")
+    for path in inputs:
+        local = "://" not in path and not any(char in path for char in "*?[")
+        if local and not os.path.exists(path):
+            raise sources.InputError(f"{path}: no such file or directory")
 
 
 class _StageTimer:
@@ -349,9 +358,6 @@ def _input_records(spark, inputs: list[str], columns, summary: SparkSummary, cac
     record per row; any other path is read file by file with ``sources.read_file``.
     An id seen twice keeps its first place (by file, then line), as ``ingest`` does.
     """
-    for path in inputs:
-        if "://" not in path and not any(char in path for char in "*?[") and not os.path.exists(path):
-            raise sources.InputError(f"{path}: no such file or directory")
     from pyspark.sql import functions as F
 
     context = spark.sparkContext
@@ -456,10 +462,12 @@ def _refuse_other_articles(spark, db, db_path: str, articles) -> None:
 
 
 def _write_articles(db, articles, params) -> None:
-    """Store the prepared articles with ingest's batch writer (index rows included)."""
+    """Store the prepared articles with ingest's batch writer, index rows flushed as ingest does."""
     ingest_summary = pipeline.IngestSummary()
     for batch in pipeline._batches(articles.toLocalIterator(), pipeline.BATCH_SIZE):
         pipeline._write_batch(db, batch, ingest_summary, params)
+        pipeline._flush_if_due(db)
+    index.flush(db)
 
 
 def _dumps(value) -> bytes:
@@ -553,16 +561,12 @@ def _keys_frame(segments):
 # 2-3. Buckets and candidates
 
 
-def _band_hits(keys, segments):
-    """(query, member, text_hits, story_hits, story_jaccard) for pairs sharing a readable bucket.
+def _band_hits(keys):
+    """(query, member, text_hits, story_hits) for every pair sharing a readable bucket.
 
     Each bucket is one row, its members sorted by ``sid``; every member is a query
     and the first ``index.MAX_BUCKET_READ`` are readable members, as
     ``index._bucket_members`` reads them (a self-join with a window costs twice as much).
-
-    ``story_jaccard`` is ``index.estimate_story_jaccards`` (equal slots / num_perm,
-    null unless both have story words) computed where the pairs are, in Spark SQL:
-    shipping every member's story signature to Python costs more than the count.
     """
     from pyspark.sql import functions as F
 
@@ -577,7 +581,7 @@ def _band_hits(keys, segments):
         F.slice("members", 1, index.MAX_BUCKET_READ).alias("readable"),
     ).select("band", "q", F.explode("readable").alias("m"))
     is_story = F.col("band") >= STORY_BAND_OFFSET
-    counts = (
+    return (
         pairs.where(F.col("q.aid") != F.col("m.aid"))  # never the query's own article
         .groupBy(F.col("q.sid").alias("query"), F.col("m.sid").alias("member"))
         .agg(
@@ -585,6 +589,17 @@ def _band_hits(keys, segments):
             F.sum(F.when(is_story, 1).otherwise(0)).alias("story_hits"),
         )
     )
+
+
+def _with_story_jaccards(pools, segments):
+    """Each pool row with ``story_jaccard``: ``index.estimate_story_jaccards`` in Spark SQL.
+
+    Equal slots / num_perm, null unless both segments have story words (the only
+    estimate mirrored rather than called: shipping each member's story signature
+    to Python costs more than the count; tests/test_spark.py checks they agree).
+    """
+    from pyspark.sql import functions as F
+
     stories = segments.select("sid", "story", "story_words")
     query_story = stories.select(
         F.col("sid").alias("query"), F.col("story").alias("qs"), F.col("story_words").alias("qw")
@@ -596,10 +611,10 @@ def _band_hits(keys, segments):
         "aggregate(zip_with(qs, ms, (q, m) -> IF(q = m, 1, 0)), 0, (total, x) -> total + x)"
     )
     return (
-        counts.join(query_story, "query")
-        .join(member_story, "member")
+        pools.join(member_story, "member")
+        .join(query_story, "query")
         .select(
-            "query", "member", "text_hits", "story_hits",
+            "query", "member", "pool_rank", "text_hits", "story_hits",
             F.when((F.col("qw") > 0) & (F.col("mw") > 0), equal_slots / F.size("qs"))
             .alias("story_jaccard"),
         )
@@ -607,12 +622,26 @@ def _band_hits(keys, segments):
 
 
 def _candidate_lists(spark, hits, segments):
-    """(query, rank, member, shares_text): each query's ``match.best_candidates``."""
+    """(query, rank, member, shares_text): each query's ``match.best_candidates``.
+
+    Three Python steps per query, with Spark joins between them bringing what the
+    next one reads, as ``index.candidates`` reads it from SQLite: the scoring pool
+    (story signatures joined in), the members chosen for scoring (text windows
+    joined in), then the scored candidates.
+    """
     from pyspark.sql import functions as F
 
-    by_query = _grouped_arrays(hits, ["member", "text_hits", "story_hits", "story_jaccard"])
+    pools = _exploded(spark.createDataFrame(
+        _grouped_arrays(hits, ["member", "text_hits", "story_hits"]).rdd.map(_scoring_pool),
+        "query long, member array<long>, text_hits array<int>, story_hits array<int>",
+        verifySchema=False,
+    ), "pool_rank")
+    pools_with_jaccards = _grouped_arrays(
+        _with_story_jaccards(pools, segments),
+        ["pool_rank", "member", "text_hits", "story_hits", "story_jaccard"],
+    )
     chosen = _exploded(spark.createDataFrame(
-        by_query.rdd.map(_chosen_for_scoring),
+        pools_with_jaccards.rdd.map(_chosen_for_scoring),
         "query long, member array<long>, text_hits array<int>, story_hits array<int>, "
         "story_jaccard array<double>",
         verifySchema=False,
@@ -655,19 +684,28 @@ def _exploded(frame, rank_column: str):
     ).select("query", rank_column, *(F.col("item").getField(c).alias(c) for c in arrays))
 
 
+def _scoring_pool(row) -> tuple:
+    """The members whose story signature ``index.candidates`` would read, in its order."""
+    text_hits = Counter({m: hits for m, hits in zip(row.member, row.text_hits) if hits})
+    story_hits = Counter({m: hits for m, hits in zip(row.member, row.story_hits) if hits})
+    pool = index.scoring_pool(*index.rank_band_hits(text_hits, story_hits))
+    return row.query, pool, [text_hits[m] for m in pool], [story_hits[m] for m in pool]
+
+
 def _chosen_for_scoring(row) -> tuple:
     """The members whose text windows ``index.candidates`` would score, in its order.
 
-    Story Jaccards count only for the scoring pool: ``index.candidates`` estimates
-    no others, so a story-only member outside the pool never passes.
+    The pool holds every text-hit member before any story-only one (or only the
+    first ``MAX_SCORED_CANDIDATES`` of them), and story-only members outside it
+    have no estimate, so the pool alone decides as the full lists would.
     """
-    text_hits = Counter({m: hits for m, hits in zip(row.member, row.text_hits) if hits})
-    story_hits = Counter({m: hits for m, hits in zip(row.member, row.story_hits) if hits})
-    text_first, story_only = index.rank_band_hits(text_hits, story_hits)
-    estimated = {m: j for m, j in zip(row.member, row.story_jaccard) if j is not None}
-    jaccards = {
-        m: estimated[m] for m in index.scoring_pool(text_first, story_only) if m in estimated
-    }
+    order = sorted(range(len(row.pool_rank)), key=row.pool_rank.__getitem__)
+    pool = [row.member[i] for i in order]
+    text_hits = dict(zip(row.member, row.text_hits))
+    story_hits = dict(zip(row.member, row.story_hits))
+    jaccards = {m: j for m, j in zip(row.member, row.story_jaccard) if j is not None}
+    text_first = [m for m in pool if text_hits[m]]
+    story_only = [m for m in pool if not text_hits[m]]
     chosen = index.choose_for_scoring(text_first, story_only, jaccards)
     return (
         row.query, chosen, [text_hits[m] for m in chosen], [story_hits[m] for m in chosen],
@@ -1006,6 +1044,8 @@ def main(argv: list[str] | None = None) -> None:
             **{name[: -len("_column")]: value for name, value in column_options.items()}
         )
         config = dict(setting.split("=", 1) for setting in settings)
+        with cli._one_line_errors():
+            check_request(db, list(inputs), parquet_out)
         with cli._one_line_errors(), _session(master, config) as session:
             summary = run(
                 session, db_path=db, inputs=inputs, parquet_out=parquet_out, columns=columns

@@ -13,6 +13,7 @@ signs, to test escaping and URL encoding.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -329,8 +330,14 @@ def _phrase_passage(
 
 @pytest.fixture(scope="session")
 def provenance_db_path(tmp_path_factory) -> Path:
-    """The fixture database (read-only for tests: every Datasette opens it immutable)."""
-    return build_fixture_db(tmp_path_factory.mktemp("plugin") / f"{DB}.db")
+    """The fixture database (read-only for tests: every Datasette opens it immutable).
+
+    At the end of the session it must be byte-for-byte the file written here.
+    """
+    path = build_fixture_db(tmp_path_factory.mktemp("plugin") / f"{DB}.db")
+    written = hashlib.sha256(path.read_bytes()).hexdigest()
+    yield path
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == written, "a test wrote to it"
 
 
 async def started(*args, **kwargs) -> Datasette:

@@ -209,6 +209,40 @@ def test_deferred_rows_are_found_once_flushed_and_removed_either_way(db):
     assert "a#1" in lookup(db, seed_text("000"))
 
 
+def test_flushed_rows_wait_in_lsh_recent_until_it_is_a_quarter_of_the_index(db, monkeypatch):
+    add_segment(db, "a#1", seed_text("000"))  # straight into lsh_index
+    for number, prefix in enumerate(("001", "002", "003"), start=2):
+        add_segment(db, f"s{number}#1", "placeholder words only")
+        with db.conn:
+            index.add_many(
+                db, [(f"s{number}#1", sign_tokens(words(seed_text(prefix))))], DEFAULT_PARAMS,
+                deferred=True,
+            )  # fmt: skip
+        index.flush(db)
+    recent = db.execute("SELECT count(DISTINCT segment) FROM lsh_recent").fetchone()[0]
+    assert recent == 3  # fewer than MERGE_MIN_SEGMENTS: not merged
+    assert "s3#1" in lookup(db, seed_text("002")) and "a#1" in lookup(db, seed_text("000"))
+    monkeypatch.setattr(index, "MERGE_MIN_SEGMENTS", 2)
+    index.flush(db)  # nothing pending; the merge is due
+    assert db.execute("SELECT count(*) FROM lsh_recent").fetchone()[0] == 0
+    assert db.execute("SELECT count(DISTINCT segment) FROM lsh_index").fetchone()[0] == 4
+    assert store.get_meta(db, index.MERGED_META_KEY) == 4
+    assert "s3#1" in lookup(db, seed_text("002"))
+
+
+def test_crowded_buckets_count_members_in_both_tables(db, monkeypatch):
+    monkeypatch.setattr(index, "MAX_BUCKET_READ", 2)
+    text = seed_text("000")
+    for number in range(3):  # one member in lsh_index, two in lsh_recent
+        add_segment(db, f"c{number}#1", text if number == 0 else "placeholder words")
+        if number:
+            with db.conn:
+                index.add_many(db, [(f"c{number}#1", sign_tokens(words(text)))],
+                               DEFAULT_PARAMS, deferred=True)  # fmt: skip
+    index.flush(db)
+    assert set(lookup(db, text)) == {"c0#1", "c1#1"}  # the first two in segment id order
+
+
 def test_index_rows_are_compact_integers(db):
     signed = add_segment(db, "a#1", seed_text("000"))
     rows = db.execute("SELECT bucket, segment FROM lsh_index").fetchall()

@@ -114,10 +114,11 @@ def test_killed_ingests_recover_to_the_uninterrupted_result(corpus, tmp_path):
                                  stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         snapshots = []
+        kills = []
         for point in kill_plan(rng):
             state = run_and_kill(ingest_command(crashed_db, corpus_path), crashed_db, point)
-            print(f"killed during {state.phase()} at {state} {context}")
             assert state.phase() == point.phase, f"{point}: killed in {state.phase()} {context}"
+            kills.append(f"{state.phase()} ({state.articles} stored, {state.matched} matched)")
             snapshots.append(check_consistent(crashed_db, articles, context))
         finish = subprocess.run(ingest_command(crashed_db, corpus_path),
                                 capture_output=True, text=True, timeout=RUN_TIMEOUT)  # fmt: skip
@@ -127,6 +128,8 @@ def test_killed_ingests_recover_to_the_uninterrupted_result(corpus, tmp_path):
     finally:
         if reference.poll() is None:
             reference.kill()
+            reference.wait()
+        reference.stderr.close()
     assert progress(reference_db).phase() == "done"
 
     assert differences(crashed_db, reference_db) == {}, context
@@ -135,6 +138,7 @@ def test_killed_ingests_recover_to_the_uninterrupted_result(corpus, tmp_path):
     for taken in snapshots:
         assert_snapshot_agrees(taken, expected, context)
     assert_rerun_changes_nothing(crashed_db, corpus_path)
+    print(f"crash test {context}: killed during {'; '.join(kills)}; every check passed")
 
 
 def run_and_kill(command: list[str], db_path: Path, point: KillPoint) -> Progress:
@@ -216,12 +220,15 @@ INCOMPLETE_ROWS = [
 
 
 def orphan_index_rows(conn: sqlite3.Connection) -> list[str]:
-    """Index rows of no segment: the lsh_bands view joins them away, so look underneath."""
-    tables = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+    """Index rows of no segment: the lsh_bands view joins them away, so look underneath
+    (every lsh_* table keyed by ``segments.seq``, whatever the index's current layout)."""
+    tables = [row[0] for row in conn.execute(
+        "select name from sqlite_master where type = 'table' and name like 'lsh\\_%' escape '\\'"
+    )]  # fmt: skip
     return [
         f"select segment from {table} where segment not in (select seq from segments) limit 1"
-        for table in ("lsh_index", "lsh_pending")
-        if table in tables
+        for table in tables
+        if "segment" in {row[1] for row in conn.execute(f"pragma table_info({table})")}
     ]
 
 

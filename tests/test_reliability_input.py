@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,12 +204,19 @@ def test_legacy_encodings_are_read_not_skipped(encoding, text, tmp_path):
         assert conn.execute("select raw_text from articles").fetchall() == [(text,)]
 
 
-@pytest.mark.parametrize("kind", ["not a database", "a newer schema"])
+@pytest.mark.parametrize("kind", ["not a database", "a newer schema", "an early index layout"])
 def test_an_unusable_database_is_one_line_and_left_alone(kind, tmp_path):
     (tmp_path / "good.txt").write_text(GOOD_TEXT, encoding="utf-8")
     db_path = tmp_path / "news.db"
     if kind == "not a database":
         db_path.write_bytes(b"this is not sqlite" * 100)
+    elif kind == "an early index layout":  # segments without seq, lsh_bands a table
+        with closing(sqlite3.connect(db_path)) as conn, conn:
+            conn.execute("PRAGMA journal_mode = WAL")  # as store.connect left it
+            conn.execute("CREATE TABLE provenance_meta (key TEXT PRIMARY KEY, value TEXT)")
+            conn.execute("INSERT INTO provenance_meta VALUES ('schema_version', '1')")
+            conn.execute("CREATE TABLE segments (id TEXT PRIMARY KEY, article_id TEXT)")
+            conn.execute("CREATE TABLE lsh_bands (kind TEXT, band INT, hash INT, segment_id TEXT)")
     else:
         db = store.connect(str(db_path))
         with db.conn:

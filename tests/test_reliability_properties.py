@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import sqlite3
 
 import numpy as np
 import pytest
@@ -99,9 +100,10 @@ def test_prepare_article_on_any_text(text, title):
 
 @pytest.fixture(scope="module")
 def seeds_index(seeds_db_path):
-    db = sqlite_utils.Database(f"file:{seeds_db_path}?mode=ro", use_counts_table=False)
-    yield db
-    db.conn.close()
+    """The seeds database opened as the web tests serve it: immutable, never written."""
+    conn = sqlite3.connect(f"file:{seeds_db_path}?immutable=1", uri=True)
+    yield sqlite_utils.Database(conn)
+    conn.close()
 
 
 @pytest.fixture(scope="module")

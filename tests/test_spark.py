@@ -152,6 +152,7 @@ def test_input_files_give_the_database_ingest_gives(spark, small_corpus, tmp_pat
 
     assert summary.articles == INPUT_SIZE and summary.skipped == 0
     assert differences(ingested, built, tables=TABLES) == {}
+    assert _rows(built, "SELECT count(*) FROM lsh_pending") == [(0,)]  # flushed, as by ingest
 
 
 def test_parquet_in_parquet_out(spark, small_corpus, tmp_path):
@@ -202,20 +203,18 @@ def test_the_story_jaccard_in_spark_sql_is_the_local_estimate(spark, seeds_db_pa
         [(n, s.story.view(np.int32).tolist(), s.story_word_count) for n, s in enumerate(signed)],
         "sid long, story array<int>, story_words int",
     )
-    story_key = (engine.STORY_BAND_OFFSET, 7)  # one story bucket holding every segment
-    keys = spark.createDataFrame(
-        [(n, n, *story_key) for n in range(len(ids))], "sid long, aid long, band int, hash long"
+    every_pair = spark.createDataFrame(
+        [(q, m, 0, 0, 1) for q in range(len(ids)) for m in range(len(ids)) if q != m],
+        "query long, member long, pool_rank int, text_hits int, story_hits int",
     )
 
-    found = {(row.query, row.member): row.story_jaccard
-             for row in engine._band_hits(keys, segments).collect()}
+    found = engine._with_story_jaccards(every_pair, segments).collect()
 
     assert len(found) == len(ids) * (len(ids) - 1)
-    for (query, member), jaccard in found.items():
-        expected = index.estimate_story_jaccards(
-            signed[query], [member], signed[member].story[None, :]
-        )
-        assert jaccard == expected.get(member)
+    for row in found:
+        query, member = signed[row.query], signed[row.member]
+        expected = index.estimate_story_jaccards(query, [row.member], member.story[None, :])
+        assert row.story_jaccard == expected.get(row.member)
 
 
 def test_cli_engine_spark(spark, seeds_db_path, tmp_path):
