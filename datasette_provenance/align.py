@@ -842,6 +842,19 @@ def _make_passage(
             derived.surfaces[derived_range[0] : derived_range[1]],
         )
         edits = _edit_texts(source, derived, steps)
+    return _passage_over(source, derived, source_range, derived_range, kind, similarity, edits)
+
+
+def _passage_over(
+    source: PreparedText,
+    derived: PreparedText,
+    source_range: tuple[int, int],
+    derived_range: tuple[int, int],
+    kind: str,
+    similarity: float,
+    edits: list[list[str]] | None = None,
+) -> Passage:
+    """The passage covering these token ranges, as character spans of the raw texts."""
     return Passage(
         kind=kind,
         source_start=source.tokens[source_range[0]].start,
@@ -849,7 +862,7 @@ def _make_passage(
         derived_start=derived.tokens[derived_range[0]].start,
         derived_end=_surface_end(derived, derived_range[1] - 1),
         similarity=float(similarity),
-        edits=edits,
+        edits=edits or [],
         source_tokens=source_range,
         derived_tokens=derived_range,
     )
@@ -916,18 +929,10 @@ def _sentence_passage(
     source: PreparedText, derived: PreparedText, pair: tuple[int, int, float], kind: str
 ) -> Passage:
     source_index, derived_index, similarity = pair
-    source_range = source.sentences[source_index]
-    derived_range = derived.sentences[derived_index]
-    return Passage(
-        kind=kind,
-        source_start=source.tokens[source_range[0]].start,
-        source_end=_surface_end(source, source_range[1] - 1),
-        derived_start=derived.tokens[derived_range[0]].start,
-        derived_end=_surface_end(derived, derived_range[1] - 1),
-        similarity=similarity,
-        source_tokens=source_range,
-        derived_tokens=derived_range,
-    )
+    return _passage_over(
+        source, derived, source.sentences[source_index], derived.sentences[derived_index],
+        kind, similarity,
+    )  # fmt: skip
 
 
 def _quoted_share(prepared: PreparedText, token_range: tuple[int, int]) -> float:

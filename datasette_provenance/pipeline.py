@@ -158,18 +158,17 @@ def ingest(
         records = _records_with_progress(records, progress)
         records = (_with_manifest(item, manifest_rows, seen_ids) for item in records)
         with _preparer(workers, params) as prepare:
+            # While this process writes one batch, the workers prepare the next.
+            previous = None  # (prepared articles when ready, unchanged records)
             for batch in _batches(records, BATCH_SIZE):
-                good = []
-                for item in batch:
-                    if isinstance(item, InputError):
-                        summary.skipped += 1
-                        summary.problems.append(str(item))
-                        say(str(item))
-                    else:
-                        good.append(item)
+                good = _report_bad_records(batch, summary, say)
                 unchanged, to_prepare = _split_unchanged(db, good)
-                _write_batch(db, list(prepare(to_prepare)), summary, params, unchanged)
-                _flush_if_due(db)
+                current = (prepare(to_prepare), unchanged)
+                if previous:
+                    _write_prepared(db, previous, summary, params)
+                previous = current
+            if previous:
+                _write_prepared(db, previous, summary, params)
         index.flush(db)  # new segments become visible to lookups
         _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
         if run_matching:
@@ -178,6 +177,25 @@ def ingest(
         db.conn.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _report_bad_records(batch: list, summary: IngestSummary, say) -> list[ArticleRecord]:
+    """The batch's good records; each bad one is counted and reported in one line."""
+    good = []
+    for item in batch:
+        if isinstance(item, InputError):
+            summary.skipped += 1
+            summary.problems.append(str(item))
+            say(str(item))
+        else:
+            good.append(item)
+    return good
+
+
+def _write_prepared(db, batch: tuple, summary: IngestSummary, params) -> None:
+    ready, unchanged = batch
+    _write_batch(db, ready(), summary, params, unchanged)
+    _flush_if_due(db)
 
 
 def _flush_if_due(db: sqlite_utils.Database) -> None:
@@ -217,15 +235,17 @@ def _split_unchanged(
 
 @contextmanager
 def _preparer(workers: int, params: signatures.SignatureParams):
-    """A function mapping records to prepared articles, in order, in-process or in a pool."""
+    """``prepare(records)`` starts preparing a batch and returns a function that gives
+    the prepared articles, in order: in this process when it is called, or in a pool
+    of ``workers`` processes that start at once and run while this one writes."""
     prepare_one = partial(prepare_article, params=params)
     if workers <= 1:
-        yield lambda items: map(prepare_one, items)
+        yield lambda items: lambda: [prepare_one(item) for item in items]
         return
     # Records are small and preparation is pure CPU: a process pool scales it, while
     # this process remains the only writer (SQLite allows one writer at a time).
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        yield lambda items: pool.imap(prepare_one, items, chunksize=32)
+        yield lambda items: pool.map_async(prepare_one, items, chunksize=32).get
 
 
 def _check_paths_exist(paths: Sequence[str]) -> None:

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from datasette.utils import tilde_encode
 from datasette_test import Datasette
 
@@ -349,6 +350,12 @@ async def started(*args, **kwargs) -> Datasette:
 async def serve(path, **kwargs) -> Datasette:
     """A Datasette serving the fixture database as an immutable file."""
     return await started(immutables=[str(path)], **kwargs)
+
+
+@pytest_asyncio.fixture
+async def ds(provenance_db_path):
+    """A fresh Datasette serving the fixture database (a test module may override it)."""
+    return await serve(provenance_db_path)
 
 
 def page(*parts: str, format: str | None = None) -> str:

@@ -13,17 +13,14 @@ import types
 from dataclasses import dataclass, field
 
 import pytest
-import pytest_asyncio
 import sqlite_utils
 
 from datasette_provenance import views
-from tests.plugin_support import (  # noqa: F401  (provenance_db_path is a fixture)
+from tests.plugin_support import (
     COPY,
     REUTERS,
     page,
-    provenance_db_path,
     seed_text,
-    serve,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -92,11 +89,6 @@ def matcher(monkeypatch):
     monkeypatch.setitem(sys.modules, "datasette_provenance.match", module)
     monkeypatch.setattr(module, "find_sources", stub.find_sources, raising=False)
     return stub
-
-
-@pytest_asyncio.fixture
-async def ds(provenance_db_path):
-    return await serve(provenance_db_path)
 
 
 async def test_get_shows_the_form_with_a_csrf_token(ds):

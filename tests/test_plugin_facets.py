@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-import pytest_asyncio
 
-from tests.plugin_support import (  # noqa: F401  (provenance_db_path is a fixture)
+from tests.plugin_support import (
     COPY,
     DB,
     FRENCH,
@@ -16,16 +15,9 @@ from tests.plugin_support import (  # noqa: F401  (provenance_db_path is a fixtu
     PARAPHRASE,
     REUTERS,
     WIRE_ID,
-    provenance_db_path,
-    serve,
 )
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def ds(provenance_db_path):
-    return await serve(provenance_db_path)
 
 
 async def articles_json(ds, **args) -> dict:

@@ -15,7 +15,6 @@ from tests.plugin_support import (
     DB,
     HOSTILE_ID,
     REUTERS,
-    provenance_db_path,
     serve,
 )  # noqa: F401
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-import pytest_asyncio
 
-from tests.plugin_support import (  # noqa: F401  (provenance_db_path is a fixture)
+from tests.plugin_support import (
     COPY,
     DB,
     FRENCH,
@@ -17,17 +16,11 @@ from tests.plugin_support import (  # noqa: F401  (provenance_db_path is a fixtu
     REUTERS,
     WIRE_ID,
     page,
-    provenance_db_path,
     serve,
     started,
 )
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def ds(provenance_db_path):
-    return await serve(provenance_db_path)
 
 
 # Stories overview ---------------------------------------------------------------------

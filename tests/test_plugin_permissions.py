@@ -15,14 +15,13 @@ import pytest
 from datasette_test import actor_cookie
 from markupsafe import escape
 
-from tests.plugin_support import (  # noqa: F401  (provenance_db_path is a fixture)
+from tests.plugin_support import (
     COPY,
     DB,
     HOSTILE_TITLE,
     REUTERS,
     SEED_ARTICLES,
     page,
-    provenance_db_path,
     seed_text,
     serve,
 )

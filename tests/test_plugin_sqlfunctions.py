@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from datasette_provenance import sqlfunctions
-from tests.plugin_support import DB, REUTERS, provenance_db_path, serve  # noqa: F401
+from tests.plugin_support import DB, REUTERS, serve
 
 WIRE = "North Korean leader Kim Jong Un and Russian president Vladimir Putin met for a summit"
 
