@@ -33,6 +33,7 @@ in batches.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
@@ -278,7 +279,7 @@ def add_many(
     params: SignatureParams,
     *,
     deferred: bool = False,
-    precomputed_buckets: Sequence[np.ndarray | None] | None = None,
+    precomputed_buckets: Sequence[np.ndarray | str | None] | None = None,
 ) -> None:
     """Index several segments, replacing any rows they had (caller's transaction).
 
@@ -287,8 +288,8 @@ def add_many(
     With ``deferred`` each segment's buckets are appended to ``lsh_pending`` (one
     row) and become visible to ``candidates`` after ``flush``; otherwise they go
     straight into ``lsh_index`` (sorted, so each B-tree page is visited once per call).
-    ``precomputed_buckets`` may give each item's ``buckets(signatures, params)``,
-    made where the signing was (ingest worker processes).
+    ``precomputed_buckets`` may give each item's ``buckets(signatures, params)``, or
+    its ``pending_text``, made where the signing was (ingest worker processes).
     """
     items = list(items)
     if not items:
@@ -303,6 +304,8 @@ def add_many(
         found = precomputed_buckets[number] if precomputed_buckets else None
         if found is None:
             found = buckets(signatures, params)
+        elif isinstance(found, str) and not deferred:
+            found = np.array(json.loads(found), dtype=np.int64)
         parts.append((segment_id, found))
     db.conn.executemany(
         "INSERT INTO signatures (segment_id, window, kind, shingle_count, hashvalues) "
@@ -313,7 +316,7 @@ def add_many(
         parts.sort(key=lambda part: seqs[part[0]])
         db.conn.executemany(
             "INSERT INTO lsh_pending (segment, buckets) VALUES (?, ?)",
-            [(seqs[segment_id], f"[{','.join(map(str, found.tolist()))}]")
+            [(seqs[segment_id], found if isinstance(found, str) else pending_text(found))
              for segment_id, found in parts],
         )  # fmt: skip
         return
@@ -326,6 +329,11 @@ def add_many(
         "INSERT INTO lsh_index (segment, bucket) VALUES (?, ?)",
         zip(rows[:, 0].tolist(), rows[:, 1].tolist()),
     )
+
+
+def pending_text(segment_buckets: np.ndarray) -> str:
+    """A segment's buckets as its ``lsh_pending`` row stores them: a JSON array."""
+    return f"[{','.join(map(str, segment_buckets.tolist()))}]"
 
 
 def _segment_seqs(db: sqlite_utils.Database, segment_ids: list[str]) -> dict[str, int]:

@@ -76,7 +76,7 @@ class PreparedSegment:
     clean_text: str
     word_count: int
     signatures: object
-    buckets: object = None  # index.buckets(signatures): computed where the signing is
+    buckets: object = None  # index.pending_text of index.buckets: made where the signing is
 
 
 @dataclass
@@ -85,6 +85,7 @@ class PreparedArticle:
     content_hash: str
     cleaned: clean.CleanedArticle
     segments: list[PreparedSegment]
+    clean_text: str  # cleaned.clean_text, computed in the (worker) process that cleans
 
     @property
     def id(self) -> str:
@@ -114,10 +115,12 @@ def prepare_article(
                 clean_text=cleaned.segment_text(segment),
                 word_count=len(norms),
                 signatures=signed,
-                buckets=index.buckets(signed, params),
+                buckets=index.pending_text(index.buckets(signed, params)),
             )
         )
-    return PreparedArticle(record, content_hash(record.text), cleaned, segments)
+    return PreparedArticle(
+        record, content_hash(record.text), cleaned, segments, cleaned.clean_text
+    )
 
 
 def ingest(
@@ -372,7 +375,7 @@ def _article_row(article: PreparedArticle, now: str) -> dict:
         "language": record.language,
         "inferred_fields": json.dumps(sorted(record.inferred_fields)),
         "raw_text": record.text,
-        "clean_text": cleaned.clean_text,
+        "clean_text": article.clean_text,
         "content_hash": article.content_hash,
         "word_count": sum(segment.word_count for segment in article.segments),
         "source_path": record.source_path,
