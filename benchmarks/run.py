@@ -4,6 +4,12 @@
     python benchmarks/run.py                          # the full run: a 1,000,000-article database
     python benchmarks/run.py --size 300000            # as large as the time you have
     python benchmarks/run.py --corpus real.jsonl      # your own articles (JSONL: id, text, ...)
+    python benchmarks/run.py --engine spark --size 10000   # Spark local[2] vs the local engine
+
+``--engine spark`` runs ``benchmarks/spark_bench.py`` (matching throughput of the Spark
+engine in ``local[N]`` mode against the local engine on the same synthetic corpus, per
+wall and per CPU second, results compared row by row) and writes
+``benchmarks/spark_results.json``; the rest of this docstring is the local engine's suite.
 
 Prints a table and writes ``benchmarks/results.json`` (``--out`` elsewhere). Every
 figure is measured in this run, on this machine, on the same documents:
@@ -148,10 +154,12 @@ def corpus_lines(arguments, plan: dict, workdir: Path) -> Path:
         return Path(arguments.corpus)
     import synthetic
 
-    path = workdir / f"synthetic-{plan['size']}-{arguments.seed}.jsonl"
+    share = arguments.unrelated_share
+    mix = "" if share == DEFAULT_UNRELATED_SHARE else f"-{share}"  # old names: corpora reused
+    path = workdir / f"synthetic-{plan['size']}-{arguments.seed}{mix}.jsonl"
     if not path.exists():
         partial = path.with_suffix(".partial")
-        synthetic.write_corpus(plan["size"], str(partial), None, arguments.seed)
+        synthetic.write_corpus(plan["size"], str(partial), None, arguments.seed, share)
         partial.rename(path)
     return path
 
@@ -553,20 +561,53 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def spark_arguments(arguments) -> list[str]:
+    """``run.py --engine spark ...`` as ``spark_bench.py`` arguments."""
+    if arguments.corpus:
+        raise SystemExit("--engine spark uses the synthetic corpus: drop --corpus")
+    size = arguments.size or (SPARK_QUICK_SIZE if arguments.quick else SPARK_SIZE)
+    argv = ["--size", str(size), "--seed", str(arguments.seed), "--cores", str(arguments.cores),
+            "--unrelated-share", str(arguments.unrelated_share)]  # fmt: skip
+    if arguments.out:
+        argv += ["--out", arguments.out]
+    if arguments.workdir:
+        argv += ["--work", arguments.workdir]
+    return argv
+
+
+DEFAULT_UNRELATED_SHARE = 0.3  # synthetic.generate's default mix
+# Articles matched by both engines with --engine spark (--quick: the smaller).
+SPARK_SIZE, SPARK_QUICK_SIZE = 10_000, 1000
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_ingest":
         _ingest_child(*argv[1:])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engine", choices=("local", "spark"), default="local",
+                        help="spark: the Spark engine against the local one (spark_bench.py)")
     parser.add_argument("--quick", action="store_true", help="small sizes: under a minute")
-    parser.add_argument("--size", type=int, help="articles in the corpus (default 1,000,000)")
+    parser.add_argument("--size", type=int, help="articles in the corpus (default 1,000,000; "
+                        f"with --engine spark {SPARK_SIZE:,})")
     parser.add_argument("--corpus", help="JSONL articles to use instead of the synthetic corpus")
     parser.add_argument("--seed", type=int, default=13, help="synthetic corpus seed")
-    parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument("--unrelated-share", type=float, default=DEFAULT_UNRELATED_SHARE,
+                        help="synthetic corpus: chance that the next article is unrelated "
+                             "rather than a new story")
+    parser.add_argument("--cores", type=int, default=2, help="with --engine spark: local[N]")
+    parser.add_argument("--out", help="results JSON (default benchmarks/results.json; "
+                        "with --engine spark benchmarks/spark_results.json)")
     parser.add_argument("--workdir", help="where corpora and databases go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     arguments = parser.parse_args(argv)
+    if arguments.engine == "spark":
+        import spark_bench
+
+        spark_bench.main(spark_arguments(arguments))
+        return
+    arguments.out = arguments.out or str(HERE / "results.json")
     results = run(arguments)
     Path(arguments.out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))

@@ -2,6 +2,7 @@
 
     python benchmarks/spark_bench.py --size 3000              # 2 Spark cores (local[2])
     python benchmarks/spark_bench.py --size 10000 --cores 2 --out benchmarks/spark_results.json
+    python benchmarks/run.py --engine spark --size 10000      # the same, from the benchmark suite
 
 Both engines match the same freshly ingested database (``ingest --no-match``), each
 in its own process: the local engine with ``match``, Spark with ``--engine spark`` in
@@ -15,6 +16,7 @@ table is printed and written as JSON.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -35,10 +37,13 @@ from tests.db_compare import differences  # noqa: E402
 RESULT_TABLES = ("matches", "passages", "clusters", "lineage")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=3000, help="articles in the corpus")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--unrelated-share", type=float, default=0.3,
+                        help="synthetic corpus: chance that the next article is unrelated "
+                             "rather than a new story (0.3: ~90%% of articles in stories)")
     parser.add_argument("--cores", type=int, default=2, help="Spark local[N]")
     parser.add_argument("--shuffle-partitions", type=int, default=8)
     parser.add_argument("--driver-memory", default="4g")
@@ -46,7 +51,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO_ROOT / "benchmarks" / "spark_results.json"))
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "DB"), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(_run_engine(args.child[0], args.child[1], args)))
         return
@@ -64,7 +69,9 @@ def main() -> None:
 
 def benchmark(args, work: Path) -> dict:
     corpus, base = work / "corpus.jsonl", work / "base.db"
-    synthetic.write_corpus(args.size, str(corpus), None, args.seed)
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    synthetic.write_corpus(args.size, str(corpus), None, args.seed, args.unrelated_share)
     base.unlink(missing_ok=True)
     runs = {"ingest": _child("ingest", base, args, corpus)}
     for engine in ("local", "spark"):
@@ -81,14 +88,44 @@ def benchmark(args, work: Path) -> dict:
         run["docs_per_cpu_second"] = round(args.size / run["cpu_seconds"], 1)
     found = differences(work / "local.db", work / "spark.db", tables=RESULT_TABLES)
     return {
+        "date": started,
+        "command": " ".join(["python", _shown_path(sys.argv[0]), *sys.argv[1:]]),
         "articles": args.size,
         "seed": args.seed,
+        "unrelated_share": args.unrelated_share,
         "spark_cores": args.cores,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{_cpu_model()}, {platform.machine()}, {os.cpu_count()} cores, "
+                   f"{_memory_gib()} GiB, Python {platform.python_version()}",
+        "load_average": {"start": load_at_start, "end": [round(x, 2) for x in os.getloadavg()]},
         "identical": not found,
         "differences": {table: [repr(pair) for pair in rows] for table, rows in found.items()},
         "runs": runs,
     }
+
+
+def _shown_path(path: str) -> str:
+    """A script's path relative to the repository when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return path
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _memory_gib() -> float | None:
+    try:
+        return round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1)
+    except (ValueError, OSError):
+        return None
 
 
 def _child(engine: str, database: Path, args, corpus: Path | None = None) -> dict:
@@ -182,8 +219,9 @@ def tree_cpu_seconds(root: int) -> float:
 
 def _table(result: dict) -> str:
     lines = [
-        f"{result['articles']} synthetic articles, Spark local[{result['spark_cores']}], "
-        f"{result['machine']}; results identical: {result['identical']}",
+        f"{result['articles']} synthetic articles (unrelated share {result['unrelated_share']}), "
+        f"Spark local[{result['spark_cores']}], {result['machine']}; "
+        f"results identical: {result['identical']}",
         "",
         f"{'run':<14}{'wall s':>9}{'CPU s':>9}{'docs/s':>9}{'docs/CPU-s':>12}"
         f"{'pairs':>8}{'matches':>9}",

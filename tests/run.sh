@@ -5,9 +5,10 @@
 #   bash tests/run.sh -k ingest  # extra arguments go to every pytest run
 #
 # It makes two virtual environments (Datasette 0.65.x and Datasette 1.0a), installs the
-# package with its test extras into each, installs Debian's chromium for the browser
-# tests when it is missing, then runs: the suite on 0.65, the suite on 1.0a, and the
-# browser tests in their own pytest invocation.
+# package with its test extras into each (and pyspark, the [spark] extra, into the 0.65
+# one, which runs the slow tests: the Spark engine tests need it and Java 17 or later),
+# installs Debian's chromium for the browser tests when it is missing, then runs: the
+# suite on 0.65, the suite on 1.0a, and the browser tests in their own pytest invocation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,12 +17,12 @@ VENV_ROOT=${VENV_ROOT:-.venvs}
 DATASETTE_STABLE=${DATASETTE_STABLE:-"datasette>=0.65,<0.66"}
 DATASETTE_ALPHA=${DATASETTE_ALPHA:-"datasette>=1.0a41,<1.1"}
 
-make_venv() {  # make_venv NAME DATASETTE_REQUIREMENT
+make_venv() {  # make_venv NAME DATASETTE_REQUIREMENT EXTRAS
   local venv="$VENV_ROOT/$1"
   if [ ! -x "$venv/bin/python" ]; then
     "$PYTHON" -m venv "$venv"
   fi
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]" "$2"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$3]" "$2"
 }
 
 ensure_chromium() {
@@ -41,8 +42,9 @@ run_pytest() {  # run_pytest VENV ARGS...
   return "$status"
 }
 
-make_venv stable "$DATASETTE_STABLE"
-make_venv alpha "$DATASETTE_ALPHA"
+# Spark only in the venv that runs the slow tests (the Spark tests are all slow).
+make_venv stable "$DATASETTE_STABLE" test,spark
+make_venv alpha "$DATASETTE_ALPHA" test
 ensure_chromium
 
 echo "== tests on $("$VENV_ROOT/stable/bin/datasette" --version)"
