@@ -150,9 +150,10 @@ def ingest(
     say = report or (lambda line: None)
     _check_paths_exist(paths)
     manifest_rows = read_manifest(manifest) if manifest else {}
+    not_articles = [manifest] if manifest else []
     if strict:
-        _check_all_inputs(paths, columns)
-    records = _started(iter_records(paths, columns))
+        _check_all_inputs(paths, columns, not_articles)
+    records = _started(iter_records(paths, columns, exclude=not_articles))
 
     db = store.connect(db_path)
     try:
@@ -258,9 +259,11 @@ def _check_paths_exist(paths: Sequence[str]) -> None:
             raise InputError(f"{path}: no such file or directory")
 
 
-def _check_all_inputs(paths: Sequence[str], columns: ColumnNames | None) -> None:
+def _check_all_inputs(
+    paths: Sequence[str], columns: ColumnNames | None, exclude: Sequence[str]
+) -> None:
     """Strict mode: read everything once, refuse the run at the first bad record."""
-    for item in iter_records(paths, columns):
+    for item in iter_records(paths, columns, exclude=exclude):
         if isinstance(item, InputError):
             raise IngestAborted(f"{item} (strict mode: nothing was written)")
 

@@ -237,19 +237,22 @@ class ColumnNames:
 
 
 def iter_records(
-    paths: PathInput | Iterable[PathInput], columns: ColumnNames | None = None
+    paths: PathInput | Iterable[PathInput],
+    columns: ColumnNames | None = None,
+    exclude: Iterable[PathInput] = (),
 ) -> Iterator[ArticleRecord | InputError]:
     """Yield an ``ArticleRecord`` per article, or an ``InputError`` per skipped input.
 
     Raises ``InputError`` (before yielding anything) when a given path does not
     exist, a given directory cannot be listed, or a given file has an unsupported
     extension. Ids must be unique across the whole call: a repeated id is reported
-    naming both places and the later record is skipped.
+    naming both places and the later record is skipped. Files in ``exclude`` (the
+    manifest, kept beside the articles it describes) are not read as articles.
     """
     columns = columns or ColumnNames()
     targets = _check_targets(paths)
     seen_ids: dict[str, str] = {}
-    seen_files: set[str] = set()
+    seen_files: set[str] = {os.path.realpath(os.fspath(path)) for path in exclude}
     for path, display, is_dir in targets:
         files = _walk(path, display) if is_dir else iter([(path, display)])
         for item in files:

@@ -106,6 +106,15 @@ def test_unknown_manifest_id_is_reported_not_fatal(tmp_path):
     assert "manifest.csv:3" in problems[0] and "not_an_article" in problems[0]
 
 
+def test_a_manifest_beside_the_articles_is_not_read_as_one(tmp_path):
+    """`ingest db seeds/ --manifest seeds/manifest.csv`: the manifest is metadata, not an article."""
+    problems = []
+    summary = pipeline.ingest(str(tmp_path / "p.db"), [str(SEEDS_DIR)],
+                              manifest=str(SEEDS_DIR / "manifest.csv"), run_matching=False,
+                              report=problems.append, strict=True)  # fmt: skip
+    assert (summary.added, summary.skipped, problems) == (5, 0, [])
+
+
 def test_strict_mode_writes_nothing(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x00\x01\x02binary\x00" * 50)
