@@ -111,6 +111,19 @@ async def test_posting_a_paragraph_of_the_copy_finds_the_reuters_original(ds, ma
     assert "no-store" in response.headers["cache-control"]
 
 
+async def test_a_short_text_is_checked_with_a_warning_that_it_may_be_missed(ds, matcher):
+    quote = "Putin showed Kim around the Vostochny cosmodrome"
+    short = await ds.client.post(page("check", format="json"), json={"text": quote})
+    assert short.json()["words"] == 7
+    assert "7 words" in short.json()["warning"] and "paragraph" in short.json()["warning"]
+    html = (await ds.client.post(page("check"), data={"text": quote})).text
+    assert 'class="pv-warning"' in html and "Excerpts shorter than 50 words" in html
+    whole = seed_text(COPY)
+    long = await ds.client.post(page("check", format="json"), json={"text": whole})
+    assert long.json()["words"] > 50 and long.json()["warning"] is None
+    assert 'class="pv-warning"' not in (await ds.client.post(page("check"), data={"text": whole})).text
+
+
 async def test_compare_button_shows_the_pasted_text_beside_the_article(ds, matcher):
     response = await ds.client.post(page("check"), data={"text": PASTED, "compare": REUTERS})
     assert response.status_code == 200
