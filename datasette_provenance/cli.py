@@ -174,6 +174,28 @@ def _match_on_spark(db, rebuild_index, master, parquet_out, quiet) -> None:
             click.echo(line)
 
 
+@cli.command(name="search-index")
+@click.argument("db", type=click.Path(exists=True, dir_okay=False))
+@click.option("--drop", is_flag=True, help="Remove the full-text index instead")
+def search_index(db, drop):
+    """Add full-text search of article titles and texts to DB (kept current by later ingests).
+
+    Datasette then shows a search box on the articles table, and the check page finds
+    excerpts too short for the similarity index (a quote, a sentence).
+    """
+    with _one_line_errors():
+        database = store.connect(db)
+        try:
+            if drop:
+                store.disable_search(database)
+                click.echo(f"{db}: full-text index removed")
+                return
+            rows = store.enable_search(database)
+        finally:
+            database.conn.close()
+    click.echo(f"{db}: full-text index of {rows:,} articles ({store.SEARCH_TABLE})")
+
+
 @cli.command()
 @click.option("--pairs", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--texts", required=True, type=click.Path(exists=True, file_okay=False))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import sqlite_utils
 from . import align, clean, index, lineage, signatures
 from .shingles import tokenize_ranges
 from .signatures import DEFAULT_PARAMS, SignatureParams
-from .store import get_meta, set_meta
+from .store import SEARCH_TABLE, get_meta, has_search, set_meta
 
 # Segments matched per transaction: an interrupted run loses at most this many.
 CHUNK_SIZE = 50
@@ -31,7 +32,15 @@ LINEAGE_STALE_KEY = "lineage_stale"
 # A segment is aligned with at most this many candidates, best index evidence first:
 # a story syndicated by hundreds of outlets still finds its closest versions, and
 # one segment never costs more than about a second of alignment.
+_WORD = re.compile(r"\w+")
 MAX_ALIGNED_CANDIDATES = 100
+# A pasted text shorter than this often has no band in common with the 100-word windows
+# of its source (of 30 random verbatim excerpts of the seeds, 20 words found their source
+# 5 times, 30 words 19, 40 words 25, 50 words 30): full-text search adds candidates.
+SHORT_TEXT_WORDS = 50
+SEARCH_MIN_CHARS = 4  # shorter words are mostly function words, in every article
+SEARCH_MAX_WORDS = 30
+SEARCH_CANDIDATE_ARTICLES = 20
 # Of those, candidates sharing only story words (no text band): at most this many,
 # most story words in common first. A paraphrase shares the most story words with
 # its source; beyond a few dozen, story-only candidates are same-genre news.
@@ -642,7 +651,11 @@ LABEL_RANK = {"verbatim": 0, "light_edit": 1, "paraphrase": 2, "shared_quotes": 
 
 
 def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[CheckResult]:
-    """Corpus segments a pasted text derives from (or quotes), best first. Never writes."""
+    """Corpus segments a pasted text derives from (or quotes), best first. Never writes.
+
+    Candidates come from the similarity index and, for a text under SHORT_TEXT_WORDS
+    when the database has a full-text index (``search-index``), from full-text search.
+    """
     params = index.stored_params(db) or DEFAULT_PARAMS
     ranges = _pasted_kept_ranges(text)
     pasted = align.prepare(text, ranges)
@@ -651,8 +664,12 @@ def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[
     query = signatures.sign_tokens(pasted.norms, params)
     hits = index.candidates(db, query, params)
     store = _SegmentStore(db)
+    candidate_ids = [segment_id for segment_id, _ in best_candidates(hits)]
+    if len(pasted.tokens) < SHORT_TEXT_WORDS and has_search(db):
+        found = set(candidate_ids)
+        candidate_ids += [s for s in _searched_segments(db, store, text) if s not in found]
     results = []
-    for segment_id, _ in best_candidates(hits):
+    for segment_id in candidate_ids:
         result = _check_one(store.get(segment_id), pasted)
         if result is not None:
             results.append(result)
@@ -665,6 +682,24 @@ def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[
         )
     )
     return results[:limit]
+
+
+def _searched_segments(db: sqlite_utils.Database, store: _SegmentStore, text: str) -> list[str]:
+    """Segments of the articles full-text search ranks best for the text's longer words.
+
+    Any of the words may match (bm25 ranks articles holding more, and rarer, of them
+    first), so a copy with style edits is still found; alignment then decides.
+    """
+    words = sorted({w for w in _WORD.findall(text.lower()) if len(w) >= SEARCH_MIN_CHARS},
+                   key=lambda w: (-len(w), w))[:SEARCH_MAX_WORDS]  # fmt: skip
+    if not words:
+        return []
+    rows = db.execute(
+        f"SELECT a.id FROM {SEARCH_TABLE} AS f JOIN articles AS a ON a.rowid = f.rowid "
+        f"WHERE {SEARCH_TABLE} MATCH ? ORDER BY f.rank LIMIT ?",
+        [" OR ".join(f'"{word}"' for word in words), SEARCH_CANDIDATE_ARTICLES],
+    ).fetchall()
+    return [segment_id for (article_id,) in rows for segment_id in store.article_segment_ids(article_id)]
 
 
 def _check_one(candidate: _SegmentData, pasted: align.PreparedText) -> CheckResult | None:

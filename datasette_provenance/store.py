@@ -246,6 +246,31 @@ PROVENANCE_TABLES = (
 )
 
 
+# Optional full-text search over articles (`datasette-provenance search-index DB`): Datasette
+# finds it by name and puts a search box on the articles table, and the check page uses it
+# for excerpts too short for the similarity index. Triggers keep it current on ingest.
+SEARCH_TABLE = "articles_fts"
+SEARCH_COLUMNS = ("title", "clean_text")
+
+
+def enable_search(db: sqlite_utils.Database) -> int:
+    """Build (or rebuild) the FTS5 index of article titles and clean texts; returns its rows."""
+    db["articles"].enable_fts(
+        list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True, replace=True
+    )
+    return db[SEARCH_TABLE].count
+
+
+def disable_search(db: sqlite_utils.Database) -> None:
+    """Drop the full-text index and its triggers (articles are untouched)."""
+    if has_search(db):
+        db["articles"].disable_fts()
+
+
+def has_search(db: sqlite_utils.Database) -> bool:
+    return db[SEARCH_TABLE].exists()
+
+
 def connect(path: str) -> sqlite_utils.Database:
     """Open (creating if needed) a provenance database in WAL mode, schema ready."""
     conn = sqlite3.connect(path, timeout=30)

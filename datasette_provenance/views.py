@@ -24,13 +24,13 @@ from datasette.utils.asgi import Response
 
 from . import browse, graph, highlight
 from .permissions import can_view_tables
+from .store import SEARCH_TABLE
 
 STORIES_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_CHECK_CHARS = 200_000
-# Below this many words the similarity index often misses a verbatim excerpt (its windows
-# are 100 words): of 30 random excerpts of the seed articles, 20 words found their source
-# 5 times, 30 words 19, 40 words 25, 50 or more all 30. The page says so.
+# Below this many words the similarity index often misses a verbatim excerpt (measured in
+# match.SHORT_TEXT_WORDS); unless the database has a full-text index, the page says so.
 SHORT_CHECK_WORDS = 50
 MAX_CHECK_BODY_BYTES = 4 * MAX_CHECK_CHARS
 DEFAULT_CHECK_LIMIT = 20
@@ -451,12 +451,15 @@ async def check(page: Page) -> Response:
     form = await _check_form(page.request)
     text = form.get("text", "")
     limit = _int_arg(form, "limit", DEFAULT_CHECK_LIMIT, 1, MAX_CHECK_LIMIT)
+    searchable = await page.db.table_exists(SEARCH_TABLE)
     context = {
         "text": text,
         "limit": limit,
         "results": None,
         "error": None,
         "max_chars": MAX_CHECK_CHARS,
+        "searchable": searchable,
+        "short_words": SHORT_CHECK_WORDS,
     }
     if page.request.method != "POST" and "text" not in form:
         if page.is_json:
@@ -478,7 +481,7 @@ async def check(page: Page) -> Response:
     if compare_id is not None and not page.is_json:
         return await _check_compare(page, text, results, compare_id)
     words = len(re.findall(r"\w+", text))
-    warning = _short_text_warning(words)
+    warning = None if searchable else _short_text_warning(words)
     data = {"text_length": len(text), "words": words, "warning": warning, "results": results}
     return await page.respond(
         "provenance_check.html", {**context, "results": results, "warning": warning}, data
@@ -490,8 +493,9 @@ def _short_text_warning(words: int) -> str | None:
         return None
     return (
         f"Your text has {words} word{'' if words == 1 else 's'}. Excerpts shorter than "
-        f"{SHORT_CHECK_WORDS} words, such as a single quote, are often not found: "
-        "paste a paragraph or more."
+        f"{SHORT_CHECK_WORDS} words, such as a single quote, are often not found: paste a "
+        "paragraph or more, or ask whoever runs this site to add full-text search "
+        "(datasette-provenance search-index)."
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sqlite3
 import subprocess
 import sys
 
@@ -102,3 +103,16 @@ def test_skipped_input_exit_1(tmp_path):
     assert result.exit_code == 1
     assert "empty.txt" in result.output
     assert "1 added" in result.output
+
+
+def test_search_index_adds_and_drops_full_text_search(seeds_db_copy):
+    added = CliRunner().invoke(cli, ["search-index", str(seeds_db_copy)])
+    assert added.exit_code == 0, added.output
+    assert "full-text index of 5 articles (articles_fts)" in added.output
+    again = CliRunner().invoke(cli, ["search-index", str(seeds_db_copy)])  # rebuilds
+    assert again.exit_code == 0 and "5 articles" in again.output
+    dropped = CliRunner().invoke(cli, ["search-index", str(seeds_db_copy), "--drop"])
+    assert dropped.exit_code == 0 and "removed" in dropped.output
+    with sqlite3.connect(seeds_db_copy) as conn:
+        names = {row[0] for row in conn.execute("select name from sqlite_master")}
+    assert not {name for name in names if name.startswith("articles_fts")}

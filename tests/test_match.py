@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import shutil
 import sqlite3
 
@@ -13,6 +14,7 @@ import sqlite_utils
 from datasette_provenance import lineage, match, pipeline, store
 from datasette_provenance.shingles import words
 
+from .conftest import load_benchmark
 from .test_align import MULTILINGUAL
 
 DERIVED = set(lineage.DERIVED_LABELS)
@@ -352,3 +354,75 @@ def test_rebuilt_index_gives_the_same_results(seeds_db_copy):
     assert summary.segments == 6 and sum(progress) == 6
     assert snapshot(db) == expected
     db.conn.close()
+
+
+# ------------------------------------------------------------------------------
+# Short excerpts and full-text search
+
+
+@pytest.fixture(scope="module")
+def archive_with_search(tmp_path_factory):
+    """A 600-article synthetic archive (no matching run), with and without full-text search."""
+    folder = tmp_path_factory.mktemp("search")
+    corpus = folder / "corpus.jsonl"
+    load_benchmark("synthetic").write_corpus(600, str(corpus), None, 7)
+    plain, searchable = folder / "plain.db", folder / "searchable.db"
+    pipeline.ingest(str(plain), [str(corpus)], run_matching=False)
+    shutil.copy(plain, searchable)
+    db = store.connect(str(searchable))
+    store.enable_search(db)
+    db.conn.close()
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    return plain, searchable, records
+
+
+def _excerpts(records, words: int, count: int) -> list[tuple[str, str]]:
+    rng = random.Random(words)
+    chosen = rng.sample(records, count)
+    excerpts = []
+    for record in chosen:
+        tokens = record["text"].split()
+        start = rng.randrange(0, len(tokens) - words)
+        excerpts.append((record["id"], " ".join(tokens[start : start + words])))
+    return excerpts
+
+
+def _found(path, excerpts) -> int:
+    db = sqlite_utils.Database(path)
+    try:
+        return sum(
+            any(r.article_id == article_id for r in match.find_sources(db, text))
+            for article_id, text in excerpts
+        )
+    finally:
+        db.conn.close()
+
+
+def test_full_text_search_finds_short_excerpts_the_similarity_index_misses(archive_with_search):
+    plain, searchable, records = archive_with_search
+    excerpts = _excerpts(records, 12, 20)
+    without, with_search = _found(plain, excerpts), _found(searchable, excerpts)
+    print(f"12-word excerpts found: {without}/20 without full-text search, {with_search}/20 with")
+    assert with_search >= 19 and without < with_search
+
+
+def test_search_index_follows_later_ingests_and_can_be_dropped(archive_with_search, tmp_path):
+    _, searchable, _ = archive_with_search
+    path = tmp_path / "copy.db"
+    shutil.copy(searchable, path)
+    article = tmp_path / "late.txt"
+    article.write_text("Zanzibar clove harvest doubles after record rains, growers say.\n\n"
+                       + "The cooperative weighed the harvest in Pemba on Tuesday. " * 8,
+                       encoding="utf-8")  # fmt: skip
+    pipeline.ingest(str(path), [str(article)], run_matching=False)
+    db = store.connect(str(path))
+    try:
+        hits = db.execute(
+            f"SELECT rowid FROM {store.SEARCH_TABLE} WHERE {store.SEARCH_TABLE} MATCH 'zanzibar'"
+        ).fetchall()
+        assert len(hits) == 1
+        store.disable_search(db)
+        assert not store.has_search(db)
+        assert db["articles"].count == 601
+    finally:
+        db.conn.close()

@@ -8,6 +8,7 @@ the real matcher on the real seeds database.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import types
 from dataclasses import dataclass, field
@@ -15,12 +16,14 @@ from dataclasses import dataclass, field
 import pytest
 import sqlite_utils
 
-from datasette_provenance import views
+from datasette_provenance import store, views
 from tests.plugin_support import (
     COPY,
+    DB,
     REUTERS,
     page,
     seed_text,
+    serve,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -122,6 +125,23 @@ async def test_a_short_text_is_checked_with_a_warning_that_it_may_be_missed(ds, 
     long = await ds.client.post(page("check", format="json"), json={"text": whole})
     assert long.json()["words"] > 50 and long.json()["warning"] is None
     assert 'class="pv-warning"' not in (await ds.client.post(page("check"), data={"text": whole})).text
+
+
+async def test_with_full_text_search_a_quote_is_enough(provenance_db_path, tmp_path, matcher):
+    path = tmp_path / f"{DB}.db"
+    shutil.copy(provenance_db_path, path)
+    db = sqlite_utils.Database(path)
+    store.enable_search(db)
+    db.conn.close()
+    searchable = await serve(path)
+    form = (await searchable.client.get(page("check"))).text
+    assert "A single quote or sentence is enough" in form
+    quote = "Putin showed Kim around the Vostochny cosmodrome"
+    answer = await searchable.client.post(page("check", format="json"), json={"text": quote})
+    assert answer.json()["warning"] is None
+    # Datasette's own search box on the articles table uses the same index.
+    table = await searchable.client.get(f"/{DB}/articles.json?_search=Vostochny&_shape=array")
+    assert table.status_code == 200 and table.json()
 
 
 async def test_compare_button_shows_the_pasted_text_beside_the_article(ds, matcher):
