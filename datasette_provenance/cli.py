@@ -234,6 +234,11 @@ def demo(db, seeds, host, port, no_serve):
             manifest=str(manifest) if manifest.exists() else None,
             report=lambda line: click.echo(f"skipped: {line}", err=True),
         )
+        database = store.connect(db)  # so the check page finds a pasted quote too
+        try:
+            store.enable_search(database)
+        finally:
+            database.conn.close()
     for line in summary.lines():
         click.echo(line)
     if no_serve:

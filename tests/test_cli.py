@@ -71,7 +71,8 @@ def test_demo_builds_database(tmp_path):
                                       "--seeds", str(SEEDS_DIR)])
     assert result.exit_code == 0, result.output
     assert "5 added" in result.output
-    assert db_path.exists()
+    with sqlite3.connect(db_path) as conn:  # quotes can be checked in the demo
+        assert conn.execute("select count(*) from articles_fts").fetchone() == (5,)
 
 
 def test_missing_input_is_one_line_exit_2(tmp_path):
