@@ -197,6 +197,21 @@ def search_index(db, drop):
 
 
 @cli.command()
+@click.argument("db", type=click.Path(exists=True, dir_okay=False))
+def upgrade(db):
+    """Bring DB written by an older release to this release's schema, in place.
+
+    Ingest and match do this themselves; run it on a database you only serve.
+    """
+    with _one_line_errors():
+        found = store.upgrade(db)
+    if found == store.SCHEMA_VERSION:
+        click.echo(f"{db}: already at schema version {found}")
+    else:
+        click.echo(f"{db}: schema version {found} upgraded to {store.SCHEMA_VERSION}")
+
+
+@cli.command()
 @click.option("--pairs", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--texts", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write JSON here")

@@ -38,9 +38,20 @@ MAX_ALIGNED_CANDIDATES = 100
 # of its source (of 30 random verbatim excerpts of the seeds, 20 words found their source
 # 5 times, 30 words 19, 40 words 25, 50 words 30): full-text search adds candidates.
 SHORT_TEXT_WORDS = 50
-SEARCH_MIN_CHARS = 4  # shorter words are mostly function words, in every article
+# Full-text search first looks for articles holding all of the text's words, then, if none
+# does (an edited copy), for those holding all the words of one of a few groups of them:
+# with three groups, a copy with two words changed still holds a whole group. AND queries
+# skip through the index (a few ms at 200,000 articles, however common the words); OR
+# queries and bm25 ranking read every listed article of every word (0.1-0.7 s), so
+# neither is used: the words the found segments share with the text rank them instead.
 SEARCH_MAX_WORDS = 30
-SEARCH_CANDIDATE_ARTICLES = 20
+SEARCH_GROUP_WORDS = 3  # at least this many words in a group, so each stays selective
+SEARCH_MAX_GROUPS = 3
+SEARCH_MAX_ARTICLES = 200  # articles read per query (their segments' words are compared)
+SEARCH_CANDIDATE_SEGMENTS = 20
+# Only segments holding this share of the text's words are aligned (a copy or a quote
+# holds nearly all of them): a set test costs microseconds, an alignment milliseconds.
+SEARCH_MIN_WORD_SHARE = 0.6
 # Of those, candidates sharing only story words (no text band): at most this many,
 # most story words in common first. A paraphrase shares the most story words with
 # its source; beyond a few dozen, story-only candidates are same-genre news.
@@ -650,11 +661,14 @@ def cluster_rows(cluster_id: int, cluster: lineage.Cluster) -> tuple[dict, list[
 LABEL_RANK = {"verbatim": 0, "light_edit": 1, "paraphrase": 2, "shared_quotes": 3, "independent": 4}
 
 
-def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[CheckResult]:
+def find_sources(
+    db: sqlite_utils.Database, text: str, limit: int = 20, *, use_search: bool = True
+) -> list[CheckResult]:
     """Corpus segments a pasted text derives from (or quotes), best first. Never writes.
 
     Candidates come from the similarity index and, for a text under SHORT_TEXT_WORDS
-    when the database has a full-text index (``search-index``), from full-text search.
+    when the database has a full-text index (``search-index``) and ``use_search``, from
+    full-text search.
     """
     params = index.stored_params(db) or DEFAULT_PARAMS
     ranges = _pasted_kept_ranges(text)
@@ -665,9 +679,9 @@ def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[
     hits = index.candidates(db, query, params)
     store = _SegmentStore(db)
     candidate_ids = [segment_id for segment_id, _ in best_candidates(hits)]
-    if len(pasted.tokens) < SHORT_TEXT_WORDS and has_search(db):
+    if use_search and len(pasted.tokens) < SHORT_TEXT_WORDS and has_search(db):
         found = set(candidate_ids)
-        candidate_ids += [s for s in _searched_segments(db, store, text) if s not in found]
+        candidate_ids += [s for s in _searched_segments(db, text) if s not in found]
     results = []
     for segment_id in candidate_ids:
         result = _check_one(store.get(segment_id), pasted)
@@ -684,22 +698,46 @@ def find_sources(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[
     return results[:limit]
 
 
-def _searched_segments(db: sqlite_utils.Database, store: _SegmentStore, text: str) -> list[str]:
-    """Segments of the articles full-text search ranks best for the text's longer words.
-
-    Any of the words may match (bm25 ranks articles holding more, and rarer, of them
-    first), so a copy with style edits is still found; alignment then decides.
-    """
-    words = sorted({w for w in _WORD.findall(text.lower()) if len(w) >= SEARCH_MIN_CHARS},
+def _searched_segments(db: sqlite_utils.Database, text: str) -> list[str]:
+    """Segments holding most of the text's words, found by full-text search (above),
+    most words in common first."""
+    words = sorted({w for w in _WORD.findall(text.lower()) if len(w) > 1},
                    key=lambda w: (-len(w), w))[:SEARCH_MAX_WORDS]  # fmt: skip
     if not words:
         return []
+    shares = _segment_word_shares(db, _all_words_query(words), words)
+    if not shares:
+        shares = _segment_word_shares(db, _any_group_query(words), words)
+    kept = [segment_id for segment_id, share in shares.items() if share >= SEARCH_MIN_WORD_SHARE]
+    kept.sort(key=lambda segment_id: -shares[segment_id])
+    return kept[:SEARCH_CANDIDATE_SEGMENTS]
+
+
+def _segment_word_shares(db: sqlite_utils.Database, query: str, words: list[str]) -> dict:
+    """Share of ``words`` in each segment of the articles the FTS5 query finds."""
     rows = db.execute(
+        "SELECT s.id, s.clean_text FROM segments AS s WHERE s.article_id IN ("
         f"SELECT a.id FROM {SEARCH_TABLE} AS f JOIN articles AS a ON a.rowid = f.rowid "
-        f"WHERE {SEARCH_TABLE} MATCH ? ORDER BY f.rank LIMIT ?",
-        [" OR ".join(f'"{word}"' for word in words), SEARCH_CANDIDATE_ARTICLES],
+        f"WHERE {SEARCH_TABLE} MATCH ? LIMIT ?) ORDER BY s.id",
+        [query, SEARCH_MAX_ARTICLES],
     ).fetchall()
-    return [segment_id for (article_id,) in rows for segment_id in store.article_segment_ids(article_id)]
+    wanted = set(words)
+    return {
+        segment_id: len(wanted.intersection(_WORD.findall(clean_text.lower()))) / len(wanted)
+        for segment_id, clean_text in rows
+    }
+
+
+def _all_words_query(words: list[str]) -> str:
+    return " AND ".join(f'"{word}"' for word in words)
+
+
+def _any_group_query(words: list[str]) -> str:
+    """Any of up to SEARCH_MAX_GROUPS groups with all of its words. ``words`` come longest
+    (rarest) first and are dealt out in turn, so every group gets selective words."""
+    group_count = max(1, min(SEARCH_MAX_GROUPS, len(words) // SEARCH_GROUP_WORDS))
+    groups = [words[start::group_count] for start in range(group_count)]
+    return " OR ".join(f"({_all_words_query(group)})" for group in groups)
 
 
 def _check_one(candidate: _SegmentData, pasted: align.PreparedText) -> CheckResult | None:

@@ -18,7 +18,7 @@ from typing import Iterable
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Page cache of a writing connection, in KiB (see connect).
 CACHE_KIB = 64 * 1024
@@ -225,8 +225,19 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS idx_lineage_parent ON lineage(parent_article_id)",
 )
 
-# Upgrades from version N to N+1, applied in order. Empty until version 2 exists.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+# Upgrades from version N to N+1, applied in order, each followed by SCHEMA_STATEMENTS
+# (which create whatever new tables and indexes version N lacked).
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2 added lsh_recent and idx_segments_seq (created by SCHEMA_STATEMENTS) and reads
+    # lsh_recent in the lsh_bands view: CREATE VIEW IF NOT EXISTS would keep the old one.
+    1: (
+        "DROP VIEW IF EXISTS lsh_bands",
+        # Version 1 kept every flushed row in lsh_index: record that they are merged
+        # (index.MERGED_META_KEY), so the first flush does not merge for nothing.
+        "INSERT OR REPLACE INTO provenance_meta (key, value) SELECT 'lsh_index_merged_through', "
+        "coalesce((SELECT min(segment) - 1 FROM lsh_pending), (SELECT max(seq) FROM segments), 0)",
+    ),
+}
 
 PROVENANCE_TABLES = (
     "provenance_meta",
@@ -255,9 +266,13 @@ SEARCH_COLUMNS = ("title", "clean_text")
 
 def enable_search(db: sqlite_utils.Database) -> int:
     """Build (or rebuild) the FTS5 index of article titles and clean texts; returns its rows."""
-    db["articles"].enable_fts(
-        list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True, replace=True
-    )
+    if has_search(db):
+        # enable_fts(replace=True) leaves an index with the same columns as it is.
+        db["articles"].rebuild_fts()
+    else:
+        db["articles"].enable_fts(
+            list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True, replace=True
+        )
     return db[SEARCH_TABLE].count
 
 
@@ -296,6 +311,22 @@ def schema_version(db: sqlite_utils.Database) -> int | None:
         "SELECT value FROM provenance_meta WHERE key = 'schema_version'"
     ).fetchone()
     return int(row[0]) if row else None
+
+
+def upgrade(path: str) -> int:
+    """Upgrade the provenance database at ``path`` in place; returns the version it had.
+
+    Ingest and match upgrade too (through connect); this is for a database that is only
+    served, whose pages need the new tables."""
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        found = schema_version(sqlite_utils.Database(conn))
+    finally:
+        conn.close()
+    if found is None:
+        raise SchemaError(f"{path} is not a datasette-provenance database (no provenance_meta)")
+    connect(path).conn.close()
+    return found
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:

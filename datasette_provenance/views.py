@@ -24,7 +24,7 @@ from datasette.utils.asgi import Response
 
 from . import browse, graph, highlight
 from .permissions import can_view_tables
-from .store import SEARCH_TABLE
+from .store import SCHEMA_VERSION, SEARCH_TABLE
 
 STORIES_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -193,7 +193,11 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
     if not visible:
         raise Forbidden("You do not have permission to view this database's provenance data")
     urls = ProvenanceUrls(datasette, db.name)
-    missing = await db.execute_fn(lambda conn: browse.missing_tables(conn, tables))
+    missing, version = await db.execute_fn(
+        lambda conn: (browse.missing_tables(conn, tables), browse.schema_version(conn))
+    )
+    if missing and version is not None and version < SCHEMA_VERSION:
+        raise _needs_upgrade(datasette, db, version)
     if missing:
         raise PageError(
             404,
@@ -204,6 +208,20 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
             [(str(datasette.urls.database(db.name)), f"Back to {db.name}")],
         )
     return Page(datasette, request, db, db.name, urls, is_json, private)
+
+
+def _needs_upgrade(datasette, db, version: int) -> PageError:
+    """A database from an older release lacks a table this page reads: it can be upgraded
+    in place, but not here (pages never write)."""
+    path = Path(db.path).name if db.path else f"{db.name}.db"  # not the server's directories
+    return PageError(
+        409,
+        "This database needs an upgrade",
+        f"“{db.name}” was written by an older datasette-provenance (schema version {version}; "
+        f"this one uses {SCHEMA_VERSION}). Run `datasette-provenance upgrade {path}` and serve "
+        "it again; the other provenance pages work meanwhile.",
+        [(str(datasette.urls.database(db.name)), f"Back to {db.name}")],
+    )
 
 
 async def _error_response(datasette, request, error: PageError, is_json: bool) -> Response:
@@ -451,7 +469,7 @@ async def check(page: Page) -> Response:
     form = await _check_form(page.request)
     text = form.get("text", "")
     limit = _int_arg(form, "limit", DEFAULT_CHECK_LIMIT, 1, MAX_CHECK_LIMIT)
-    searchable = await page.db.table_exists(SEARCH_TABLE)
+    searchable = await _can_search(page)
     context = {
         "text": text,
         "limit": limit,
@@ -476,7 +494,7 @@ async def check(page: Page) -> Response:
         return await page.respond(
             "provenance_check.html", {**context, "error": problem}, {}, status=400
         )
-    results = await _find_sources(page, text, limit)
+    results = await _find_sources(page, text, limit, searchable)
     compare_id = form.get("compare")
     if compare_id is not None and not page.is_json:
         return await _check_compare(page, text, results, compare_id)
@@ -486,6 +504,17 @@ async def check(page: Page) -> Response:
     return await page.respond(
         "provenance_check.html", {**context, "results": results, "warning": warning}, data
     )
+
+
+async def _can_search(page: Page) -> bool:
+    """The database has a full-text index the actor may read (an ``allow`` block can hide
+    it like any table: the check page then uses the similarity index alone)."""
+    if not await page.db.table_exists(SEARCH_TABLE):
+        return False
+    visible, _ = await can_view_tables(
+        page.datasette, page.request.actor, page.database, [SEARCH_TABLE]
+    )
+    return visible
 
 
 def _short_text_warning(words: int) -> str | None:
@@ -539,7 +568,7 @@ def _check_text_problem(text: str) -> str | None:
     return None
 
 
-async def _find_sources(page: Page, text: str, limit: int) -> list[dict]:
+async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> list[dict]:
     try:
         from .match import find_sources
     except ImportError:
@@ -556,7 +585,9 @@ async def _find_sources(page: Page, text: str, limit: int) -> list[dict]:
         row_factory, conn.row_factory = conn.row_factory, None
         try:
             db = sqlite_utils.Database(conn, recursive_triggers=False)
-            return in_one_snapshot(conn, lambda _: find_sources(db, text, limit))
+            return in_one_snapshot(
+                conn, lambda _: find_sources(db, text, limit, use_search=use_search)
+            )
         finally:
             conn.row_factory = row_factory
 

@@ -43,3 +43,21 @@ def test_quick_plan_fits_the_corpus():
     small = benchmarks.sizes(Arguments)
     assert small["base"] + small["added"] == 150 and small["added"] >= 10
     assert all(small[key] <= 150 for key in ("scaling", "baseline", "recall", "matched", "pages"))
+
+
+@pytest.mark.slow
+def test_excerpts_benchmark_writes_found_shares_and_times(tmp_path):
+    out = tmp_path / "excerpts.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "excerpts.py"), "--size", "300",
+               "--excerpts", "4", "--words", "12", "40", "--out", str(out)]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    results = json.loads(out.read_text())
+    assert results["articles"] == 300 and results["search_index"]["articles"] == 300
+    for words in ("12", "40"):
+        for variant in ("verbatim", "edited"):
+            for mode in ("index_only", "with_search"):
+                figures = results["by_words"][words][variant][mode]
+                assert figures["excerpts"] == 4 and 0 <= figures["found"] <= 4
+                assert figures["p50_ms"] is not None
+    assert "found (+search)" in finished.stdout

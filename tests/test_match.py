@@ -406,6 +406,18 @@ def test_full_text_search_finds_short_excerpts_the_similarity_index_misses(archi
     assert with_search >= 19 and without < with_search
 
 
+def test_full_text_search_finds_excerpts_with_edited_words(archive_with_search):
+    """Two longer words changed (as in a style edit): the all-words query finds nothing,
+    the any-group query still does."""
+    _, searchable, records = archive_with_search
+    edit = load_benchmark("excerpts").edit
+    rng = random.Random(5)
+    excerpts = [(article_id, edit(text, rng)) for article_id, text in _excerpts(records, 20, 20)]
+    texts = {record["id"]: record["text"] for record in records}
+    assert all(text not in texts[article_id] for article_id, text in excerpts)
+    assert _found(searchable, excerpts) >= 18
+
+
 def test_search_index_follows_later_ingests_and_can_be_dropped(archive_with_search, tmp_path):
     _, searchable, _ = archive_with_search
     path = tmp_path / "copy.db"

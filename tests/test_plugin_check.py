@@ -12,9 +12,11 @@ import shutil
 import sys
 import types
 from dataclasses import dataclass, field
+from urllib.parse import quote_plus
 
 import pytest
 import sqlite_utils
+from datasette_test import actor_cookie
 
 from datasette_provenance import store, views
 from tests.plugin_support import (
@@ -59,10 +61,12 @@ class StubMatcher:
 
     def __init__(self):
         self.calls = []
+        self.used_search = []
 
-    def find_sources(self, db, text, limit=20):
+    def find_sources(self, db, text, limit=20, *, use_search=True):
         assert isinstance(db, sqlite_utils.Database)
         self.calls.append((text, limit))
+        self.used_search.append(use_search)
         results = []
         for article_id, raw_text in db.execute("select id, raw_text from articles order by id"):
             start = raw_text.find(text.strip())
@@ -144,6 +148,26 @@ async def test_with_full_text_search_a_quote_is_enough(provenance_db_path, tmp_p
     assert table.status_code == 200 and table.json()
 
 
+async def test_a_hidden_full_text_index_is_not_used_for_those_who_may_not_see_it(
+    provenance_db_path, tmp_path, matcher
+):
+    path = tmp_path / f"{DB}.db"
+    shutil.copy(provenance_db_path, path)
+    db = sqlite_utils.Database(path)
+    store.enable_search(db)
+    db.conn.close()
+    hidden = {"databases": {DB: {"tables": {store.SEARCH_TABLE: {"allow": {"id": "editor"}}}}}}
+    ds = await serve(path, metadata=hidden)
+    url = page("check", format="json") + "?text=" + quote_plus(
+        "Putin showed Kim around the Vostochny cosmodrome"
+    )
+    anonymous = await ds.client.get(url)
+    assert anonymous.status_code == 200 and anonymous.json()["warning"]  # index alone
+    editor = await ds.client.get(url, cookies={"ds_actor": actor_cookie(ds, {"id": "editor"})})
+    assert editor.status_code == 200 and editor.json()["warning"] is None
+    assert matcher.used_search == [False, True]
+
+
 async def test_compare_button_shows_the_pasted_text_beside_the_article(ds, matcher):
     response = await ds.client.post(page("check"), data={"text": PASTED, "compare": REUTERS})
     assert response.status_code == 200
@@ -198,7 +222,7 @@ async def test_matcher_errors_and_a_missing_matcher_are_explained(ds, monkeypatc
 
     IndexMismatch.__module__ = "datasette_provenance.index"
 
-    def refuse(db, text, limit=20):
+    def refuse(db, text, limit=20, **options):
         raise IndexMismatch("run `datasette-provenance match DB --rebuild-index`")
 
     monkeypatch.setattr(sys.modules["datasette_provenance.match"], "find_sources", refuse)

@@ -1,0 +1,130 @@
+"""The schema: a database written by an earlier release is upgraded in place, losing nothing.
+
+Version 1 (the first release) kept every index row in lsh_index, had no lsh_recent
+table nor idx_segments_seq index, and its lsh_bands view read lsh_index and
+lsh_pending only. ``as_version_1`` turns a database written now back into that
+layout, the way the first release left it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from contextlib import closing
+
+import pytest
+from click.testing import CliRunner
+
+from datasette_provenance import index, match, pipeline, store
+from datasette_provenance.cli import cli
+from tests.plugin_support import page, serve
+
+from .conftest import SEEDS_DIR
+
+VERSION_1_LSH_BANDS = """
+    CREATE VIEW lsh_bands (kind, band, hash, segment_id) AS
+    SELECT CASE WHEN b.bucket & 1 THEN 'story' ELSE 'text' END, (b.bucket >> 1) & 511,
+           b.bucket >> 10, s.id
+    FROM (SELECT bucket, segment FROM lsh_index
+          UNION ALL SELECT j.value, p.segment FROM lsh_pending p, json_each(p.buckets) j) b
+    JOIN segments s ON s.seq = b.segment
+"""
+
+
+def as_version_1(path) -> None:
+    with closing(sqlite3.connect(path)) as conn:
+        with conn:
+            _downgrade(conn)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file, as immutable serving needs
+
+
+def _downgrade(conn) -> None:
+    conn.execute("INSERT INTO lsh_index SELECT bucket, segment FROM lsh_recent")
+    conn.execute("DROP TABLE lsh_recent")
+    conn.execute("DROP INDEX idx_segments_seq")
+    conn.execute("DROP VIEW lsh_bands")
+    conn.execute(VERSION_1_LSH_BANDS)
+    conn.execute("DELETE FROM provenance_meta WHERE key = 'lsh_index_merged_through'")
+    conn.execute("UPDATE provenance_meta SET value = '1' WHERE key = 'schema_version'")
+
+
+def table_rows(path, query: str) -> list[tuple]:
+    with closing(sqlite3.connect(path)) as conn:
+        return sorted(conn.execute(query).fetchall())
+
+
+@pytest.fixture
+def version_1_db(seeds_db_copy):
+    as_version_1(seeds_db_copy)
+    return seeds_db_copy
+
+
+def test_a_version_1_database_is_upgraded_on_open_with_every_row_kept(version_1_db):
+    before = {
+        query: table_rows(version_1_db, query)
+        for query in ("SELECT * FROM lsh_bands", "SELECT * FROM matches", "SELECT * FROM articles")
+    }
+    db = store.connect(str(version_1_db))
+    try:
+        assert store.schema_version(db) == store.SCHEMA_VERSION
+        merged = store.get_meta(db, index.MERGED_META_KEY)
+        assert merged == db.execute("SELECT max(seq) FROM segments").fetchone()[0]
+    finally:
+        db.conn.close()
+    for query, rows in before.items():
+        assert table_rows(version_1_db, query) == rows, query
+    view = table_rows(version_1_db, "SELECT sql FROM sqlite_master WHERE name = 'lsh_bands'")
+    assert "lsh_recent" in view[0][0]
+
+
+def test_an_upgraded_database_takes_new_articles_and_finds_them(version_1_db, tmp_path):
+    extra = tmp_path / "extra.txt"
+    paragraphs = (SEEDS_DIR / "000_5bbc07b3f689fc76.txt").read_text(encoding="utf-8")
+    extra.write_text("A reprint.\n\n" + paragraphs, encoding="utf-8")
+    pipeline.ingest(str(version_1_db), [str(extra)])
+    db = store.connect(str(version_1_db))
+    try:
+        derived = db.execute(
+            "SELECT label FROM matches WHERE source_article_id LIKE '000%' "
+            "AND derived_article_id = 'extra'"
+        ).fetchall()
+        found = match.find_sources(db, paragraphs[:3000])
+    finally:
+        db.conn.close()
+    assert derived and derived[0][0] == "verbatim"
+    assert {result.article_id for result in found} >= {"extra"}
+    bands = table_rows(
+        version_1_db, "SELECT count(*) FROM lsh_bands WHERE segment_id LIKE 'extra#%'"
+    )
+    assert bands[0][0] > 0
+
+
+def test_upgrade_command_upgrades_once_and_refuses_other_databases(version_1_db, tmp_path):
+    first = CliRunner().invoke(cli, ["upgrade", str(version_1_db)])
+    assert first.exit_code == 0 and "schema version 1 upgraded to" in first.output
+    again = CliRunner().invoke(cli, ["upgrade", str(version_1_db)])
+    assert again.exit_code == 0 and "already at schema version" in again.output
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as conn, conn:
+        conn.execute("CREATE TABLE t (x)")
+    refused = CliRunner().invoke(cli, ["upgrade", str(other)])
+    assert refused.exit_code == 2 and "not a datasette-provenance database" in refused.output
+    assert table_rows(other, "SELECT name FROM sqlite_master") == [("t",)]
+
+
+@pytest.mark.asyncio
+async def test_a_served_version_1_database_asks_for_an_upgrade_on_the_check_page_only(
+    version_1_db, tmp_path
+):
+    served = tmp_path / "provenance.db"  # the name the page helpers use
+    shutil.copy(version_1_db, served)
+    ds = await serve(served)
+    for path in (page("check"), page("check", format="json")):
+        response = await ds.client.get(path)
+        assert response.status_code == 409, path
+        assert "datasette-provenance upgrade provenance.db" in response.text
+        assert str(tmp_path) not in response.text  # the file name, not where it lives
+    assert (await ds.client.get(page())).status_code == 200
+    CliRunner().invoke(cli, ["upgrade", str(served)])
+    ds = await serve(served)
+    assert (await ds.client.get(page("check"))).status_code == 200
