@@ -38,12 +38,13 @@ MAX_ALIGNED_CANDIDATES = 100
 # of its source (of 30 random verbatim excerpts of the seeds, 20 words found their source
 # 5 times, 30 words 19, 40 words 25, 50 words 30): full-text search adds candidates.
 SHORT_TEXT_WORDS = 50
-# Full-text search first looks for articles holding all of the text's words, then, if none
-# does (an edited copy), for those holding all the words of one of a few groups of them:
-# with three groups, a copy with two words changed still holds a whole group. AND queries
-# skip through the index (a few ms at 200,000 articles, however common the words); OR
-# queries and bm25 ranking read every listed article of every word (0.1-0.7 s), so
-# neither is used: the words the found segments share with the text rank them instead.
+# Full-text search first looks for articles holding all of the text's words, then, if that
+# gives no candidate (an edited copy), for those holding all the words of one of a few
+# groups of them: with three groups (nine words or more), a copy with two words changed
+# still holds a whole group. AND queries skip through the index (a few ms at 200,000
+# articles, however common the words); OR queries and bm25 ranking read every listed
+# article of every word (0.1-0.7 s), so neither is used: the words the found segments
+# share with the text rank them instead.
 SEARCH_MAX_WORDS = 30
 SEARCH_GROUP_WORDS = 3  # at least this many words in a group, so each stays selective
 SEARCH_MAX_GROUPS = 3
@@ -52,6 +53,12 @@ SEARCH_CANDIDATE_SEGMENTS = 20
 # Only segments holding this share of the text's words are aligned (a copy or a quote
 # holds nearly all of them): a set test costs microseconds, an alignment milliseconds.
 SEARCH_MIN_WORD_SHARE = 0.6
+# A search word is a run of non-space characters from a letter or digit to a letter or
+# digit ("U.S", "don't", "İstanbul"). Each goes to FTS5 as a quoted phrase, which FTS5
+# tokenizes as it tokenized the articles ("u s", "don t", "istanbul"), so the words need not
+# mimic its tokenizer; a run of punctuation (no token: a phrase that matches nothing) is
+# never a word.
+_SEARCH_WORD = re.compile(r"[^\W_](?:\S*[^\W_])?")
 # Of those, candidates sharing only story words (no text band): at most this many,
 # most story words in common first. A paraphrase shares the most story words with
 # its source; beyond a few dozen, story-only candidates are same-genre news.
@@ -681,7 +688,8 @@ def find_sources(
     candidate_ids = [segment_id for segment_id, _ in best_candidates(hits)]
     if use_search and len(pasted.tokens) < SHORT_TEXT_WORDS and has_search(db):
         found = set(candidate_ids)
-        candidate_ids += [s for s in _searched_segments(db, text) if s not in found]
+        kept_text = " ".join(text[start:end] for start, end in ranges)
+        candidate_ids += [s for s in _searched_segments(db, kept_text) if s not in found]
     results = []
     for segment_id in candidate_ids:
         result = _check_one(store.get(segment_id), pasted)
@@ -700,21 +708,20 @@ def find_sources(
 
 def _searched_segments(db: sqlite_utils.Database, text: str) -> list[str]:
     """Segments holding most of the text's words, found by full-text search (above),
-    most words in common first."""
-    words = sorted({w for w in _WORD.findall(text.lower()) if len(w) > 1},
-                   key=lambda w: (-len(w), w))[:SEARCH_MAX_WORDS]  # fmt: skip
+    most words in common first. ``text`` is the pasted text as cleaning keeps it (the
+    index holds clean texts: a dateline or credit line would match no article)."""
+    words = sorted(_search_words(text), key=lambda w: (-len(w), w))[:SEARCH_MAX_WORDS]
     if not words:
         return []
-    shares = _segment_word_shares(db, _all_words_query(words), words)
-    if not shares:
-        shares = _segment_word_shares(db, _any_group_query(words), words)
-    kept = [segment_id for segment_id, share in shares.items() if share >= SEARCH_MIN_WORD_SHARE]
-    kept.sort(key=lambda segment_id: -shares[segment_id])
+    kept = _kept_segments(db, _all_words_query(words), words)
+    if not kept and len(words) >= 2 * SEARCH_GROUP_WORDS:  # else one group: the same query
+        kept = _kept_segments(db, _any_group_query(words), words)
     return kept[:SEARCH_CANDIDATE_SEGMENTS]
 
 
-def _segment_word_shares(db: sqlite_utils.Database, query: str, words: list[str]) -> dict:
-    """Share of ``words`` in each segment of the articles the FTS5 query finds."""
+def _kept_segments(db: sqlite_utils.Database, query: str, words: list[str]) -> list[str]:
+    """Segments of the articles the FTS5 query finds that hold SEARCH_MIN_WORD_SHARE of
+    ``words``, most words first."""
     rows = db.execute(
         "SELECT s.id, s.clean_text FROM segments AS s WHERE s.article_id IN ("
         f"SELECT a.id FROM {SEARCH_TABLE} AS f JOIN articles AS a ON a.rowid = f.rowid "
@@ -722,19 +729,27 @@ def _segment_word_shares(db: sqlite_utils.Database, query: str, words: list[str]
         [query, SEARCH_MAX_ARTICLES],
     ).fetchall()
     wanted = set(words)
-    return {
-        segment_id: len(wanted.intersection(_WORD.findall(clean_text.lower()))) / len(wanted)
+    shares = {
+        segment_id: len(wanted.intersection(_search_words(clean_text))) / len(wanted)
         for segment_id, clean_text in rows
     }
+    kept = [segment_id for segment_id, share in shares.items() if share >= SEARCH_MIN_WORD_SHARE]
+    return sorted(kept, key=lambda segment_id: -shares[segment_id])
+
+
+def _search_words(text: str) -> set[str]:
+    """The text's distinct search words (above) of two or more characters, lower case."""
+    return {word for word in _SEARCH_WORD.findall(text.lower()) if len(word) > 1}
 
 
 def _all_words_query(words: list[str]) -> str:
-    return " AND ".join(f'"{word}"' for word in words)
+    return " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
 def _any_group_query(words: list[str]) -> str:
-    """Any of up to SEARCH_MAX_GROUPS groups with all of its words. ``words`` come longest
-    (rarest) first and are dealt out in turn, so every group gets selective words."""
+    """Any of up to SEARCH_MAX_GROUPS groups (of SEARCH_GROUP_WORDS or more) with all of
+    its words. ``words`` come longest (rarest) first and are dealt out in turn, so every
+    group gets selective words."""
     group_count = max(1, min(SEARCH_MAX_GROUPS, len(words) // SEARCH_GROUP_WORDS))
     groups = [words[start::group_count] for start in range(group_count)]
     return " OR ".join(f"({_all_words_query(group)})" for group in groups)

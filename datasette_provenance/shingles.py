@@ -152,22 +152,27 @@ def tokenize_ranges(text: str, ranges: Iterable[tuple[int, int]]) -> list[Token]
 
 
 def _split_unspaced(word: str, offset: int) -> Iterable[Token]:
-    """Split a word mixing spaced and unspaced scripts: each unspaced char is a token."""
+    """Split a word mixing spaced and unspaced scripts: each unspaced char is a token.
+
+    A run between two unspaced chars may be only an inner dot or apostrophe ("北京.说"):
+    its norm is empty, and it is no token."""
     run_start = None
     for index, char in enumerate(word):
         if _NO_SPACE_SCRIPTS.match(char):
             if run_start is not None:
-                yield _token(word, offset, run_start, index)
+                yield from _token(word, offset, run_start, index)
                 run_start = None
-            yield _token(word, offset, index, index + 1)
+            yield from _token(word, offset, index, index + 1)
         elif run_start is None:
             run_start = index
     if run_start is not None:
-        yield _token(word, offset, run_start, len(word))
+        yield from _token(word, offset, run_start, len(word))
 
 
-def _token(word: str, offset: int, start: int, end: int) -> Token:
-    return Token(normalize_word(word[start:end]), offset + start, offset + end)
+def _token(word: str, offset: int, start: int, end: int) -> Iterable[Token]:
+    norm = normalize_word(word[start:end])
+    if norm:
+        yield Token(norm, offset + start, offset + end)
 
 
 def words(text: str) -> list[str]:

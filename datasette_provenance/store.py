@@ -232,9 +232,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # lsh_recent in the lsh_bands view: CREATE VIEW IF NOT EXISTS would keep the old one.
     1: (
         "DROP VIEW IF EXISTS lsh_bands",
-        # Version 1 kept every flushed row in lsh_index: record that they are merged
-        # (index.MERGED_META_KEY), so the first flush does not merge for nothing.
-        "INSERT OR REPLACE INTO provenance_meta (key, value) SELECT 'lsh_index_merged_through', "
+        # The first release kept every flushed row in lsh_index: record that they are
+        # merged (index.MERGED_META_KEY), so the first flush does not merge for nothing.
+        # Later version-1 builds had lsh_recent and record it themselves.
+        "INSERT OR IGNORE INTO provenance_meta (key, value) SELECT 'lsh_index_merged_through', "
         "coalesce((SELECT min(segment) - 1 FROM lsh_pending), (SELECT max(seq) FROM segments), 0)",
     ),
 }
@@ -266,13 +267,14 @@ SEARCH_COLUMNS = ("title", "clean_text")
 
 def enable_search(db: sqlite_utils.Database) -> int:
     """Build (or rebuild) the FTS5 index of article titles and clean texts; returns its rows."""
-    if has_search(db):
-        # enable_fts(replace=True) leaves an index with the same columns as it is.
+    existed = has_search(db)
+    # Recreates an index set up otherwise (other columns, no triggers), but leaves one set
+    # up like this as it is, however out of step with the articles: hence the rebuild.
+    db["articles"].enable_fts(
+        list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True, replace=True
+    )
+    if existed:
         db["articles"].rebuild_fts()
-    else:
-        db["articles"].enable_fts(
-            list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True, replace=True
-        )
     return db[SEARCH_TABLE].count
 
 
@@ -325,26 +327,36 @@ def upgrade(path: str) -> int:
         conn.close()
     if found is None:
         raise SchemaError(f"{path} is not a datasette-provenance database (no provenance_meta)")
-    connect(path).conn.close()
+    if found != SCHEMA_VERSION:  # nothing to write otherwise
+        connect(path).conn.close()
     return found
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create or upgrade the schema; refuse databases from a newer release."""
-    found = schema_version(db)
-    if found is not None and found > SCHEMA_VERSION:
-        raise SchemaError(
-            f"database schema version {found} is newer than this datasette-provenance "
-            f"supports ({SCHEMA_VERSION}); upgrade the package"
-        )
-    _refuse_early_index_layout(db)
-    with db.conn:
+    """Create or upgrade the schema; refuse databases from a newer release.
+
+    All in one write transaction, begun before the version is read: a failed upgrade
+    leaves the database as it was, and two processes cannot both upgrade it. (Python's
+    sqlite3 would run the DDL outside any transaction.)"""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = schema_version(db)
+        if found is not None and found > SCHEMA_VERSION:
+            raise SchemaError(
+                f"database schema version {found} is newer than this datasette-provenance "
+                f"supports ({SCHEMA_VERSION}); upgrade the package"
+            )
+        _refuse_early_index_layout(db)
         for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
             for statement in MIGRATIONS.get(version, ()):
                 db.conn.execute(statement)
         for statement in SCHEMA_STATEMENTS:
             db.conn.execute(statement)
         set_meta(db, "schema_version", SCHEMA_VERSION)
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 def _refuse_early_index_layout(db: sqlite_utils.Database) -> None:

@@ -418,6 +418,72 @@ def test_full_text_search_finds_excerpts_with_edited_words(archive_with_search):
     assert _found(searchable, excerpts) >= 18
 
 
+def test_search_words_keep_inner_punctuation_and_drop_the_rest():
+    words = match._search_words('MOSCOW (Reuters) - U.S. Don’t __ → a_b said:"hi" 1,000 x İstanbul')
+    assert words == {
+        "moscow", "reuters", "u.s", "don’t", "a_b", 'said:"hi', "1,000", "İstanbul".lower()
+    }  # fmt: skip
+
+
+def test_every_kind_of_search_word_matches_its_own_text_in_full_text_search(tmp_path):
+    """Each word is a quoted phrase FTS5 tokenizes as it did the article."""
+    text = 'U.S. don’t snake_case said:"hi" 1,000 İstanbul Café naïve хорошо 東京'
+    article = tmp_path / "a.txt"
+    article.write_text(text + "\n\n" + "Filler words for the article body. " * 5)
+    pipeline.ingest(str(tmp_path / "words.db"), [str(article)], run_matching=False)
+    db = store.connect(str(tmp_path / "words.db"))
+    try:
+        store.enable_search(db)
+        for word in match._search_words(text):
+            query = match._all_words_query([word])
+            hits = db.execute(
+                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [query]
+            ).fetchone()[0]
+            assert hits == 1, word
+    finally:
+        db.conn.close()
+
+
+def test_an_excerpt_with_underscores_is_still_found_by_all_its_words(archive_with_search):
+    """A run of underscores is no FTS5 token: as a quoted phrase it would match nothing."""
+    _, searchable, records = archive_with_search
+    (article_id, text), = _excerpts(records, 12, 1)
+    words = text.split()
+    pasted = " ".join(words[:6] + ["__"] + words[6:])
+    db = sqlite_utils.Database(searchable)
+    try:
+        assert any(r.article_id == article_id for r in match.find_sources(db, pasted))
+        query = match._all_words_query(sorted(match._search_words(pasted)))
+        assert db.execute(
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [query]
+        ).fetchone()[0] >= 1
+    finally:
+        db.conn.close()
+
+
+def test_full_text_search_reads_the_pasted_text_as_cleaning_keeps_it(
+    seeds_db_copy, seed_ids, monkeypatch
+):
+    """The index holds clean texts: a pasted dateline and credit would match no article."""
+    pasted = (
+        "MOSCOW, Sept 13 (Reuters) - Putin showed Kim around Russia's most advanced space "
+        "rocket launch site"
+    )
+    searched = []
+    search = match._searched_segments
+    monkeypatch.setattr(
+        match, "_searched_segments", lambda db, text: searched.append(text) or search(db, text)
+    )
+    db = store.connect(str(seeds_db_copy))
+    try:
+        store.enable_search(db)
+        results = match.find_sources(db, pasted)
+    finally:
+        db.conn.close()
+    assert searched == ["Putin showed Kim around Russia's most advanced space rocket launch site"]
+    assert seed_ids["reuters"] in {result.article_id for result in results}
+
+
 def test_search_index_follows_later_ingests_and_can_be_dropped(archive_with_search, tmp_path):
     _, searchable, _ = archive_with_search
     path = tmp_path / "copy.db"

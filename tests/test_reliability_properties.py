@@ -55,6 +55,13 @@ def ranges_in(text: str, data) -> list[tuple[int, int]]:
     return data.draw(st.lists(st.tuples(bound, bound), max_size=4))
 
 
+def test_a_dot_between_unspaced_characters_is_no_token():
+    """Found by the property below: "北京.说" gave the dot a token with an empty norm."""
+    for text in ("北京.说", "㐀.㐀"):
+        assert [token.norm for token in tokenize(text)] == [c for c in text if c != "."]
+        assert words_in_ranges(text, [(0, len(text))]) == [c for c in text if c != "."]
+
+
 @PROPERTIES
 @given(TEXTS, st.data())
 def test_tokens_lie_inside_the_text_and_the_ranges(text, data):

@@ -128,3 +128,53 @@ async def test_a_served_version_1_database_asks_for_an_upgrade_on_the_check_page
     CliRunner().invoke(cli, ["upgrade", str(served)])
     ds = await serve(served)
     assert (await ds.client.get(page("check"))).status_code == 200
+
+
+def test_a_later_version_1_database_keeps_its_merge_mark(seeds_db_copy):
+    """Builds between the first release and version 2 had lsh_recent and the merge mark."""
+    with closing(sqlite3.connect(seeds_db_copy)) as conn, conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO provenance_meta VALUES ('lsh_index_merged_through', '2')"
+        )
+        conn.execute("UPDATE provenance_meta SET value = '1' WHERE key = 'schema_version'")
+    db = store.connect(str(seeds_db_copy))
+    try:
+        assert store.schema_version(db) == store.SCHEMA_VERSION
+        assert store.get_meta(db, index.MERGED_META_KEY) == 2
+    finally:
+        db.conn.close()
+
+
+def test_a_failed_upgrade_leaves_the_database_as_it_was(version_1_db, monkeypatch):
+    monkeypatch.setattr(
+        store, "SCHEMA_STATEMENTS", store.SCHEMA_STATEMENTS + ("CREATE TABLE broken (",)
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        store.connect(str(version_1_db))
+    assert table_rows(version_1_db, "SELECT sql FROM sqlite_master WHERE name = 'lsh_bands'") == [
+        (VERSION_1_LSH_BANDS.strip(),)
+    ]
+    assert table_rows(
+        version_1_db, "SELECT value FROM provenance_meta WHERE key = 'schema_version'"
+    ) == [("1",)]
+
+
+def test_upgrade_writes_nothing_to_a_current_database(seeds_db_copy):
+    before = seeds_db_copy.read_bytes()
+    result = CliRunner().invoke(cli, ["upgrade", str(seeds_db_copy)])
+    assert result.exit_code == 0 and "already at schema version" in result.output
+    assert seeds_db_copy.read_bytes() == before
+
+
+def test_search_index_repairs_an_index_set_up_otherwise(seeds_db_copy):
+    """A title-only index without triggers (made by hand) becomes the full, kept-current one."""
+    db = store.connect(str(seeds_db_copy))
+    try:
+        db["articles"].enable_fts(["title"], fts_version="FTS5")
+        store.enable_search(db)
+        columns = [column.name for column in db[store.SEARCH_TABLE].columns]
+        triggers = [trigger.name for trigger in db["articles"].triggers]
+    finally:
+        db.conn.close()
+    assert columns == list(store.SEARCH_COLUMNS)
+    assert len(triggers) == 3  # insert, update, delete
