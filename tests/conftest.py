@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests explore new random examples on every run of the suite, except in CI
+# (.ci/run sets HYPOTHESIS_PROFILE=ci), where they are derandomized: the same examples
+# each time, so a landing is never blocked by an example no change of it caused. A failing
+# example prints how to reproduce it (print_blob).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # The plugin tests' hand-built fixture database lives there.
 pytest_plugins = ["tests.plugin_support"]
