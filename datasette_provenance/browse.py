@@ -58,17 +58,6 @@ def missing_tables(conn: sqlite3.Connection, tables: Iterable[str] = PAGE_TABLES
     return [table for table in tables if table not in present]
 
 
-def schema_version(conn: sqlite3.Connection) -> int | None:
-    """The schema version the database was written with (None if it has no provenance_meta)."""
-    try:
-        row = conn.execute(
-            "select value from provenance_meta where key = 'schema_version'"
-        ).fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return int(row[0]) if row else None
-
-
 # Stories overview -------------------------------------------------------------
 
 

@@ -53,7 +53,7 @@ from .signatures import (
     unpack,
     unpack_many,
 )
-from .store import get_meta, set_meta
+from .store import LSH_MERGED_META_KEY, get_meta, set_meta
 
 PARAMS_META_KEY = "signature_params"
 # Set while a rebuild is under way: an interrupted rebuild leaves a partial index.
@@ -122,7 +122,7 @@ FLUSH_SEGMENTS = 200_000
 MERGE_SHARE = 0.25
 MERGE_MIN_SEGMENTS = 50_000
 # Segments (by seq) whose rows are in lsh_index: the rest are in lsh_recent or pending.
-MERGED_META_KEY = "lsh_index_merged_through"
+MERGED_META_KEY = LSH_MERGED_META_KEY
 
 
 class IndexParamsError(Exception):

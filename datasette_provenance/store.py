@@ -225,6 +225,10 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS idx_lineage_parent ON lineage(parent_article_id)",
 )
 
+# provenance_meta key: segments (by seq) whose index rows are in lsh_index, the rest being
+# in lsh_recent or pending (index.py keeps it; a migration below sets it).
+LSH_MERGED_META_KEY = "lsh_index_merged_through"
+
 # Upgrades from version N to N+1, applied in order, each followed by SCHEMA_STATEMENTS
 # (which create whatever new tables and indexes version N lacked).
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -233,10 +237,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
         "DROP VIEW IF EXISTS lsh_bands",
         # The first release kept every flushed row in lsh_index: record that they are
-        # merged (index.MERGED_META_KEY), so the first flush does not merge for nothing.
-        # Later version-1 builds had lsh_recent and record it themselves.
-        "INSERT OR IGNORE INTO provenance_meta (key, value) SELECT 'lsh_index_merged_through', "
-        "coalesce((SELECT min(segment) - 1 FROM lsh_pending), (SELECT max(seq) FROM segments), 0)",
+        # merged, so the first flush does not merge for nothing. Later version-1 builds
+        # had lsh_recent and record it themselves.
+        "INSERT OR IGNORE INTO provenance_meta (key, value) "
+        f"SELECT '{LSH_MERGED_META_KEY}', coalesce((SELECT min(segment) - 1 FROM lsh_pending), "
+        "(SELECT max(seq) FROM segments), 0)",
     ),
 }
 
@@ -306,12 +311,16 @@ def connect(path: str) -> sqlite_utils.Database:
     return db
 
 
-def schema_version(db: sqlite_utils.Database) -> int | None:
-    if "provenance_meta" not in db.table_names():
+def schema_version(db: sqlite_utils.Database | sqlite3.Connection) -> int | None:
+    """The schema version the database was written with (None: not a provenance database).
+
+    Takes a plain connection too, as the plugin pages have (they read it, never write)."""
+    try:
+        row = db.execute(
+            "SELECT value FROM provenance_meta WHERE key = 'schema_version'"
+        ).fetchone()
+    except sqlite3.OperationalError:  # no provenance_meta table
         return None
-    row = db.execute(
-        "SELECT value FROM provenance_meta WHERE key = 'schema_version'"
-    ).fetchone()
     return int(row[0]) if row else None
 
 
@@ -322,7 +331,7 @@ def upgrade(path: str) -> int:
     served, whose pages need the new tables."""
     conn = sqlite3.connect(path, timeout=30)
     try:
-        found = schema_version(sqlite_utils.Database(conn))
+        found = schema_version(conn)
     finally:
         conn.close()
     if found is None:

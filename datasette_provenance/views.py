@@ -24,7 +24,7 @@ from datasette.utils.asgi import Response
 
 from . import browse, graph, highlight
 from .permissions import can_view_tables
-from .store import SCHEMA_VERSION, SEARCH_TABLE
+from .store import SCHEMA_VERSION, SEARCH_TABLE, schema_version
 
 STORIES_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -194,7 +194,7 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
         raise Forbidden("You do not have permission to view this database's provenance data")
     urls = ProvenanceUrls(datasette, db.name)
     missing, version = await db.execute_fn(
-        lambda conn: (browse.missing_tables(conn, tables), browse.schema_version(conn))
+        lambda conn: (browse.missing_tables(conn, tables), schema_version(conn))
     )
     if missing and version is not None and version < SCHEMA_VERSION:
         raise _needs_upgrade(datasette, db, version)

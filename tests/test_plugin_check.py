@@ -131,13 +131,18 @@ async def test_a_short_text_is_checked_with_a_warning_that_it_may_be_missed(ds, 
     assert 'class="pv-warning"' not in (await ds.client.post(page("check"), data={"text": whole})).text
 
 
-async def test_with_full_text_search_a_quote_is_enough(provenance_db_path, tmp_path, matcher):
+def searchable_copy(provenance_db_path, tmp_path):
+    """A copy of the fixture database with full-text search (search-index)."""
     path = tmp_path / f"{DB}.db"
     shutil.copy(provenance_db_path, path)
     db = sqlite_utils.Database(path)
     store.enable_search(db)
     db.conn.close()
-    searchable = await serve(path)
+    return path
+
+
+async def test_with_full_text_search_a_quote_is_enough(provenance_db_path, tmp_path, matcher):
+    searchable = await serve(searchable_copy(provenance_db_path, tmp_path))
     form = (await searchable.client.get(page("check"))).text
     assert "A single quote or sentence is enough" in form
     quote = "Putin showed Kim around the Vostochny cosmodrome"
@@ -151,13 +156,8 @@ async def test_with_full_text_search_a_quote_is_enough(provenance_db_path, tmp_p
 async def test_a_hidden_full_text_index_is_not_used_for_those_who_may_not_see_it(
     provenance_db_path, tmp_path, matcher
 ):
-    path = tmp_path / f"{DB}.db"
-    shutil.copy(provenance_db_path, path)
-    db = sqlite_utils.Database(path)
-    store.enable_search(db)
-    db.conn.close()
     hidden = {"databases": {DB: {"tables": {store.SEARCH_TABLE: {"allow": {"id": "editor"}}}}}}
-    ds = await serve(path, metadata=hidden)
+    ds = await serve(searchable_copy(provenance_db_path, tmp_path), metadata=hidden)
     url = page("check", format="json") + "?text=" + quote_plus(
         "Putin showed Kim around the Vostochny cosmodrome"
     )
