@@ -57,8 +57,9 @@ SEARCH_MIN_WORD_SHARE = 0.6
 # digit ("U.S", "don't", "İstanbul"). Each goes to FTS5 as a quoted phrase, which FTS5
 # tokenizes as it tokenized the articles ("u s", "don t", "istanbul"), so the words need not
 # mimic its tokenizer; a run of punctuation (no token: a phrase that matches nothing) is
-# never a word.
-_SEARCH_WORD = re.compile(r"[^\W_](?:\S*[^\W_])?")
+# never a word. Control characters end a word, as FTS5 treats them (and a NUL inside a
+# phrase is a syntax error to FTS5).
+_SEARCH_WORD = re.compile(r"[^\W_](?:[^\s\x00-\x1f\x7f-\x9f]*[^\W_])?")
 # Of those, candidates sharing only story words (no text band): at most this many,
 # most story words in common first. A paraphrase shares the most story words with
 # its source; beyond a few dozen, story-only candidates are same-genre news.

@@ -425,6 +425,27 @@ def test_search_words_keep_inner_punctuation_and_drop_the_rest():
     }  # fmt: skip
 
 
+def test_control_characters_end_search_words():
+    """FTS5 treats them as separators, and a NUL inside a quoted phrase is a syntax error
+    to it ("unterminated string": found by the property tests)."""
+    assert match._search_words("Kim\x00Jong Un\x01Putin 0\x000 ok\x7fgo") == {
+        "kim", "jong", "un", "putin", "ok", "go"
+    }  # fmt: skip
+
+
+def test_a_pasted_text_with_a_nul_inside_a_word_is_searched(archive_with_search):
+    _, searchable, records = archive_with_search
+    (article_id, text), = _excerpts(records, 12, 1)
+    db = sqlite_utils.Database(searchable)
+    try:
+        assert match.find_sources(db, "0\x000") == []
+        words = text.split()
+        pasted = " ".join(words[:6] + ["\x00".join(words[6:8])] + words[8:])
+        assert any(r.article_id == article_id for r in match.find_sources(db, pasted))
+    finally:
+        db.conn.close()
+
+
 def test_every_kind_of_search_word_matches_its_own_text_in_full_text_search(tmp_path):
     """Each word is a quoted phrase FTS5 tokenizes as it did the article."""
     text = 'U.S. don’t snake_case said:"hi" 1,000 İstanbul Café naïve хорошо 東京'
