@@ -86,7 +86,7 @@ TARGETS = {
 def sizes(arguments) -> dict:
     """How many articles each part uses, scaled down for --quick and small --size."""
     if arguments.quick:
-        plan = dict(size=6000, base=5000, added=1000, scaling=1500, baseline=150, recall=1500,
+        plan = dict(size=6000, base=5000, added=1000, scaling=5000, baseline=150, recall=1500,
                     matched=60, pages=40)  # fmt: skip
     else:
         plan = dict(size=1_000_000, base=200_000, added=10_000, scaling=20_000, baseline=1000,
