@@ -56,6 +56,19 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def searchable_copy(path: Path, folder: Path) -> Path:
+    """A copy (same file name, in ``folder``) of a provenance database, with full-text
+    search (``search-index``), which the check page also queries for short texts."""
+    from datasette_provenance import store
+
+    copy = Path(folder) / Path(path).name
+    shutil.copy(path, copy)
+    db = store.connect(str(copy))
+    store.enable_search(db)
+    db.conn.close()
+    return copy
+
+
 @pytest.fixture(scope="session")
 def seeds_db_path(tmp_path_factory) -> Path:
     """A provenance database built from seeds/ by the real pipeline (read-only for tests).
@@ -67,6 +80,15 @@ def seeds_db_path(tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("seeds") / "seeds.db"
     pipeline.ingest(str(path), seed_paths(), manifest=str(SEEDS_DIR / "manifest.csv"))
+    written = file_digest(path)
+    yield path
+    assert file_digest(path) == written, "a test or a served page wrote to the seeds database"
+
+
+@pytest.fixture(scope="session")
+def searchable_seeds_db_path(seeds_db_path, tmp_path_factory) -> Path:
+    """The seeds database with full-text search, as read-only as the plain one."""
+    path = searchable_copy(seeds_db_path, tmp_path_factory.mktemp("searchable-seeds"))
     written = file_digest(path)
     yield path
     assert file_digest(path) == written, "a test or a served page wrote to the seeds database"

@@ -8,7 +8,6 @@ the real matcher on the real seeds database.
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 import types
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import sqlite_utils
 from datasette_test import actor_cookie
 
 from datasette_provenance import store, views
+from tests.conftest import searchable_copy
 from tests.plugin_support import (
     COPY,
     DB,
@@ -129,16 +129,6 @@ async def test_a_short_text_is_checked_with_a_warning_that_it_may_be_missed(ds, 
     long = await ds.client.post(page("check", format="json"), json={"text": whole})
     assert long.json()["words"] > 50 and long.json()["warning"] is None
     assert 'class="pv-warning"' not in (await ds.client.post(page("check"), data={"text": whole})).text
-
-
-def searchable_copy(provenance_db_path, tmp_path):
-    """A copy of the fixture database with full-text search (search-index)."""
-    path = tmp_path / f"{DB}.db"
-    shutil.copy(provenance_db_path, path)
-    db = sqlite_utils.Database(path)
-    store.enable_search(db)
-    db.conn.close()
-    return path
 
 
 async def test_with_full_text_search_a_quote_is_enough(provenance_db_path, tmp_path, matcher):

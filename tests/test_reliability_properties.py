@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import sqlite3
 
 import numpy as np
@@ -22,7 +21,7 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasette_provenance import highlight, match, pipeline, signatures, store
+from datasette_provenance import highlight, match, pipeline, signatures
 from datasette_provenance.shingles import (
     shingle_hashes,
     token_hashes,
@@ -107,16 +106,12 @@ def test_prepare_article_on_any_text(text, title):
 
 
 @pytest.fixture(scope="module", params=["similarity index", "full-text search too"])
-def seeds_index(request, seeds_db_path, tmp_path_factory):
+def seeds_index(request, seeds_db_path):
     """The seeds database opened as the web tests serve it (immutable, never written), and
     a copy with full-text search, which short pasted texts also query."""
     path = seeds_db_path
     if request.param == "full-text search too":
-        path = tmp_path_factory.mktemp("fts") / "seeds.db"
-        shutil.copy(seeds_db_path, path)
-        db = store.connect(str(path))
-        store.enable_search(db)
-        db.conn.close()
+        path = request.getfixturevalue("searchable_seeds_db_path")
     conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
     yield sqlite_utils.Database(conn)
     conn.close()
