@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sqlite3
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Callable, Iterable, NamedTuple, Sequence
 import sqlite_utils
 
 from . import align, clean, index, lineage, signatures
-from .shingles import tokenize_ranges
+from .shingles import tokenize_ranges, words as normalized_words
 from .signatures import DEFAULT_PARAMS, SignatureParams
 from .store import SEARCH_TABLE, get_meta, has_search, set_meta
 
@@ -58,8 +59,8 @@ SEARCH_MIN_WORD_SHARE = 0.6
 # tokenizes as it tokenized the articles ("u s", "don t", "istanbul"), so the words need not
 # mimic its tokenizer; a run of punctuation (no token: a phrase that matches nothing) is
 # never a word. Control characters end a word, as FTS5 treats them (and a NUL inside a
-# phrase is a syntax error to FTS5).
-_SEARCH_WORD = re.compile(r"[^\W_](?:[^\s\x00-\x1f\x7f-\x9f]*[^\W_])?")
+# phrase is a syntax error to FTS5), and so do lone surrogates (no UTF-8 for SQLite).
+_SEARCH_WORD = re.compile(r"[^\W_](?:[^\s\x00-\x1f\x7f-\x9f\ud800-\udfff]*[^\W_])?")
 # Of those, candidates sharing only story words (no text band): at most this many,
 # most story words in common first. A paraphrase shares the most story words with
 # its source; beyond a few dozen, story-only candidates are same-genre news.
@@ -714,24 +715,33 @@ def _searched_segments(db: sqlite_utils.Database, text: str) -> list[str]:
     words = sorted(_search_words(text), key=lambda w: (-len(w), w))[:SEARCH_MAX_WORDS]
     if not words:
         return []
-    kept = _kept_segments(db, _all_words_query(words), words)
-    if not kept and len(words) >= 2 * SEARCH_GROUP_WORDS:  # else one group: the same query
-        kept = _kept_segments(db, _any_group_query(words), words)
+    wanted = set(normalized_words(text))
+    try:
+        kept = _kept_segments(db, _all_words_query(words), wanted)
+        if not kept and len(words) >= 2 * SEARCH_GROUP_WORDS:  # else one group: the same query
+            kept = _kept_segments(db, _any_group_query(words), wanted)
+    except sqlite3.OperationalError:
+        # An articles_fts this project did not build (detail=none cannot take phrases, a
+        # plain table no MATCH): the similarity index alone answers, as without one.
+        return []
     return kept[:SEARCH_CANDIDATE_SEGMENTS]
 
 
-def _kept_segments(db: sqlite_utils.Database, query: str, words: list[str]) -> list[str]:
+def _kept_segments(db: sqlite_utils.Database, query: str, wanted: set[str]) -> list[str]:
     """Segments of the articles the FTS5 query finds that hold SEARCH_MIN_WORD_SHARE of
-    ``words``, most words first."""
+    the ``wanted`` words, most words first. Words are compared as the aligner compares
+    them (``shingles.words``: accents, case and width folded, CJK characters one by one),
+    so a paste the aligner would call verbatim is never dropped here."""
     rows = db.execute(
         "SELECT s.id, s.clean_text FROM segments AS s WHERE s.article_id IN ("
         f"SELECT a.id FROM {SEARCH_TABLE} AS f JOIN articles AS a ON a.rowid = f.rowid "
         f"WHERE {SEARCH_TABLE} MATCH ? LIMIT ?) ORDER BY s.id",
         [query, SEARCH_MAX_ARTICLES],
     ).fetchall()
-    wanted = set(words)
+    if not wanted:
+        return []
     shares = {
-        segment_id: len(wanted.intersection(_search_words(clean_text))) / len(wanted)
+        segment_id: len(wanted.intersection(normalized_words(clean_text))) / len(wanted)
         for segment_id, clean_text in rows
     }
     kept = [segment_id for segment_id, share in shares.items() if share >= SEARCH_MIN_WORD_SHARE]

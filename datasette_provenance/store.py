@@ -273,6 +273,9 @@ SEARCH_COLUMNS = ("title", "clean_text")
 def enable_search(db: sqlite_utils.Database) -> int:
     """Build (or rebuild) the FTS5 index of article titles and clean texts; returns its rows."""
     existed = has_search(db)
+    if existed and db["articles"].detect_fts() != SEARCH_TABLE:
+        _drop_search_index(db)  # made by hand (no content= table): sqlite-utils can't see it
+        existed = False
     # Recreates an index set up otherwise (other columns, no triggers), but leaves one set
     # up like this as it is, however out of step with the articles: hence the rebuild.
     db["articles"].enable_fts(
@@ -286,7 +289,19 @@ def enable_search(db: sqlite_utils.Database) -> int:
 def disable_search(db: sqlite_utils.Database) -> None:
     """Drop the full-text index and its triggers (articles are untouched)."""
     if has_search(db):
-        db["articles"].disable_fts()
+        _drop_search_index(db)
+
+
+def _drop_search_index(db: sqlite_utils.Database) -> None:
+    """By name: sqlite-utils only recognises an index whose content= names the table."""
+    with db.conn:
+        for trigger in ("articles_ai", "articles_ad", "articles_au"):  # sqlite-utils' names
+            db.conn.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
+        kind = db.conn.execute(
+            "SELECT type FROM sqlite_master WHERE name = ?", [SEARCH_TABLE]
+        ).fetchone()
+        if kind:
+            db.conn.execute(f"DROP {kind[0].upper()} IF EXISTS [{SEARCH_TABLE}]")
 
 
 def has_search(db: sqlite_utils.Database) -> bool:
@@ -319,8 +334,10 @@ def schema_version(db: sqlite_utils.Database | sqlite3.Connection) -> int | None
         row = db.execute(
             "SELECT value FROM provenance_meta WHERE key = 'schema_version'"
         ).fetchone()
-    except sqlite3.OperationalError:  # no provenance_meta table
-        return None
+    except sqlite3.OperationalError as problem:
+        if "no such table" in str(problem):
+            return None
+        raise  # locked, read-only, unreadable: not to be mistaken for "not provenance"
     return int(row[0]) if row else None
 
 
@@ -329,15 +346,18 @@ def upgrade(path: str) -> int:
 
     Ingest and match upgrade too (through connect); this is for a database that is only
     served, whose pages need the new tables."""
-    conn = sqlite3.connect(path, timeout=30)
     try:
-        found = schema_version(conn)
-    finally:
-        conn.close()
-    if found is None:
-        raise SchemaError(f"{path} is not a datasette-provenance database (no provenance_meta)")
-    if found != SCHEMA_VERSION:  # nothing to write otherwise
-        connect(path).conn.close()
+        conn = sqlite3.connect(path, timeout=30)
+        try:
+            found = schema_version(conn)
+        finally:
+            conn.close()
+        if found is None:
+            raise SchemaError(f"{path} is not a datasette-provenance database (no provenance_meta)")
+        if found != SCHEMA_VERSION:  # nothing to write otherwise
+            connect(path).conn.close()
+    except sqlite3.OperationalError as problem:  # read-only, locked: say which file
+        raise sqlite3.OperationalError(f"{path}: {problem}") from problem
     return found
 
 

@@ -546,7 +546,12 @@ async def _check_form(request) -> dict:
     else:
         posted = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     posted.pop("csrftoken", None)
-    return {**fields, **posted}
+    # JSON may carry lone surrogates ("\\ud800"), which no page or query can encode.
+    return {key: _valid_unicode(value) for key, value in {**fields, **posted}.items()}
+
+
+def _valid_unicode(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 async def _read_body(request, limit: int) -> bytes:

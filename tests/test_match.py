@@ -7,6 +7,7 @@ import json
 import random
 import shutil
 import sqlite3
+import unicodedata
 
 import pytest
 import sqlite_utils
@@ -444,6 +445,69 @@ def test_a_pasted_text_with_a_nul_inside_a_word_is_searched(archive_with_search)
         assert any(r.article_id == article_id for r in match.find_sources(db, pasted))
     finally:
         db.conn.close()
+
+
+FRENCH = (
+    "Le président de la République a annoncé mercredi une série de mesures économiques "
+    "destinées à soutenir les ménages les plus modestes. Selon l'Élysée, ces décisions "
+    "représentent un effort budgétaire considérable, évalué à près de douze milliards d'euros."
+)
+CHINESE = (
+    "俄罗斯总统普京与朝鲜最高领导人金正恩于周三在俄罗斯远东地区的东方航天发射场举行会晤。"
+    "双方讨论了军事合作、乌克兰战争以及朝鲜卫星发展的可能合作。\n\n"
+    "会晤结束后，两国领导人共进午餐，并互赠礼物。克里姆林宫发言人说，会谈富有成效。"
+)
+
+
+@pytest.fixture(scope="module")
+def accents_and_cjk_db(tmp_path_factory):
+    """A French and a Chinese article with full-text search."""
+    folder = tmp_path_factory.mktemp("scripts")
+    for name, text in (("fr.txt", FRENCH), ("zh.txt", CHINESE)):
+        (folder / name).write_text(text, encoding="utf-8")
+    path = folder / "scripts.db"
+    pipeline.ingest(str(path), [str(folder / "fr.txt"), str(folder / "zh.txt")])
+    db = store.connect(str(path))
+    store.enable_search(db)
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize(
+    "pasted, article",
+    [
+        (unicodedata.normalize("NFD", FRENCH[:59]), "fr"),  # decomposed accents (macOS)
+        ("".join(c for c in unicodedata.normalize("NFD", FRENCH[:59])
+                 if not unicodedata.combining(c)), "fr"),  # fmt: skip
+        ("会晤结束后，两国领导人共进午餐，并互赠礼物。", "zh"),  # a sentence has no spaces
+    ],
+    ids=["nfd", "no accents", "chinese sentence"],
+)
+def test_search_compares_words_as_the_aligner_does(accents_and_cjk_db, pasted, article):
+    """Full-text search finds these articles; the words-in-common filter used to drop them
+    (raw lower-cased words: accents kept, a Chinese sentence one word)."""
+    found = match.find_sources(accents_and_cjk_db, pasted)
+    assert [r.article_id for r in found] == [article]
+    assert found[0].label in ("verbatim", "light_edit")
+
+
+def test_an_index_that_cannot_take_phrases_falls_back_to_the_similarity_index(seeds_db_copy):
+    """An articles_fts made by hand with detail=none answers phrase queries with an error:
+    the check then works as without full-text search, instead of failing."""
+    db = store.connect(str(seeds_db_copy))
+    try:
+        db.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(title, clean_text, detail=none)")
+        pasted = (  # 48 words: under SHORT_TEXT_WORDS, so full-text search is tried too
+            "Putin showed Kim around Russia's most advanced space rocket launch site in Russia's "
+            "Far East and discussed the possibility of sending a North Korean cosmonaut into "
+            "space. Kim, who arrived by train from North Korea, asked detailed questions about "
+            "rockets as Putin showed him around the Vostochny Cosmodrome."
+        )
+        with_index = [r.article_id for r in match.find_sources(db, pasted)]
+        without = [r.article_id for r in match.find_sources(db, pasted, use_search=False)]
+    finally:
+        db.conn.close()
+    assert with_index == without and with_index
 
 
 def test_every_kind_of_search_word_matches_its_own_text_in_full_text_search(tmp_path):

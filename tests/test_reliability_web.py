@@ -151,6 +151,7 @@ BAD_BODIES = [
     ("application/json", b'"text"'), ("application/json", b'{"text": null}'),
     ("application/json", b'{"text": ["a", "b"], "limit": {"x": 1}}'),
     ("application/json", b'{"text": "Kim", "limit": 1e400}'),
+    ("application/json", b'{"text": "Putin toured the cosmodrome ab\\ud800cd with Kim"}'),
     ("application/json", b"[" * 50_000 + b"]" * 50_000),
     ("application/x-www-form-urlencoded", b"text=%FF%FE%00&limit=5"),
     ("application/x-www-form-urlencoded", b"text=Putin%00showed+Kim+around+the+Vostochny"),

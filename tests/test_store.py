@@ -166,6 +166,45 @@ def test_upgrade_writes_nothing_to_a_current_database(seeds_db_copy):
     assert seeds_db_copy.read_bytes() == before
 
 
+@pytest.mark.parametrize("content", ["", ", content='articles'"], ids=["standalone", "quoted"])
+def test_search_index_replaces_and_drops_an_index_made_by_hand(seeds_db_copy, content):
+    """sqlite-utils recognises only an index whose content= names the table ("articles" or
+    [articles]); these it does not see were once refused, and --drop left them in place."""
+    with closing(sqlite3.connect(seeds_db_copy)) as conn, conn:
+        conn.execute(f"CREATE VIRTUAL TABLE articles_fts USING fts5(title, clean_text{content})")
+    db = store.connect(str(seeds_db_copy))
+    try:
+        assert store.enable_search(db) == 5
+        assert db["articles"].detect_fts() == store.SEARCH_TABLE
+        with closing(sqlite3.connect(seeds_db_copy)) as conn, conn:
+            conn.execute("DROP TRIGGER articles_ai")  # half of what sqlite-utils made
+            conn.execute("CREATE VIRTUAL TABLE articles_fts2 USING fts5(x)")  # not ours
+            conn.execute("DROP TABLE articles_fts")
+            conn.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(title)")
+        store.disable_search(db)
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    finally:
+        db.conn.close()
+    assert store.SEARCH_TABLE not in names and "articles_fts2" in names
+    assert not {"articles_ai", "articles_ad", "articles_au"} & names
+
+
+def test_schema_version_only_reads_a_missing_table_as_not_provenance():
+    """A locked or read-only file must not be reported as "not a provenance database"."""
+
+    class Locked:
+        def execute(self, *args):
+            raise sqlite3.OperationalError("database is locked")
+
+    class Empty:
+        def execute(self, *args):
+            raise sqlite3.OperationalError("no such table: provenance_meta")
+
+    assert store.schema_version(Empty()) is None
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        store.schema_version(Locked())
+
+
 def test_search_index_repairs_an_index_set_up_otherwise(seeds_db_copy):
     """A title-only index without triggers (made by hand) becomes the full, kept-current one."""
     db = store.connect(str(seeds_db_copy))
