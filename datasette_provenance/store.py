@@ -338,7 +338,12 @@ def schema_version(db: sqlite_utils.Database | sqlite3.Connection) -> int | None
         if "no such table" in str(problem):
             return None
         raise  # locked, read-only, unreadable: not to be mistaken for "not provenance"
-    return int(row[0]) if row else None
+    if not row:
+        return None
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):  # edited by hand
+        raise SchemaError(f"provenance_meta has schema_version {row[0]!r}, not a number")
 
 
 def upgrade(path: str) -> int:

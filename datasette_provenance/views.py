@@ -24,7 +24,7 @@ from datasette.utils.asgi import Response
 
 from . import browse, graph, highlight
 from .permissions import can_view_tables
-from .store import SCHEMA_VERSION, SEARCH_TABLE, schema_version
+from .store import SCHEMA_VERSION, SEARCH_TABLE, SchemaError, schema_version
 
 STORIES_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -193,9 +193,12 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
     if not visible:
         raise Forbidden("You do not have permission to view this database's provenance data")
     urls = ProvenanceUrls(datasette, db.name)
-    missing, version = await db.execute_fn(
-        lambda conn: (browse.missing_tables(conn, tables), schema_version(conn))
-    )
+    try:
+        missing, version = await db.execute_fn(
+            lambda conn: (browse.missing_tables(conn, tables), schema_version(conn))
+        )
+    except SchemaError as problem:
+        raise PageError(409, "This database cannot be read", f"“{db.name}”: {problem}.")
     if missing and version is not None and version < SCHEMA_VERSION:
         raise _needs_upgrade(datasette, db, version)
     if missing:

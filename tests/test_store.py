@@ -189,6 +189,20 @@ def test_search_index_replaces_and_drops_an_index_made_by_hand(seeds_db_copy, co
     assert not {"articles_ai", "articles_ad", "articles_au"} & names
 
 
+@pytest.mark.asyncio
+async def test_a_schema_version_edited_into_nonsense_is_one_line_everywhere(seeds_db_copy, tmp_path):
+    served = tmp_path / "provenance.db"  # the name the page helpers use
+    shutil.copy(seeds_db_copy, served)
+    with closing(sqlite3.connect(served)) as conn, conn:
+        conn.execute("UPDATE provenance_meta SET value = 'two' WHERE key = 'schema_version'")
+    result = CliRunner().invoke(cli, ["upgrade", str(served)])
+    assert result.exit_code == 2 and "schema_version 'two', not a number" in result.output
+    ds = await serve(served)
+    for path in (page(), page("check", format="json")):
+        response = await ds.client.get(path)
+        assert response.status_code == 409 and "not a number" in response.text, path
+
+
 def test_schema_version_only_reads_a_missing_table_as_not_provenance():
     """A locked or read-only file must not be reported as "not a provenance database"."""
 
