@@ -50,24 +50,33 @@ def filters_from_request(request, database, table, datasette):
 
 
 @hookimpl
+def skip_csrf(datasette, scope):
+    """The check page only reads: API clients may post JSON to its twin even when they
+    hold a Datasette cookie (CSRF protection would refuse a JSON body from them)."""
+    return scope.get("type") == "http" and scope["path"].endswith("/-/provenance/check.json")
+
+
+@hookimpl
 def database_actions(datasette, actor, database):
     async def inner():
         if not await _is_browsable(datasette, actor, database):
             return []
         urls = views.ProvenanceUrls(datasette, database)
-        return [
+        actions = [
             {
                 "href": urls.stories(),
                 "label": "Provenance: stories and their copies",
                 "description": "Which articles copy which wire story, how, and whether they "
                 "credit it.",
             },
-            {
+        ]
+        if await views.may_check(datasette, actor, database):
+            actions.append({
                 "href": urls.check(),
                 "label": "Provenance: check pasted text",
                 "description": "Find the articles a piece of text was copied or paraphrased from.",
-            },
-        ]
+            })  # fmt: skip
+        return actions
 
     return inner
 

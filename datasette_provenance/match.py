@@ -694,7 +694,11 @@ def find_sources(
         candidate_ids += [s for s in _searched_segments(db, kept_text) if s not in found]
     results = []
     for segment_id in candidate_ids:
-        result = _check_one(store.get(segment_id), pasted)
+        try:
+            candidate = store.get(segment_id)
+        except KeyError:  # its article was deleted behind the index's back (sqlite3, Datasette)
+            continue
+        result = _check_one(candidate, pasted)
         if result is not None:
             results.append(result)
     results.sort(

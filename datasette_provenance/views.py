@@ -22,7 +22,7 @@ from datasette import Forbidden
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
-from . import browse, graph, highlight
+from . import browse, graph, highlight, shingles
 from .permissions import can_view_tables
 from .store import SCHEMA_VERSION, SEARCH_TABLE, SchemaError, schema_version
 
@@ -32,7 +32,9 @@ MAX_CHECK_CHARS = 200_000
 # Below this many words the similarity index often misses a verbatim excerpt (measured in
 # match.SHORT_TEXT_WORDS); unless the database has a full-text index, the page says so.
 SHORT_CHECK_WORDS = 50
-MAX_CHECK_BODY_BYTES = 4 * MAX_CHECK_CHARS
+# A form or JSON body holding that many characters: percent-encoded UTF-8 takes 9 bytes
+# for a CJK character and 12 for an emoji (JSON \u escapes: 6 and 12).
+MAX_CHECK_BODY_BYTES = 12 * MAX_CHECK_CHARS
 DEFAULT_CHECK_LIMIT = 20
 MAX_CHECK_LIMIT = 100
 LABEL_WORDS = {
@@ -191,7 +193,10 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
         raise PageError(404, "Database not found", message)
     visible, private = await can_view_tables(datasette, request.actor, db.name, tables)
     if not visible:
-        raise Forbidden("You do not have permission to view this database's provenance data")
+        message = "You do not have permission to view this database's provenance data"
+        if is_json:  # Datasette 0.65 would answer a JSON twin with its HTML 403 page
+            raise PageError(403, "Forbidden", message)
+        raise Forbidden(message)
     urls = ProvenanceUrls(datasette, db.name)
     try:
         missing, version = await db.execute_fn(
@@ -285,6 +290,7 @@ async def stories(page: Page) -> Response:
     context = {
         **data,
         "links": links,
+        "can_check": await may_check(page.datasette, page.request.actor, page.database),
         "alternate_url_json": _query_url(
             page.urls.stories("json"), dict(parse_qsl(page.request.query_string))
         ),
@@ -501,12 +507,18 @@ async def check(page: Page) -> Response:
     compare_id = form.get("compare")
     if compare_id is not None and not page.is_json:
         return await _check_compare(page, text, results, compare_id)
-    words = len(re.findall(r"\w+", text))
+    words = len(shingles.words(text))  # as the matcher counts them (a CJK character is one)
     warning = None if searchable else _short_text_warning(words)
     data = {"text_length": len(text), "words": words, "warning": warning, "results": results}
     return await page.respond(
         "provenance_check.html", {**context, "results": results, "warning": warning}, data
     )
+
+
+async def may_check(datasette, actor, database: str) -> bool:
+    """Whether the check page would open for ``actor`` (it reads the similarity index too)."""
+    visible, _ = await can_view_tables(datasette, actor, database, browse.CHECK_TABLES)
+    return visible
 
 
 async def _can_search(page: Page) -> bool:

@@ -8,6 +8,7 @@ import random
 import shutil
 import sqlite3
 import unicodedata
+from contextlib import closing
 
 import pytest
 import sqlite_utils
@@ -589,3 +590,18 @@ def test_search_index_follows_later_ingests_and_can_be_dropped(archive_with_sear
         assert db["articles"].count == 601
     finally:
         db.conn.close()
+
+
+def test_an_article_deleted_behind_the_index_is_skipped_not_an_error(seeds_db_copy):
+    """Deleted with foreign keys off (the sqlite3 shell's default; Datasette 1.0's row
+    delete API): its segment is still in the similarity index."""
+    reuters = "000_5bbc07b3f689fc76"
+    with closing(sqlite3.connect(seeds_db_copy)) as conn, conn:
+        text = conn.execute("SELECT raw_text FROM articles WHERE id = ?", [reuters]).fetchone()[0]
+        conn.execute("DELETE FROM articles WHERE id = ?", [reuters])
+    db = sqlite_utils.Database(seeds_db_copy)
+    try:
+        found = {r.article_id for r in match.find_sources(db, text[:3000])}
+    finally:
+        db.conn.close()
+    assert reuters not in found and found  # the verbatim copy 003 is still found

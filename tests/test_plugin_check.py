@@ -234,3 +234,26 @@ async def test_a_browser_style_post_with_the_csrf_token_is_accepted(ds, matcher)
         headers={"origin": "http://localhost", "sec-fetch-site": "same-origin"},
     )
     assert response.status_code == 200 and f'data-article-id="{REUTERS}"' in response.text
+
+
+async def test_an_api_client_holding_the_csrf_cookie_may_post_json(ds, matcher):
+    """The check page only reads, so its JSON twin is exempt from CSRF protection."""
+    form = await ds.client.get(page("check"))
+    response = await ds.client.post(
+        page("check", format="json"), json={"text": PASTED}, cookies=dict(form.cookies)
+    )
+    assert response.status_code == 200 and response.json()["results"]
+
+
+CHINESE_PARAGRAPH = "会晤结束后，两国领导人共进午餐，并互赠礼物。克里姆林宫发言人说，会谈富有成效。" * 15
+
+
+async def test_chinese_text_is_counted_and_limited_in_characters_as_the_matcher_does(ds, matcher):
+    """A CJK character is a word to the matcher; percent-encoded it takes 9 bytes of a form."""
+    checked = await ds.client.post(page("check", format="json"), data={"text": CHINESE_PARAGRAPH})
+    assert checked.status_code == 200
+    assert checked.json()["words"] > 500 and checked.json()["warning"] is None
+    long = "两国领导人" * 18_000  # 90,000 characters, 810,000 bytes as a form field
+    assert len(long) < views.MAX_CHECK_CHARS
+    response = await ds.client.post(page("check", format="json"), data={"text": long})
+    assert response.status_code == 200, response.text[:200]

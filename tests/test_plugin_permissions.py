@@ -78,7 +78,10 @@ def plugin_pages_for(config_name: str) -> list[str]:
 async def test_anonymous_visitors_are_refused_everywhere(provenance_db_path, private):
     ds = await serve(provenance_db_path, metadata=PRIVATE_CONFIGS[private])
     for target in plugin_pages_for(private):
-        assert_refused(await ds.client.get(target), target)
+        response = await ds.client.get(target)
+        assert_refused(response, target)
+        if target.endswith(".json"):  # a JSON twin refuses in JSON (0.65 sent its HTML page)
+            assert response.headers["content-type"].startswith("application/json"), target
     form = await ds.client.post(page("check"), data={"text": PASTED})
     assert_refused(form, "check form POST")
     posted = await ds.client.post(page("check", format="json"), json={"text": PASTED})
@@ -86,6 +89,18 @@ async def test_anonymous_visitors_are_refused_everywhere(provenance_db_path, pri
     if private not in ARTICLES_PUBLIC:
         for target in FACET_PAGES:
             assert_refused(await ds.client.get(target), target)
+
+
+async def test_no_link_to_a_check_page_the_visitor_may_not_open(provenance_db_path):
+    """The similarity index hidden: stories stay browsable, the check page is not offered."""
+    ds = await serve(provenance_db_path, metadata=PRIVATE_CONFIGS["lsh_bands table"])
+    database_page = (await ds.client.get(f"/{DB}")).text
+    assert "Provenance: stories and their copies" in database_page
+    assert "Provenance: check pasted text" not in database_page
+    assert "Check a pasted text" not in (await ds.client.get(page())).text
+    public = await serve(provenance_db_path)
+    assert "Provenance: check pasted text" in (await public.client.get(f"/{DB}")).text
+    assert "Check a pasted text" in (await public.client.get(page())).text
 
 
 @pytest.mark.parametrize("private", FACET_TABLES_HIDDEN)
