@@ -174,12 +174,12 @@ def check_params(db: sqlite_utils.Database, params: SignatureParams) -> None:
 
 def stored_params(db: sqlite_utils.Database) -> SignatureParams | None:
     """The params the database's index was built with, if recorded."""
-    stored = get_meta(db, PARAMS_META_KEY)
-    if stored is None:
-        return None
     try:
+        stored = get_meta(db, PARAMS_META_KEY)
+        if stored is None:
+            return None
         return SignatureParams.from_dict(stored)
-    except (ParamsError, TypeError) as error:
+    except (ParamsError, TypeError, ValueError) as error:  # ValueError: not JSON at all
         raise IndexParamsError(
             f"{_database_name(db)}: unusable signature params recorded ({error}); "
             f"run `{REBUILD_COMMAND}` to rebuild the similarity index"

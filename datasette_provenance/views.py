@@ -569,6 +569,16 @@ def _valid_unicode(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
+def _without_path(error: Exception, page: Page) -> str:
+    """The matcher names the database file, as the command line should; a page names the
+    database, not the server's directories."""
+    message = str(error)
+    if page.db.path:
+        for path in {str(Path(page.db.path).resolve()), str(page.db.path)}:
+            message = message.replace(path, f"“{page.database}”")
+    return message
+
+
 async def _read_body(request, limit: int) -> bytes:
     body, more = b"", True
     while more:
@@ -616,7 +626,7 @@ async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> 
     except Exception as error:  # the matcher's own errors (e.g. index built with other settings)
         if not type(error).__module__.startswith("datasette_provenance"):
             raise
-        raise PageError(409, "Cannot check against this database", str(error))
+        raise PageError(409, "Cannot check against this database", _without_path(error, page))
     results = [check_result_dict(result) for result in found]
     articles = await page.run(browse.articles_by_id, [r["article_id"] for r in results])
     for result in results:

@@ -8,8 +8,10 @@ the real matcher on the real seeds database.
 from __future__ import annotations
 
 import re
+import sqlite3
 import sys
 import types
+from contextlib import closing
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
@@ -257,3 +259,22 @@ async def test_chinese_text_is_counted_and_limited_in_characters_as_the_matcher_
     assert len(long) < views.MAX_CHECK_CHARS
     response = await ds.client.post(page("check", format="json"), data={"text": long})
     assert response.status_code == 200, response.text[:200]
+
+
+@pytest.mark.parametrize("stored", ['{"bogus": 1}', "not JSON"], ids=["unknown key", "not json"])
+async def test_unusable_index_settings_are_explained_without_the_server_path(
+    seeds_db_copy, tmp_path, stored
+):
+    """The real matcher on a database whose recorded signature params are unusable."""
+    served = tmp_path / f"{DB}.db"
+    served.write_bytes(seeds_db_copy.read_bytes())
+    with closing(sqlite3.connect(served)) as conn:
+        with conn:
+            conn.execute(
+                "UPDATE provenance_meta SET value = ? WHERE key = 'signature_params'", [stored]
+            )
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # served immutable: the WAL is not read
+    ds = await serve(served)
+    response = await ds.client.get(page("check", format="json"), params={"text": PASTED})
+    assert response.status_code == 409 and "--rebuild-index" in response.text
+    assert str(tmp_path) not in response.text and DB in response.text
