@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 # Tables the pages read; a database missing any of them is not a provenance database.
 PAGE_TABLES = (
@@ -159,7 +159,8 @@ def article_lineage(conn: sqlite3.Connection, article_id: str) -> dict | None:
     clusters: dict[int, dict] = {}
     for segment in segments:
         if segment["cluster_id"] is not None and segment["cluster_id"] not in clusters:
-            clusters[segment["cluster_id"]] = _cluster(conn, segment["cluster_id"])
+            mine = [s["id"] for s in segments if s["cluster_id"] == segment["cluster_id"]]
+            clusters[segment["cluster_id"]] = _cluster(conn, segment["cluster_id"], mine)
     matches = _matches_touching(conn, article_id, clusters.values())
     return {
         "article": article,
@@ -168,7 +169,20 @@ def article_lineage(conn: sqlite3.Connection, article_id: str) -> dict | None:
     }
 
 
-def _cluster(conn: sqlite3.Connection, cluster_id: int) -> dict:
+_MEMBER_SELECT = """
+    select l.segment_id, l.article_id, l.parent_segment_id, l.parent_article_id, l.match_id,
+           l.label, l.generation, l.is_origin, s.segment_number,
+           a.title, a.outlet, a.published, m.credited
+    from lineage l
+    join articles a on a.id = l.article_id
+    left join segments s on s.id = l.segment_id
+    left join matches m on m.id = l.match_id
+"""
+
+
+def _cluster(conn: sqlite3.Connection, cluster_id: int, keep: Sequence[str] = ()) -> dict:
+    """A story and its first MAX_CLUSTER_MEMBERS members, plus the ``keep`` segments (the
+    page's own article) and their ancestors wherever they rank, so its lineage is whole."""
     cluster = _one(
         conn,
         "select c.id, coalesce(c.title, o.title) as title, c.origin_article_id, c.article_count, "
@@ -178,14 +192,7 @@ def _cluster(conn: sqlite3.Connection, cluster_id: int) -> dict:
     ) or {"id": cluster_id, "title": None, "origin_article_id": None}
     members = _rows(
         conn,
-        """
-        select l.segment_id, l.article_id, l.parent_segment_id, l.parent_article_id, l.match_id,
-               l.label, l.generation, l.is_origin, s.segment_number,
-               a.title, a.outlet, a.published, m.credited
-        from lineage l
-        join articles a on a.id = l.article_id
-        left join segments s on s.id = l.segment_id
-        left join matches m on m.id = l.match_id
+        _MEMBER_SELECT + """
         where l.cluster_id = ?
         order by l.is_origin desc, l.generation is null, l.generation,
                  a.published is null, a.published, l.article_id, s.segment_number
@@ -193,12 +200,30 @@ def _cluster(conn: sqlite3.Connection, cluster_id: int) -> dict:
         """,
         [cluster_id, MAX_CLUSTER_MEMBERS + 1],
     )
+    cluster["members_truncated"] = len(members) > MAX_CLUSTER_MEMBERS
+    members = members[:MAX_CLUSTER_MEMBERS] + _missing_ancestry(conn, members, keep)
     for member in members:
         member["role"] = _role(member)
         member["credited"] = None if member["credited"] is None else bool(member["credited"])
-    cluster["members_truncated"] = len(members) > MAX_CLUSTER_MEMBERS
-    cluster["members"] = members[:MAX_CLUSTER_MEMBERS]
+    cluster["members"] = members
     return cluster
+
+
+def _missing_ancestry(
+    conn: sqlite3.Connection, members: list[dict], keep: Sequence[str]
+) -> list[dict]:
+    """The lineage rows of ``keep`` and of their ancestors that ``members`` lacks."""
+    have = {member["segment_id"] for member in members[:MAX_CLUSTER_MEMBERS]}
+    added: list[dict] = []
+    for segment_id in keep:
+        while segment_id is not None and segment_id not in have:
+            row = _one(conn, _MEMBER_SELECT + "where l.segment_id = ?", [segment_id])
+            if row is None:
+                break
+            have.add(segment_id)
+            added.append(row)
+            segment_id = row["parent_segment_id"]
+    return added
 
 
 def _role(member: dict) -> str:

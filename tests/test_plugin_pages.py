@@ -109,6 +109,20 @@ async def test_lineage_of_a_copy_walks_back_to_the_origin(ds):
     assert 'class="pv-node pv-role-copy pv-current"' in html
 
 
+async def test_lineage_of_a_copy_beyond_the_shown_members_still_walks_back(ds, monkeypatch):
+    """A story with more copies than a page shows: the article's own lineage is never cut."""
+    from datasette_provenance import browse
+
+    monkeypatch.setattr(browse, "MAX_CLUSTER_MEMBERS", 1)  # only the origin is listed
+    data = (await ds.client.get(page("article", COPY, format="json"))).json()
+    first = data["segments"][0]
+    assert first["role"] == "copy" and first["label"] == "light_edit"
+    assert [step["article"]["id"] for step in first["derived_from"]] == [REUTERS]
+    assert data["clusters"][0]["members_truncated"] is True
+    html = (await ds.client.get(page("article", COPY))).text
+    assert "This text derives from" in html and 'pv-role-copy pv-current' in html
+
+
 # Compare ------------------------------------------------------------------------------------
 
 
