@@ -14,6 +14,8 @@ import itertools
 import multiprocessing
 import json
 import os
+import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -248,8 +250,26 @@ def _preparer(workers: int, params: signatures.SignatureParams):
         return
     # Records are small and preparation is pure CPU: a process pool scales it, while
     # this process remains the only writer (SQLite allows one writer at a time).
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+    with _interrupts_left_to_this_process():
+        pool = multiprocessing.get_context("spawn").Pool(workers)
+    with pool:
         yield lambda items: pool.map_async(prepare_one, items, chunksize=32).get
+
+
+@contextmanager
+def _interrupts_left_to_this_process():
+    """Processes started inside ignore Ctrl-C (an ignored signal stays ignored in a new
+    interpreter, even while it starts up). Ctrl-C reaches every process of the terminal's
+    group: only the writer should stop, then end the pool; a worker that also raised would
+    print a traceback and could leave the pool's shutdown waiting on it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers (and receives Ctrl-C)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _check_paths_exist(paths: Sequence[str]) -> None:

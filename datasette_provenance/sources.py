@@ -369,6 +369,7 @@ def _read_file(
     path: str, display: str, columns: ColumnNames
 ) -> Iterator[ArticleRecord | InputError]:
     extension = _extension(path)
+    display = _readable_name(display)
     try:
         if extension in TEXT_EXTENSIONS:
             yield _read_text_file(path, display)
@@ -394,7 +395,7 @@ def _read_text_file(path: str, display: str) -> ArticleRecord | InputError:
         return text
     if not text.strip():
         return InputError("empty text", path=display)
-    return ArticleRecord(id=Path(path).stem, text=text, source_path=display)
+    return ArticleRecord(id=_readable_name(Path(path).stem), text=text, source_path=display)
 
 
 def _read_whole_file(path: str, display: str) -> bytes | InputError:
@@ -452,7 +453,7 @@ def _read_html_file(path: str, display: str) -> ArticleRecord | InputError:
             published = None  # a page's unparseable date is no reason to drop the text
     inferred = ["outlet"] if extracted["outlet"] else []
     return ArticleRecord(
-        id=Path(path).stem,
+        id=_readable_name(Path(path).stem),
         text=extracted["text"],
         title=extracted["title"],
         outlet=extracted["outlet"],
@@ -526,6 +527,9 @@ def _read_jsonl(
                 path=display,
                 line=line_number,
             )
+            continue
+        except ValueError as error:  # an integer of more than 4,300 digits
+            yield InputError(f"invalid JSON ({_json_problem(error)})", path=display, line=line_number)
             continue
         except RecursionError:
             yield InputError("JSON nested too deeply", path=display, line=line_number)
@@ -677,6 +681,7 @@ def _record_from_row(
     if _looks_binary_text(text):
         return InputError("text looks binary (NUL or control characters)", **where)
     try:
+        _refuse_lone_surrogates(text, resolved["text"])
         published = normalize_published(values["published"]) if values.get("published") else None
         language = _normalize_language(values["language"]) if values.get("language") else None
         inferred = parse_inferred(row.get(resolved["inferred"]) if resolved["inferred"] else None)
@@ -708,7 +713,26 @@ def _field_value(row: Mapping[str, object], key: str, name: str) -> str | None:
     if not isinstance(value, str):
         expected = "a string or integer" if name == "id" else "a string"
         raise ValueError(f"field {key!r} must be {expected}, got {_json_type(value)}")
+    _refuse_lone_surrogates(value, key)
     return _clean_value(value)
+
+
+# JSON's "\ud800" escapes decode to lone surrogates: no UTF-8 for SQLite, no hash.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(value: str, key: str) -> None:
+    found = _LONE_SURROGATE.search(value)
+    if found:
+        raise ValueError(
+            f"field {key!r} is not valid Unicode (a lone surrogate, \\u{ord(found.group()):04x})"
+        )
+
+
+def _readable_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by Python as surrogates) are
+    written as \\xNN, so the name can be stored and printed."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def parse_inferred(value: object) -> list[str]:
@@ -857,13 +881,10 @@ def _manifest_jsonl_entries(display: str) -> Iterator[tuple[int, dict]]:
             continue
         try:
             value = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as error:
-            detail = (
-                f"{error.msg} at column {error.colno}"
-                if isinstance(error, json.JSONDecodeError)
-                else "nested too deeply"
-            )
-            raise InputError(f"invalid JSON ({detail})", path=display, line=line_number) from None
+        except (ValueError, RecursionError) as error:
+            raise InputError(
+                f"invalid JSON ({_json_problem(error)})", path=display, line=line_number
+            ) from None
         if not isinstance(value, dict):
             raise InputError(
                 f"expected a JSON object, got {_json_type(value)}", path=display, line=line_number
@@ -933,6 +954,16 @@ def _manifest_json_entries(display: str) -> list[tuple[int, dict]]:
         ) from None
     except RecursionError:
         raise InputError("JSON nested too deeply", path=display) from None
+    except ValueError as error:  # an integer of more than 4,300 digits
+        raise InputError(f"invalid JSON ({_json_problem(error)})", path=display) from None
+
+
+def _json_problem(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at column {error.colno}"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return "a number too long to read"  # ValueError: an integer of more than 4,300 digits
 
 
 def _skip_json_space(text: str, position: int) -> int:
@@ -1135,7 +1166,7 @@ def decode_text(data: bytes, declared: str | None = None) -> str | None:
     for encoding in dict.fromkeys(candidates):
         try:
             text = data.decode(encoding)
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, LookupError):  # LookupError: "hex", "base64" are no text
             continue
         if _plausible_decoding(text):
             return text

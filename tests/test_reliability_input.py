@@ -16,9 +16,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +113,20 @@ CASES = [
     Case("manifest naming an unknown id", "skip",
          {"manifest.csv": b"id,outlet\ngood,Harbour News\nnobody,Nowhere\n"}, "manifest.csv:3",
          "unknown article id 'nobody'", inputs=[], options=["--manifest", "manifest.csv"]),
+    Case("lone surrogate in a JSON text", "skip",
+         {"surrogate.jsonl": jsonl(b'{"id": "s", "text": "half a pair \\ud800 here"}',
+                                   good_row("after-surrogate"))},
+         "surrogate.jsonl:1", "not valid Unicode", kept={"after-surrogate"}),
+    Case("lone surrogate in a JSON title", "skip",
+         {"surtitle.jsonl": jsonl({"id": "t", "text": GOOD_TEXT, "title": "a \udc00 b"})},
+         "surtitle.jsonl:1", "not valid Unicode"),
+    Case("JSON number of 5,000 digits", "skip",
+         {"digits.jsonl": jsonl(b'{"id": "n", "text": "x", "views": ' + b"9" * 5000 + b"}",
+                                good_row("after-digits"))},
+         "digits.jsonl:1", "a number too long to read", kept={"after-digits"}),
+    Case("HTML declaring a codec that is not a text encoding", "skip",
+         {"hex.html": b'<html><head><meta charset="hex"></head><body>\xff\xfe\x81</body></html>'},
+         "hex.html", "not valid UTF-8"),
     # Stops: the database is left as it was.
     Case("a path that does not exist", "stop", {}, "nope.jsonl", "no such file",
          inputs=["nope.jsonl"]),
@@ -129,6 +145,16 @@ CASES = [
          inputs=[], options=["--manifest", "manifest.csv"]),
     Case("manifest that does not exist", "stop", {}, "missing.csv", "no such file",
          inputs=[], options=["--manifest", "missing.csv"]),
+    Case("manifest with a lone surrogate", "stop",
+         {"manifest.json": b'[{"id": "good", "outlet": "\\udc00"}]'}, "manifest.json:1",
+         "not valid Unicode", inputs=[], options=["--manifest", "manifest.json"]),
+    Case("manifest with a number of 5,000 digits", "stop",
+         {"manifest.json": b'[{"id": "good", "views": ' + b"9" * 5000 + b"}]"}, "manifest.json",
+         "a number too long to read", inputs=[], options=["--manifest", "manifest.json"]),
+    Case("strict mode and a lone surrogate", "stop",
+         {"late.jsonl": jsonl(*[good_row(f"ok-{n}") for n in range(600)],
+                              b'{"id": "s", "text": "\\ud800"}')},
+         "late.jsonl:601", "strict mode: nothing was written", options=["--strict"]),
     Case("strict mode and one bad file", "stop", {"image.txt": b"\x00" * 100}, "image.txt",
          "strict mode: nothing was written", options=["--strict"]),
 ]  # fmt: skip
@@ -318,3 +344,38 @@ def test_permission_errors_name_the_path(kind, tmp_path):
     else:
         assert result.returncode == 1 and lines[0].startswith("skipped: ")
         assert article_ids(db_path) == {"good"}
+
+
+def test_a_file_name_that_is_not_utf8_is_ingested_under_a_readable_id(tmp_path):
+    """Its undecodable bytes (kept by Python as surrogates) are written as \\xNN."""
+    folder = tmp_path / "names"
+    folder.mkdir()
+    (folder / "ok.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    (Path(os.fsdecode(bytes(folder) + b"/caf\xe9.txt"))).write_text(EARLIER_TEXT)
+    result = run_cli(["ingest", "--no-match", "names.db", "names"], tmp_path)
+    assert result.exit_code == 0, result.output
+    with read_only(tmp_path / "names.db") as conn:
+        stored = dict(conn.execute("select id, source_path from articles").fetchall())
+    assert stored == {"ok": "names/ok.txt", "caf\\xe9": "names/caf\\xe9.txt"}
+
+
+@pytest.mark.parametrize("delay", [0, 1.5], ids=["workers starting", "workers preparing"])
+def test_ctrl_c_with_worker_processes_stops_cleanly(tmp_path, delay):
+    """Ctrl-C reaches the whole process group: exit 130, no worker traceback, no hang."""
+    corpus = tmp_path / "many.jsonl"
+    corpus.write_bytes(jsonl(*[good_row(f"a{n}") for n in range(100_000)]))
+    command = [sys.executable, "-m", "datasette_provenance.cli", "ingest", "--no-match",
+               "--workers", "2", str(tmp_path / "many.db"), str(corpus)]  # fmt: skip
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "many.db-wal").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)  # until the database is open: the workers are being started
+    time.sleep(delay)
+    assert process.poll() is None, "the ingest ended before it could be interrupted"
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
