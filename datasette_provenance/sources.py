@@ -1360,11 +1360,23 @@ def _iter_wide_lines(
 
 
 def _bounded_lines(handle) -> Iterator[bytes | None]:
-    """Lines of a binary file; ``None`` for a line over the limit (read past, not kept)."""
+    """Lines of a binary file; ``None`` for a line over the limit (read past, not kept).
+
+    A file whose lines end in lone CRs reads as one long "line" up to the limit: its
+    lines are cut out of it here, so a big file of short ones is not refused."""
+    pending = b""  # the unfinished last line of such a stretch
     while True:
-        line = handle.readline(MAX_ARTICLE_BYTES + 1)
+        line = pending + handle.readline(MAX_ARTICLE_BYTES + 1)
+        pending = b""
         if not line:
             return
+        if len(line) > MAX_ARTICLE_BYTES and not line.endswith(b"\n") and b"\r" in line:
+            *complete, pending = line.split(b"\r")
+            yield from (piece + b"\r" for piece in complete)
+            if len(pending) > MAX_ARTICLE_BYTES:  # one line over the limit (its rest follows)
+                pending = b""
+                yield None
+            continue
         if len(line) > MAX_ARTICLE_BYTES and not line.endswith(b"\n"):
             while True:
                 chunk = handle.readline(1 << 20)

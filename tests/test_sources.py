@@ -177,6 +177,24 @@ def test_csv_line_endings_and_utf16(tmp_path, content):
     ]
 
 
+def test_a_lone_cr_file_bigger_than_one_article_may_be_is_read_line_by_line(
+    tmp_path, monkeypatch
+):
+    """Its lines come out of one long LF-less "line": each within the limit is kept, one
+    over it is reported (the limit is made small here instead of writing 20 MB)."""
+    monkeypatch.setattr(sources, "MAX_ARTICLE_BYTES", 100)
+    rows = [f"{n},article number {n}".encode() for n in range(1, 40)]
+    rows.insert(20, b"99," + b"x" * 150)  # line 22 (after the header): over the limit
+    path = write(tmp_path / "mac.csv", b"\r".join([b"id,text", *rows]) + b"\r")
+    found = list(iter_records(path))
+    records = [r for r in found if not isinstance(r, InputError)]
+    problems = [str(r) for r in found if isinstance(r, InputError)]
+    assert [r.id for r in records][:3] == ["1", "2", "3"] and len(records) >= 38
+    assert "99" not in [r.id for r in records]
+    assert [problem.split(": ")[0] for problem in problems] == [f"{path}:22"]
+    assert "limit" in problems[0]
+
+
 def test_csv_quoted_field_with_crlf_inside(tmp_path):
     path = write(tmp_path / "a.csv", b'id,text\r\n1,"multi\r\nline"\r\n2,next\r\n')
     assert [(r.id, r.text, r.source_path) for r in records(path)] == [
