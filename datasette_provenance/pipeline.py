@@ -15,9 +15,10 @@ import multiprocessing
 import json
 import os
 import signal
+import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable, Iterable, Iterator, Sequence
@@ -154,7 +155,8 @@ def ingest(
     manifest_rows = read_manifest(manifest) if manifest else {}
     not_articles = [manifest] if manifest else []
     if strict:
-        _check_all_inputs(paths, columns, not_articles)
+        input_ids = _check_all_inputs(paths, columns, not_articles)
+        _check_manifest_ids(db_path, manifest_rows, input_ids)
     records = _started(iter_records(paths, columns, exclude=not_articles))
 
     db = store.connect(db_path)
@@ -281,11 +283,44 @@ def _check_paths_exist(paths: Sequence[str]) -> None:
 
 def _check_all_inputs(
     paths: Sequence[str], columns: ColumnNames | None, exclude: Sequence[str]
-) -> None:
-    """Strict mode: read everything once, refuse the run at the first bad record."""
+) -> set[str]:
+    """Strict mode: read everything once, refuse the run at the first bad record; the ids."""
+    ids = set()
     for item in iter_records(paths, columns, exclude=exclude):
         if isinstance(item, InputError):
             raise IngestAborted(f"{item} (strict mode: nothing was written)")
+        ids.add(item.id)
+    return ids
+
+
+def _check_manifest_ids(db_path: str, manifest_rows: dict[str, dict], input_ids: set[str]) -> None:
+    """Strict mode: a manifest row for an article neither read now nor stored stops the run
+    (otherwise it is reported and ignored, after the articles are written)."""
+    unknown = [article_id for article_id in manifest_rows if article_id not in input_ids]
+    if unknown and os.path.exists(db_path):
+        unknown = sorted(set(unknown) - _stored_ids(db_path, unknown), key=unknown.index)
+    if unknown:
+        where = manifest_rows[unknown[0]].get("source_path")
+        raise IngestAborted(
+            f"{where}: manifest names unknown article id {unknown[0]!r} "
+            "(strict mode: nothing was written)"
+        )
+
+
+def _stored_ids(db_path: str, ids: list[str]) -> set[str]:
+    """Which of ``ids`` the database holds, read without writing (a file that is no
+    provenance database holds none: opening it for the ingest then says why)."""
+    try:
+        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+            return {
+                row[0]
+                for chunk in _batches(ids, 500)
+                for row in conn.execute(
+                    f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            }
+    except sqlite3.Error:
+        return set()
 
 
 def _started(records: Iterator) -> Iterator:
