@@ -357,13 +357,22 @@ def _apply_manifest(record: ArticleRecord, manifest_rows: dict[str, dict]) -> No
     extra = manifest_rows.get(record.id)
     if not extra:
         return
-    manifest_inferred = set(extra.get("inferred_fields") or ())
-    inferred = set(record.inferred_fields)
+    current = {name: getattr(record, name) for name in METADATA_FIELDS}
+    values, record.inferred_fields = _manifest_applied(current, record.inferred_fields, extra)
+    for name, value in values.items():
+        setattr(record, name, value)
+
+
+def _manifest_applied(
+    values: dict, inferred: Iterable[str], extra: dict
+) -> tuple[dict, list[str]]:
+    """(metadata, inferred field names) once a manifest row ``extra`` is applied."""
+    values, guessed = dict(values), set(inferred)
     for name in METADATA_FIELDS:
         if extra.get(name):
-            setattr(record, name, extra[name])
-            inferred.discard(name)
-    record.inferred_fields = sorted(inferred | manifest_inferred)
+            values[name] = extra[name]
+            guessed.discard(name)
+    return values, sorted(guessed | set(extra.get("inferred_fields") or ()))
 
 
 def _write_batch(
@@ -534,10 +543,8 @@ def _apply_manifest_to_stored(db, manifest_path, manifest_rows, seen_ids, summar
                 summary.problems.append(message)
                 say(message)
                 continue
-            updates = {name: extra[name] for name in METADATA_FIELDS if extra.get(name)}
-            if extra.get("inferred_fields") is not None:
-                updates["inferred_fields"] = json.dumps(sorted(extra["inferred_fields"]))
-            if updates:
+            updates = _manifest_changes(db, article_id, extra)
+            if updates:  # only a real change is written, and makes the article re-matched
                 db.conn.execute(
                     f"UPDATE articles SET {', '.join(f'{k} = ?' for k in updates)} WHERE id = ?",
                     [*updates.values(), article_id],
@@ -545,3 +552,19 @@ def _apply_manifest_to_stored(db, manifest_path, manifest_rows, seen_ids, summar
                 db.conn.execute(
                     "UPDATE segments SET match_pending = 1 WHERE article_id = ?", [article_id]
                 )
+
+
+def _manifest_changes(db: sqlite_utils.Database, article_id: str, extra: dict) -> dict:
+    """The columns of a stored article that a manifest row changes, merged as for an
+    article read in the same run (so re-running the same ingest changes nothing)."""
+    row = db.execute(
+        f"SELECT {', '.join(METADATA_FIELDS)}, inferred_fields FROM articles WHERE id = ?",
+        [article_id],
+    ).fetchone()
+    current = dict(zip(METADATA_FIELDS, row))
+    stored_inferred = json.loads(row[-1] or "[]")
+    values, inferred = _manifest_applied(current, stored_inferred, extra)
+    changes = {name: value for name, value in values.items() if value != current[name]}
+    if inferred != sorted(stored_inferred):
+        changes["inferred_fields"] = json.dumps(inferred)
+    return changes

@@ -106,6 +106,37 @@ def test_unknown_manifest_id_is_reported_not_fatal(tmp_path):
     assert "manifest.csv:3" in problems[0] and "not_an_article" in problems[0]
 
 
+def test_a_manifest_row_for_a_stored_article_is_merged_and_idempotent(tmp_path):
+    """Re-running with only some of the articles: the manifest row of one not read this
+    time merges as it did when it was read (its outlet stays a guess), and changes nothing
+    the second time (no re-matching)."""
+    page = tmp_path / "a.html"
+    page.write_text(
+        '<html><head><title>Harbour plan</title><meta property="og:site_name" '
+        'content="Daily Bugle"></head><body><article><p>The mayor said on Friday that the '
+        "harbour would be dredged next summer at a cost of four million dollars, after years "
+        "of complaints from fishermen.</p></article></body></html>", encoding="utf-8",
+    )  # fmt: skip
+    other = tmp_path / "b.txt"
+    other.write_text("A ferry timetable for Oslo, changed from Monday.", encoding="utf-8")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("id,title\na,Harbour plan (edited)\n", encoding="utf-8")
+    db_path = str(tmp_path / "p.db")
+
+    def stored():
+        with sqlite3.connect(db_path) as conn:
+            return conn.execute(
+                "select title, outlet, inferred_fields from articles where id = 'a'"
+            ).fetchone()
+
+    pipeline.ingest(db_path, [str(page), str(other)], manifest=str(manifest))
+    first = stored()
+    assert first == ("Harbour plan (edited)", "Daily Bugle", '["outlet"]')
+    for _ in range(2):
+        summary = pipeline.ingest(db_path, [str(other)], manifest=str(manifest))
+        assert stored() == first and summary.matching.segments == 0
+
+
 def test_a_manifest_beside_the_articles_is_not_read_as_one(tmp_path):
     """`ingest db seeds/ --manifest seeds/manifest.csv`: the manifest is metadata, not an article."""
     problems = []
