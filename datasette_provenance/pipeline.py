@@ -261,9 +261,10 @@ def _preparer(workers: int, params: signatures.SignatureParams):
 @contextmanager
 def _interrupts_left_to_this_process():
     """Processes started inside ignore Ctrl-C (an ignored signal stays ignored in a new
-    interpreter, even while it starts up). Ctrl-C reaches every process of the terminal's
+    interpreter, even while it starts up). Ctrl-C goes to every process of the terminal's
     group: only the writer should stop, then end the pool; a worker that also raised would
-    print a traceback and could leave the pool's shutdown waiting on it."""
+    print a traceback and could leave the pool's shutdown waiting on it. (A Ctrl-C in the
+    half second the workers take to start is ignored by the writer too: press it again.)"""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers (and receives Ctrl-C)
         return
