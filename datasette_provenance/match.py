@@ -717,9 +717,9 @@ def _searched_segments(db: sqlite_utils.Database, text: str) -> list[str]:
     most words in common first. ``text`` is the pasted text as cleaning keeps it (the
     index holds clean texts: a dateline or credit line would match no article)."""
     words = sorted(_search_words(text), key=lambda w: (-len(w), w))[:SEARCH_MAX_WORDS]
-    if not words:
-        return []
     wanted = set(normalized_words(text))
+    if not words or not wanted:
+        return []
     try:
         kept = _kept_segments(db, _all_words_query(words), wanted)
         if not kept and len(words) >= 2 * SEARCH_GROUP_WORDS:  # else one group: the same query
@@ -742,8 +742,6 @@ def _kept_segments(db: sqlite_utils.Database, query: str, wanted: set[str]) -> l
         f"WHERE {SEARCH_TABLE} MATCH ? LIMIT ?) ORDER BY s.id",
         [query, SEARCH_MAX_ARTICLES],
     ).fetchall()
-    if not wanted:
-        return []
     shares = {
         segment_id: len(wanted.intersection(normalized_words(clean_text))) / len(wanted)
         for segment_id, clean_text in rows

@@ -299,7 +299,13 @@ def _check_manifest_ids(db_path: str, manifest_rows: dict[str, dict], input_ids:
     (otherwise it is reported and ignored, after the articles are written)."""
     unknown = [article_id for article_id in manifest_rows if article_id not in input_ids]
     if unknown and os.path.exists(db_path):
-        unknown = sorted(set(unknown) - _stored_ids(db_path, unknown), key=unknown.index)
+        try:  # read without writing (a file that is no provenance database holds none:
+            # opening it for the ingest then says why)
+            with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+                stored = _stored_ids(conn, unknown)
+        except sqlite3.Error:
+            stored = set()
+        unknown = [article_id for article_id in unknown if article_id not in stored]
     if unknown:
         where = manifest_rows[unknown[0]].get("source_path")
         raise IngestAborted(
@@ -308,20 +314,15 @@ def _check_manifest_ids(db_path: str, manifest_rows: dict[str, dict], input_ids:
         )
 
 
-def _stored_ids(db_path: str, ids: list[str]) -> set[str]:
-    """Which of ``ids`` the database holds, read without writing (a file that is no
-    provenance database holds none: opening it for the ingest then says why)."""
-    try:
-        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
-            return {
-                row[0]
-                for chunk in _batches(ids, 500)
-                for row in conn.execute(
-                    f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
-                )
-            }
-    except sqlite3.Error:
-        return set()
+def _stored_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+    """Which of ``ids`` the database holds (in chunks: SQLite limits a query's variables)."""
+    return {
+        row[0]
+        for chunk in _batches(ids, 500)
+        for row in conn.execute(
+            f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        )
+    }
 
 
 def _started(records: Iterator) -> Iterator:
@@ -529,12 +530,7 @@ def _apply_manifest_to_stored(db, manifest_path, manifest_rows, seen_ids, summar
     leftovers = [article_id for article_id in manifest_rows if article_id not in seen_ids]
     if not leftovers:
         return
-    stored = set(
-        row[0]
-        for row in db.execute(
-            f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(leftovers))})", leftovers
-        )
-    )
+    stored = _stored_ids(db.conn, leftovers)
     with db.conn:
         for article_id in leftovers:
             extra = manifest_rows[article_id]
