@@ -7,7 +7,7 @@
 
 For each excerpt length it cuts excerpts (consecutive words of one article's clean
 text, from random articles), and an edited version of each (two of its longer words
-changed, as a style edit or a typo would), and runs ``match.find_sources`` on each,
+changed, as a style edit or a typo would), and runs ``search.find_sources`` on each,
 with the similarity index alone and with full-text search (``search-index``). An
 excerpt is found when its article, or another article holding the unedited words (a
 verbatim copy), is among the results. Prints a table and writes
@@ -46,12 +46,12 @@ def build_archive(size: int, seed: int, workdir: Path) -> Path:
     """A synthetic archive as real ones are (about 10 % of articles in stories)."""
     import synthetic
 
-    from datasette_provenance import pipeline
+    from datasette_provenance import ingest
 
     corpus = workdir / f"archive-{size}-{seed}.jsonl"
     synthetic.write_corpus(size, str(corpus), None, seed, unrelated_share=0.9)
     db = workdir / f"archive-{size}-{seed}.db"
-    pipeline.ingest(str(db), [str(corpus)], run_matching=False, workers=2)
+    ingest.ingest(str(db), [str(corpus)], run_matching=False, workers=2)
     return db
 
 
@@ -107,15 +107,16 @@ def edit(excerpt: str, rng: random.Random) -> str:
 
 
 def measure(db_path: Path, excerpts: list[tuple[str, str, str]], use_search: bool) -> dict:
-    from datasette_provenance import match, store
+    from datasette_provenance import store
+    from datasette_provenance.matching import search
 
     db = store.connect(str(db_path))
     found, wall, cpu = 0, [], []
     try:
-        match.find_sources(db, excerpts[0][2], use_search=use_search)  # warm-up
+        search.find_sources(db, excerpts[0][2], use_search=use_search)  # warm-up
         for article_id, original, text in excerpts:
             started, cpu_started = time.perf_counter(), time.process_time()
-            results = match.find_sources(db, text, use_search=use_search)
+            results = search.find_sources(db, text, use_search=use_search)
             wall.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - cpu_started) * 1000)
             found += any(

@@ -30,13 +30,11 @@ from collections import defaultdict
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from datasette_provenance import index, store  # noqa: E402
-from datasette_provenance.shingles import shingle_hashes, token_hashes  # noqa: E402
-from datasette_provenance.signatures import (
-    DEFAULT_PARAMS,
-    SignatureParams,
-    sign_tokens,
-)  # noqa: E402
+from datasette_provenance import store
+from datasette_provenance.matching import index, lsh
+from datasette_provenance.matching.tokens import shingle_hashes, token_hashes  # noqa: E402
+from datasette_provenance.parameters import DEFAULT_PARAMS, SignatureParams
+from datasette_provenance.matching.signatures import sign_tokens  # noqa: E402
 
 CONTAINMENT_THRESHOLD = 0.5
 EDIT_RATES = (0.0, 0.02, 0.05, 0.08, 0.12)
@@ -133,7 +131,7 @@ def run(count: int, seed: int, params: SignatureParams) -> None:
 
 
 def _index_all(db, documents, params):
-    found: dict[int, dict[str, index.CandidateHit]] = {}
+    found: dict[int, dict[str, lsh.CandidateHit]] = {}
     timings = defaultdict(float)
     candidate_counts = []
     with db.conn:

@@ -198,7 +198,7 @@ def read_records(path: Path, count: int) -> list[dict]:
 
 
 def ingest(db: Path, paths: list[Path], workers: int = 1) -> dict:
-    """Time ``pipeline.ingest(..., run_matching=False)`` in a fresh process; its peak RSS."""
+    """Time ``ingest.ingest(..., run_matching=False)`` in a fresh process; its peak RSS."""
     paths = [str(path) for path in paths if path.stat().st_size]
     if not paths:
         return {"seconds": 0.0, "cpu_seconds": 0.0, "process_cpu_seconds": 0.0, "added": 0,
@@ -220,10 +220,10 @@ def ingest(db: Path, paths: list[Path], workers: int = 1) -> dict:
 
 
 def _ingest_child(db: str, workers: str, *paths: str) -> None:
-    from datasette_provenance import pipeline
+    from datasette_provenance import ingest
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    summary = pipeline.ingest(db, list(paths), run_matching=False, workers=int(workers))
+    summary = ingest.ingest(db, list(paths), run_matching=False, workers=int(workers))
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "added": summary.added,
                       "skipped": summary.skipped}))  # fmt: skip
@@ -234,12 +234,12 @@ def _ingest_child(db: str, workers: str, *paths: str) -> None:
 
 def segment_norms(records: list[dict]) -> list[list[str]]:
     """Each segment's normalised words, exactly as ingest signs them."""
-    from datasette_provenance import clean
-    from datasette_provenance.shingles import words_in_ranges
+    from datasette_provenance import cleaning
+    from datasette_provenance.matching.tokens import words_in_ranges
 
     segments = []
     for record in records:
-        cleaned = clean.clean_article(record["text"], title=record.get("title"))
+        cleaned = cleaning.clean_article(record["text"], title=record.get("title"))
         for segment in cleaned.segments:
             segments.append(words_in_ranges(record["text"], cleaned.kept_ranges(segment)))
     return segments
@@ -256,7 +256,7 @@ def datasketch_baseline(records: list[dict], repeats: int) -> dict:
     """Documents per second of the plain datasketch ``update()`` loop (best of ``repeats``)."""
     from datasketch import MinHash
 
-    from datasette_provenance.signatures import DEFAULT_PARAMS
+    from datasette_provenance.parameters import DEFAULT_PARAMS
 
     by_document = []
     for record in records:
@@ -290,8 +290,9 @@ def datasketch_baseline(records: list[dict], repeats: int) -> dict:
 
 def lsh_recall(db_path: Path, records: list[dict]) -> dict:
     """Recall of ``index.candidates`` on the full database for derived pairs in ``records``."""
-    from datasette_provenance import index, store
-    from datasette_provenance.shingles import shingle_hashes, token_hashes
+    from datasette_provenance import store
+    from datasette_provenance.matching import index
+    from datasette_provenance.matching.tokens import shingle_hashes, token_hashes
 
     params = None
     sets = []
@@ -346,7 +347,8 @@ def lsh_recall(db_path: Path, records: list[dict]) -> dict:
 
 def match_sample(db_path: Path, article_ids: list[str]) -> dict:
     """Match only these articles' segments (against the whole index); seconds and counts."""
-    from datasette_provenance import match, store
+    from datasette_provenance import store
+    from datasette_provenance.matching import update
 
     db = store.connect(str(db_path))
     try:
@@ -360,7 +362,7 @@ def match_sample(db_path: Path, article_ids: list[str]) -> dict:
                     chunk,
                 )
         cpu_started = time.process_time()
-        summary = match.update_matches(db)
+        summary = update.update_matches(db)
         cpu_seconds = time.process_time() - cpu_started
     finally:
         db.conn.close()

@@ -138,15 +138,16 @@ def _child(engine: str, database: Path, args, corpus: Path | None = None) -> dic
 
 def _run_engine(engine: str, database: str, args) -> dict:
     """In the child process: match, then measure this process tree's CPU time."""
-    from datasette_provenance import match, pipeline, store
+    from datasette_provenance import ingest, store
+    from datasette_provenance.matching import update
 
     started = time.perf_counter()
     stages = {}
     if engine == "ingest":
-        summary = pipeline.ingest(database, [args.corpus], run_matching=False)
+        summary = ingest.ingest(database, [args.corpus], run_matching=False)
     elif engine == "local":
         db = store.connect(database)
-        summary = match.update_matches(db, full=True)
+        summary = update.update_matches(db, full=True)
         db.conn.close()
     else:
         from datasette_provenance import spark

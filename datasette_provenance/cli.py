@@ -8,54 +8,19 @@ unreadable manifest, strict-mode failure, incompatible database); 130 interrupte
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from . import pipeline, store
-from .sources import COLUMN_ALIASES, ColumnNames, InputError
+from . import ingest as ingestion
+from . import readers, store
+from .options import column_names, column_options, one_line_errors
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # metadata.json and datasette.yaml describe a database named "provenance".
 DEFAULT_DEMO_DB = "provenance.db"
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions whose message is meant for the user, shown as one line."""
-    from .index import IndexParamsError
-    from .signatures import ParamsError
-    from .spark import SparkUnavailable
-
-    return (
-        InputError,
-        pipeline.IngestAborted,
-        store.SchemaError,
-        IndexParamsError,
-        ParamsError,
-        SparkUnavailable,
-        sqlite3.DatabaseError,
-    )
-
-
-@contextmanager
-def _one_line_errors():
-    """Turn expected failures into one line on stderr and an exit code, never a traceback."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        click.echo(
-            "interrupted: finished articles are saved; run the same command again to complete",
-            err=True,
-        )
-        sys.exit(130)
-    except _user_errors() as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        click.echo(f"error: {message}", err=True)
-        sys.exit(2)
 
 
 @click.group()
@@ -64,28 +29,17 @@ def cli():
     """Trace where news text comes from: wire copies, edits, paraphrases, shared quotes."""
 
 
-COLUMN_HELP = {"inferred": "CSV/JSONL field listing which metadata fields are guesses"}
+@cli.command(
+    help=f"""Load articles from PATHS (files or directories) into the SQLite database DB.
 
-
-def _column_options(function):
-    for name in reversed(ColumnNames.__dataclass_fields__):
-        default = ColumnNames.__dataclass_fields__[name].default
-        function = click.option(
-            f"--{name}-column",
-            f"{name}_column",
-            default=default,
-            show_default=True,
-            help=COLUMN_HELP.get(name, f"CSV/JSONL field for the article {name}")
-            + " [default: first of " + ", ".join(COLUMN_ALIASES.get(name, (name,))[:4]) + ", ...]",
-        )(function)
-    return function
-
-
-@cli.command()
+    Reads {readers.describe_formats()} files. Re-running with the same
+    input adds nothing; an article whose text changed is replaced and re-matched.
+    """
+)
 @click.argument("db", type=click.Path(dir_okay=False))
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--manifest", type=click.Path(), help="CSV or JSON file adding metadata by article id")
-@_column_options
+@column_options
 @click.option("--no-match", is_flag=True, help="Only store the articles; match later with `match`")
 @click.option("--strict", is_flag=True, help="Refuse the whole run if any input is bad")
 @click.option(
@@ -93,22 +47,13 @@ def _column_options(function):
     help="Processes for cleaning and signing (one process always does the writing)",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary")
-def ingest(db, paths, manifest, no_match, strict, workers, quiet, **column_options):
-    """Load articles from PATHS (files or directories) into the SQLite database DB.
-
-    Reads .txt (id = file stem), .jsonl/.ndjson, .csv and .html files. Re-running
-    with the same input adds nothing; an article whose text changed is replaced
-    and re-matched.
-    """
-    columns = ColumnNames(
-        **{name[: -len("_column")]: value for name, value in column_options.items()}
-    )
-    with _one_line_errors():
-        summary = pipeline.ingest(
+def ingest(db, paths, manifest, no_match, strict, workers, quiet, **columns):
+    with one_line_errors():
+        summary = ingestion.ingest(
             db,
             paths,
             manifest=manifest,
-            columns=columns,
+            columns=column_names(columns),
             run_matching=not no_match,
             strict=strict,
             workers=workers,
@@ -140,20 +85,20 @@ def ingest(db, paths, manifest, no_match, strict, workers, quiet, **column_optio
 )
 def match_command(db, full, rebuild_index, quiet, engine, spark_master, parquet_out):
     """(Re)compute matches, passages, clusters and lineage in DB. Idempotent."""
-    from . import match
+    from .matching import update
 
     if engine == "spark":
         _match_on_spark(db, rebuild_index, spark_master, parquet_out, quiet)
         return
     if parquet_out:
         raise click.UsageError("--parquet-out needs --engine spark")
-    with _one_line_errors():
+    with one_line_errors():
         database = store.connect(db)
         try:
             if rebuild_index:
-                match.rebuild_index(database)
+                update.rebuild_index(database)
                 full = True
-            summary = match.update_matches(
+            summary = update.update_matches(
                 database, full=full, progress=not quiet and sys.stderr.isatty()
             )
         finally:
@@ -167,7 +112,7 @@ def _match_on_spark(db, rebuild_index, master, parquet_out, quiet) -> None:
 
     if rebuild_index:
         raise click.UsageError("--rebuild-index runs on the local engine: drop --engine spark")
-    with _one_line_errors():
+    with one_line_errors(spark.SparkUnavailable):
         summary = spark.match_database(db, master=master, parquet_out=parquet_out)
     if not quiet:
         for line in summary.lines():
@@ -183,7 +128,7 @@ def search_index(db, drop):
     Datasette then shows a search box on the articles table, and the check page finds
     excerpts too short for the similarity index (a quote, a sentence).
     """
-    with _one_line_errors():
+    with one_line_errors():
         database = store.connect(db)
         try:
             if drop:
@@ -203,7 +148,7 @@ def upgrade(db):
 
     Ingest and match do this themselves; run it on a database you only serve.
     """
-    with _one_line_errors():
+    with one_line_errors():
         found = store.upgrade(db)
     if found == store.SCHEMA_VERSION:
         click.echo(f"{db}: already at schema version {found}")
@@ -225,7 +170,7 @@ def evaluate(pairs, texts, json_out, leave_one_out):
     """Score matching against labelled pairs (source_id,derived_id,label)."""
     from . import evaluate as evaluation
 
-    with _one_line_errors():
+    with one_line_errors():
         report = evaluation.run_evaluation(pairs, texts, leave_one_out=leave_one_out)
     click.echo(evaluation.format_report(report))
     if json_out:
@@ -242,8 +187,8 @@ def demo(db, seeds, host, port, no_serve):
     """Ingest the seed articles and serve them with Datasette."""
     seeds_dir = Path(seeds) if seeds else _find_project_file("seeds")
     manifest = seeds_dir / "manifest.csv"
-    with _one_line_errors():
-        summary = pipeline.ingest(
+    with one_line_errors():
+        summary = ingestion.ingest(
             db,
             sorted(str(path) for path in seeds_dir.glob("*.txt")),
             manifest=str(manifest) if manifest.exists() else None,

@@ -1,6 +1,6 @@
 """Score matching against labelled pairs (e.g. the Clough-Stevenson corpus).
 
-The texts go through the normal ingest (``pipeline.ingest``: cleaning, index,
+The texts go through the normal ingest (``ingest.ingest``: cleaning, index,
 candidates, alignment, labels) into a temporary database; the predictions are
 read back from ``matches``. A labelled pair with no stored match was judged
 independent (or never became a candidate), exactly as a user would see it.
@@ -11,7 +11,7 @@ independent. Reported: per-label precision/recall/F1, the 4-way macro-F1, the
 binary derived-vs-independent F1, the confusion matrix and direction accuracy
 - with and without pairs noted ``known_mislabel``.
 
-Tuning: the shipped thresholds (``lineage.DEFAULT_THRESHOLDS``) know nothing of
+Tuning: the shipped thresholds (``parameters.DEFAULT_THRESHOLDS``) know nothing of
 any corpus. ``leave_one_out`` shows what tuning on labelled data would give
 without fooling ourselves: pairs are grouped by a regex on the derived id
 (``_task(.)$``), thresholds are tuned on all groups but one and applied to the
@@ -29,9 +29,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from . import lineage
+from .matching import lineage
+from .parameters import DEFAULT_THRESHOLDS, LabelThresholds
+from .vocabulary import DERIVED_LABELS
 
-EVAL_LABELS = ("verbatim", "light_edit", "paraphrase", "independent")
+# The four classes scored: the derived labels, and independent (shared quotes count as it).
+EVAL_LABELS = DERIVED_LABELS + ("independent",)
 PAIR_LABELS = {
     "verbatim": "verbatim",
     "light": "light_edit",
@@ -79,7 +82,7 @@ class Prediction:
     def is_derived(self) -> bool:
         return self.label != "independent"
 
-    def relabelled(self, thresholds: lineage.LabelThresholds) -> "Prediction":
+    def relabelled(self, thresholds: LabelThresholds) -> "Prediction":
         if self.scores is None:
             return self
         new_label, _ = lineage.label(self.scores, thresholds)
@@ -150,9 +153,9 @@ def to_eval_label(label: str) -> str:
 
 def ingest_texts(db_path: str, texts_dir: str) -> None:
     """The normal ingest, matching included: no shortcut around the product."""
-    from . import pipeline
+    from .ingest import ingest
 
-    pipeline.ingest(db_path, [texts_dir])
+    ingest(db_path, [texts_dir])
 
 
 def read_predictions(db_path: str, pairs: Sequence[LabelledPair]) -> list[Prediction]:
@@ -185,11 +188,11 @@ def read_predictions(db_path: str, pairs: Sequence[LabelledPair]) -> list[Predic
 
 def _strength(label: str, scores: dict) -> tuple:
     """Of several segment matches of one article pair, the most derived and closest counts."""
-    return (label in lineage.DERIVED_LABELS, scores.get("closeness", 0.0))
+    return (label in DERIVED_LABELS, scores.get("closeness", 0.0))
 
 
 def _swap(scores: dict) -> dict:
-    from .align import swap_score_names
+    from .matching.align import swap_score_names
 
     return swap_score_names(scores)
 
@@ -281,8 +284,8 @@ def leave_one_group_out(predictions: Sequence[Prediction], group_regex: str) -> 
 
 
 def tune_thresholds(
-    predictions: Sequence[Prediction], start: lineage.LabelThresholds = lineage.DEFAULT_THRESHOLDS
-) -> lineage.LabelThresholds:
+    predictions: Sequence[Prediction], start: LabelThresholds = DEFAULT_THRESHOLDS
+) -> LabelThresholds:
     """Grid search: reuse thresholds for binary F1, then kind thresholds for macro-F1.
 
     Ties go to the values nearest the defaults, so tuning moves a threshold only
@@ -294,10 +297,10 @@ def tune_thresholds(
 
 def _grid_search(
     predictions,
-    start: lineage.LabelThresholds,
+    start: LabelThresholds,
     grid: dict[str, list[float]],
     objective: Callable[[Scores], float],
-) -> lineage.LabelThresholds:
+) -> LabelThresholds:
     names = list(grid)
     best, best_key = start, None
     for values in _product([grid[name] for name in names]):
@@ -322,8 +325,8 @@ def _product(lists: list[list[float]]) -> Iterable[tuple]:
             yield (value, *rest)
 
 
-def _changed_thresholds(thresholds: lineage.LabelThresholds) -> dict:
-    defaults = lineage.DEFAULT_THRESHOLDS.to_dict()
+def _changed_thresholds(thresholds: LabelThresholds) -> dict:
+    defaults = DEFAULT_THRESHOLDS.to_dict()
     return {name: value for name, value in thresholds.to_dict().items() if defaults[name] != value}
 
 
@@ -355,7 +358,7 @@ def run_evaluation(
     report = EvaluationReport(
         all_pairs=score(predictions),
         without_mislabels=score([p for p in predictions if p.pair.note != MISLABEL_NOTE]),
-        thresholds=lineage.DEFAULT_THRESHOLDS.to_dict(),
+        thresholds=DEFAULT_THRESHOLDS.to_dict(),
         database=db_path if workdir else None,
         errors=[
             {

@@ -7,22 +7,23 @@
 Spark only moves data; every decision is made by the functions the local engine
 calls, run inside ``mapPartitions``:
 
-1. prepare     ``pipeline.prepare_article`` cleans, segments and signs each article;
-               ``match.segment_data`` builds what alignment needs from the rows ingest
-               would store; ``index.band_keys`` gives each segment's LSH keys.
+1. prepare     ``ingest.prepare_article`` cleans, segments and signs each article;
+               ``segments.segment_data`` builds what alignment needs from the rows
+               ingest would store; ``lsh.band_keys`` gives each segment's LSH keys.
 2. buckets     a join on (kind, band, hash) stands for the ``lsh_bands`` lookups. Each
-               bucket offers its first ``index.MAX_BUCKET_READ`` members in segment id
-               order, as ``index._bucket_members`` reads them; every (query, member) pair
-               counts the text and story keys it shares (own article excluded).
-3. candidates  per query segment: ``index.rank_band_hits`` and ``scoring_pool``; story
+               bucket offers its first ``CandidateSettings.max_bucket_read`` members in
+               segment id order, as ``index.candidates`` reads them; every (query,
+               member) pair counts the text and story keys it shares (own article
+               excluded).
+3. candidates  per query segment: ``lsh.rank_band_hits`` and ``scoring_pool``; story
                signatures joined in, ``estimate_story_jaccards`` and ``choose_for_scoring``;
-               text windows joined in, ``score_candidates``; ``match.best_candidates``.
+               text windows joined in, ``score_candidates``; ``pairs.best_candidates``.
 4. pairs       each unordered pair is compared once, from the query the local engine
                reaches first (it matches segments in id order), with that query's
                ``shares_text`` and at that query's place in the order of results.
-5. verify      ``match.compare_segments``, then ``match.match_row``/``passage_rows``.
-6. write       Parquet; SQLite through ``match.store_match`` in the local engine's order,
-               so match ids agree, then ``match.rebuild_lineage``.
+5. verify      ``pairs.compare_segments``, then ``update.match_row``/``passage_rows``.
+6. write       Parquet; SQLite through ``store.store_match`` in the local engine's order,
+               so match ids agree, then ``update.rebuild_lineage``.
 
 So a run equals ``datasette-provenance match DB --full`` row for row (tests/test_spark.py).
 pyspark is imported only inside functions: the package imports without it.
@@ -37,7 +38,7 @@ if __name__ == "__main__" and os.path.abspath(sys.path[0] or ".") == os.path.dir
     os.path.abspath(__file__)
 ):
     # Run as a file (spark-submit's main file): its directory holds modules whose
-    # names (index, match, store) must not shadow anything imported by name.
+    # names (store, ingest, matching, ...) must not shadow anything imported by name.
     del sys.path[0]
 
 import datetime as dt
@@ -57,7 +58,23 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from datasette_provenance import index, lineage, match, pipeline, signatures, sources, store
+from datasette_provenance import ingest, readers, store
+from datasette_provenance.matching import index, lineage, lsh, update
+from datasette_provenance.matching.pairs import best_candidates, compare_segments
+from datasette_provenance.matching.segments import (
+    PREPARED_CACHE_SIZE,
+    SegmentData,
+    SegmentFields,
+    segment_data,
+)
+from datasette_provenance.parameters import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_PARAMS,
+    SignatureParams,
+    check_matching_settings,
+)
+from datasette_provenance.options import column_names, column_options, one_line_errors
+from datasette_provenance.vocabulary import DERIVED_LABELS
 
 DEFAULT_MASTER = "local[*]"
 INSTALL_HINT = "pip install 'datasette-provenance[spark]'"
@@ -148,7 +165,7 @@ def spark_session(master: str | None = DEFAULT_MASTER, config: dict | None = Non
 
 
 @dataclass
-class SparkSummary(match.MatchSummary):
+class SparkSummary(update.MatchSummary):
     articles: int = 0
     skipped: int = 0
     problems: list[str] = field(default_factory=list)
@@ -196,7 +213,7 @@ def run(
     db_path: str | None = None,
     inputs: Iterable[str] = (),
     parquet_out: str | None = None,
-    columns: sources.ColumnNames | None = None,
+    columns: readers.ColumnNames | None = None,
 ) -> SparkSummary:
     """Match every article of the database at ``db_path``, or of ``inputs``, on ``spark``.
 
@@ -233,7 +250,7 @@ def run(
         if db is not None:
             with timer("write sqlite"):
                 _write_matches(db, numbered, segments)
-                summary.clusters = match.rebuild_lineage(db)
+                summary.clusters = update.rebuild_lineage(db)
     finally:
         for data in cached:
             data.unpersist()
@@ -251,7 +268,7 @@ def _prepared_segments(spark, db, db_path, inputs, columns, params, summary, cac
     else:
         records = _database_records(spark, db)
     summary.articles = records.count()
-    articles = records.map(partial(pipeline.prepare_article, params=params))
+    articles = records.map(partial(ingest.prepare_article, params=params))
     if inputs and db is not None:  # ingest's writer needs the prepared articles too
         articles = _persist(articles, reading)
         _refuse_other_articles(spark, db, db_path, articles)
@@ -272,22 +289,22 @@ def _compared_pairs(spark, candidates, segments, summary, cached):
     results = _persist(_compared(spark, pairs, segments), cached)
     labels = dict(results.groupBy("label").count().collect())
     summary.matches_stored = sum(labels.values())
-    summary.derived = sum(labels.get(label, 0) for label in lineage.DERIVED_LABELS)
+    summary.derived = sum(labels.get(label, 0) for label in DERIVED_LABELS)
     return results
 
 
 def check_request(db_path: str | None, inputs: list[str], parquet_out: str | None) -> None:
     """Refuse, before Spark starts, a run without input or output, or with a missing path."""
     if not db_path and not inputs:
-        raise sources.InputError("nothing to match: give a database or --input paths")
+        raise readers.InputError("nothing to match: give a database or --input paths")
     if not db_path and not parquet_out:
-        raise sources.InputError("no output: give a database (--db) or --parquet-out")
+        raise readers.InputError("no output: give a database (--db) or --parquet-out")
     if db_path and not inputs and not os.path.exists(db_path):
-        raise sources.InputError(f"{db_path}: no such file or directory")
+        raise readers.InputError(f"{db_path}: no such file or directory")
     for path in inputs:
         local = "://" not in path and not any(char in path for char in "*?[")
         if local and not os.path.exists(path):
-            raise sources.InputError(f"{path}: no such file or directory")
+            raise readers.InputError(f"{path}: no such file or directory")
 
 
 class _StageTimer:
@@ -312,11 +329,11 @@ def _persist(data, cached: list):
     return data
 
 
-def _signature_params(db) -> signatures.SignatureParams:
-    """The database's params (recorded on first use), as ``match.update_matches`` takes them."""
+def _signature_params(db) -> SignatureParams:
+    """The database's params (recorded on first use), as ``update.update_matches`` takes them."""
     if db is None:
-        return signatures.DEFAULT_PARAMS
-    params = index.stored_params(db) or signatures.DEFAULT_PARAMS
+        return DEFAULT_PARAMS
+    params = index.stored_params(db) or DEFAULT_PARAMS
     with db.conn:
         index.check_params(db, params)
     return params
@@ -329,7 +346,7 @@ def _signature_params(db) -> signatures.SignatureParams:
 def _database_records(spark, db):
     """The stored articles as records (metadata as stored, manifest edits included)."""
     records = [
-        sources.ArticleRecord(
+        readers.ArticleRecord(
             id=article_id,
             text=raw_text,
             title=title,
@@ -355,7 +372,7 @@ def _input_records(spark, inputs: list[str], columns, summary: SparkSummary, cac
     """Records from Parquet datasets and from files ``ingest`` reads; skipped ones reported.
 
     A path ending in ``.parquet`` (a file, directory or glob) is read as Parquet, one
-    record per row; any other path is read file by file with ``sources.read_file``.
+    record per row; any other path is read file by file with ``readers.read_file``.
     An id seen twice keeps its first place (by file, then line), as ``ingest`` does.
     """
     from pyspark.sql import functions as F
@@ -413,19 +430,19 @@ def _file_records(item: tuple[str, bytes], columns) -> list[tuple]:
     """
     uri, data = item
     extension = os.path.splitext(uri.rstrip("/"))[1].lower()
-    if extension not in sources.ARTICLE_EXTENSIONS:
+    if extension not in readers.READERS:
         return []
     display = uri[len("file:"):] if uri.startswith("file:") else uri
     with tempfile.TemporaryDirectory() as folder:
         copy = os.path.join(folder, "input" + extension)
         with open(copy, "wb") as handle:
             handle.write(data)
-        return [_placed(result, display) for result in sources.read_file(copy, display, columns)]
+        return [_placed(result, display) for result in readers.read_file(copy, display, columns)]
 
 
 def _placed(result, display: str) -> tuple:
     """((path, line), record or problem line): the place orders problems and repeated ids."""
-    if isinstance(result, sources.InputError):
+    if isinstance(result, readers.InputError):
         return (display, result.line or 0), str(result)
     line = (result.source_path or "").rsplit(":", 1)[-1]
     return (display, int(line) if line.isdigit() else 0), result
@@ -437,9 +454,9 @@ def _parquet_records(partition: int, rows: Iterator, columns) -> Iterator[tuple]
         fields = row.asDict()
         path = fields.pop(SOURCE_FILE_COLUMN)
         fields = {key: _text_value(value) for key, value in fields.items()}
-        result = sources.record_from_mapping(fields, columns, path)
+        result = readers.record_from_mapping(fields, columns, path)
         place = (path, partition * 10**9 + number)
-        yield place, (result if isinstance(result, sources.ArticleRecord) else str(result))
+        yield place, (result if isinstance(result, readers.ArticleRecord) else str(result))
 
 
 def _text_value(value):
@@ -455,7 +472,7 @@ def _refuse_other_articles(spark, db, db_path: str, articles) -> None:
     others = spark.sparkContext.parallelize(stored).subtract(articles.map(lambda a: a.id))
     example = others.take(1)
     if example:
-        raise sources.InputError(
+        raise readers.InputError(
             f"{db_path}: holds articles that are not in the input (e.g. {example[0]!r}); "
             "use a new database, or `ingest` the input and run `match --engine spark` on it"
         )
@@ -463,10 +480,10 @@ def _refuse_other_articles(spark, db, db_path: str, articles) -> None:
 
 def _write_articles(db, articles, params) -> None:
     """Store the prepared articles with ingest's batch writer, index rows flushed as ingest does."""
-    ingest_summary = pipeline.IngestSummary()
-    for batch in pipeline._batches(articles.toLocalIterator(), pipeline.BATCH_SIZE):
-        pipeline._write_batch(db, batch, ingest_summary, params)
-        pipeline._flush_if_due(db)
+    ingest_summary = ingest.IngestSummary()
+    for batch in ingest.batches(articles.toLocalIterator(), ingest.BATCH_SIZE):
+        ingest.write_batch(db, batch, ingest_summary, params)
+        ingest.flush_if_due(db)
     index.flush(db)
 
 
@@ -478,26 +495,26 @@ def _loads(data: bytes | bytearray):
     return pickle.loads(bytes(data))
 
 
-def _segment_rows(article: pipeline.PreparedArticle, params) -> list[tuple]:
+def _segment_rows(article: ingest.PreparedArticle, params) -> list[tuple]:
     """One row per segment: its stored fields, signatures, LSH keys and what alignment reads.
 
-    ``pipeline._article_row`` gives the article row ingest writes, so the facts
+    ``store.article_row`` gives the article row ingest writes, so the facts
     (title, word count, inferred fields) are those the local engine reads back.
     """
-    stored = pipeline._article_row(article, now="")
+    stored = store.article_row(article, now="")
     removed = [(span.start, span.end) for span in article.cleaned.removed]
     spans = [(segment.start, segment.end) for segment in article.segments]
     credits = [(c.kind, c.agency, c.text, c.start, c.end) for c in article.cleaned.credits]
     rows = []
     for segment in article.segments:
-        fields = match.SegmentFields(
+        fields = SegmentFields(
             article.id, segment.start, segment.end, segment.word_count, segment.title,
             stored["raw_text"], stored["outlet"], stored["published"], stored["inferred_fields"],
             stored["title"], stored["word_count"],
         )
-        data = match.segment_data(segment.segment_id, fields, removed, spans, credits)
+        data = segment_data(segment.segment_id, fields, removed, spans, credits)
         signed = segment.signatures
-        keys = index.band_keys(signed, params)
+        keys = lsh.band_keys(signed, params)
         rows.append((
             segment.segment_id, article.id, segment.number, segment.title, segment.start,
             segment.end, segment.word_count, stored["title"] or segment.title,
@@ -565,8 +582,8 @@ def _band_hits(keys):
     """(query, member, text_hits, story_hits) for every pair sharing a readable bucket.
 
     Each bucket is one row, its members sorted by ``sid``; every member is a query
-    and the first ``index.MAX_BUCKET_READ`` are readable members, as
-    ``index._bucket_members`` reads them (a self-join with a window costs twice as much).
+    and the first ``DEFAULT_CANDIDATES.max_bucket_read`` are readable members, as
+    ``index.candidates`` reads them (a self-join with a window costs twice as much).
     """
     from pyspark.sql import functions as F
 
@@ -578,7 +595,7 @@ def _band_hits(keys):
     )
     pairs = buckets.select(
         "band", F.explode("members").alias("q"),
-        F.slice("members", 1, index.MAX_BUCKET_READ).alias("readable"),
+        F.slice("members", 1, DEFAULT_CANDIDATES.max_bucket_read).alias("readable"),
     ).select("band", "q", F.explode("readable").alias("m"))
     is_story = F.col("band") >= STORY_BAND_OFFSET
     return (
@@ -592,7 +609,7 @@ def _band_hits(keys):
 
 
 def _with_story_jaccards(pools, segments):
-    """Each pool row with ``story_jaccard``: ``index.estimate_story_jaccards`` in Spark SQL.
+    """Each pool row with ``story_jaccard``: ``lsh.estimate_story_jaccards`` in Spark SQL.
 
     Equal slots / num_perm, null unless both segments have story words (the only
     estimate mirrored rather than called: shipping each member's story signature
@@ -622,7 +639,7 @@ def _with_story_jaccards(pools, segments):
 
 
 def _candidate_lists(spark, hits, segments):
-    """(query, rank, member, shares_text): each query's ``match.best_candidates``.
+    """(query, rank, member, shares_text): each query's ``best_candidates``.
 
     Three Python steps per query, with Spark joins between them bringing what the
     next one reads, as ``index.candidates`` reads it from SQLite: the scoring pool
@@ -688,7 +705,7 @@ def _scoring_pool(row) -> tuple:
     """The members whose story signature ``index.candidates`` would read, in its order."""
     text_hits = Counter({m: hits for m, hits in zip(row.member, row.text_hits) if hits})
     story_hits = Counter({m: hits for m, hits in zip(row.member, row.story_hits) if hits})
-    pool = index.scoring_pool(*index.rank_band_hits(text_hits, story_hits))
+    pool = lsh.scoring_pool(*lsh.rank_band_hits(text_hits, story_hits))
     return row.query, pool, [text_hits[m] for m in pool], [story_hits[m] for m in pool]
 
 
@@ -706,7 +723,7 @@ def _chosen_for_scoring(row) -> tuple:
     jaccards = {m: j for m, j in zip(row.member, row.story_jaccard) if j is not None}
     text_first = [m for m in pool if text_hits[m]]
     story_only = [m for m in pool if not text_hits[m]]
-    chosen = index.choose_for_scoring(text_first, story_only, jaccards)
+    chosen = lsh.choose_for_scoring(text_first, story_only, jaccards)
     return (
         row.query, chosen, [text_hits[m] for m in chosen], [story_hits[m] for m in chosen],
         [jaccards.get(m, 0.0) for m in chosen],
@@ -714,21 +731,21 @@ def _chosen_for_scoring(row) -> tuple:
 
 
 def _best_candidates(row) -> tuple:
-    """``index.score_candidates`` then ``match.best_candidates`` for one query segment."""
+    """``lsh.score_candidates`` then ``best_candidates`` for one query segment."""
     query = _loads(row.query_signatures)
     order = sorted(range(len(row.chosen_rank)), key=row.chosen_rank.__getitem__)
     windows = {}
     for i in order:
         signed = _loads(row.member_signatures[i])
         windows[row.member[i]] = (signed.text, signed.text_shingle_counts)
-    hits = index.score_candidates(
+    hits = lsh.score_candidates(
         query,
         windows,
         Counter(dict(zip(row.member, row.text_hits))),
         Counter(dict(zip(row.member, row.story_hits))),
         dict(zip(row.member, row.story_jaccard)),
     )
-    best = match.best_candidates(hits)
+    best = best_candidates(hits)
     return row.query, [m for m, _ in best], [shares_text for _, shares_text in best]
 
 
@@ -774,7 +791,7 @@ RESULT_SCHEMA = (
 
 
 def _compared(spark, pairs, segments):
-    """Compare every pair with ``match.compare_segments``: one row per pair worth storing."""
+    """Compare every pair with ``compare_segments``: one row per pair worth storing."""
     from pyspark.sql import functions as F
 
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -797,7 +814,7 @@ def _compared(spark, pairs, segments):
 
 
 def _compare_partition(rows: Iterator, now: str) -> Iterator[tuple]:
-    segments: OrderedDict[int, match._SegmentData] = OrderedDict()
+    segments: OrderedDict[int, SegmentData] = OrderedDict()
 
     def segment(ordinal: int, data: bytes):
         """Unpickled once while in use, so its alignment preparation is reused, as locally."""
@@ -805,13 +822,13 @@ def _compare_partition(rows: Iterator, now: str) -> Iterator[tuple]:
             segments.move_to_end(ordinal)
         else:
             segments[ordinal] = _loads(data)
-            if len(segments) > match.PREPARED_CACHE_SIZE:
+            if len(segments) > PREPARED_CACHE_SIZE:
                 segments.popitem(last=False)
         return segments[ordinal]
 
     for row in rows:
         query = segment(row.query, row.query_matcher)
-        result = match.compare_segments(
+        result = compare_segments(
             query, segment(row.member, row.member_matcher), row.shares_text
         )
         if result is None:
@@ -819,12 +836,12 @@ def _compare_partition(rows: Iterator, now: str) -> Iterator[tuple]:
         source, derived = (
             (row.query, row.member) if result.source is query else (row.member, row.query)
         )
-        stored = match.match_row(result, now)
+        stored = update.match_row(result, now)
         if set(stored) != set(MATCH_COLUMNS):
-            raise RuntimeError(f"match.match_row columns changed: {sorted(stored)}")
+            raise RuntimeError(f"update.match_row columns changed: {sorted(stored)}")
         passages = [
             tuple(_plain(passage[column]) for column in PASSAGE_COLUMNS)
-            for passage in match.passage_rows(result)
+            for passage in update.passage_rows(result)
         ]
         yield (
             row.query, row.rank, source, derived,
@@ -876,7 +893,8 @@ def _write_matches(db, numbered, segments) -> None:
         db.conn.execute("DELETE FROM lineage")
         db.conn.execute("DELETE FROM clusters")
         store.clear_matches(db)
-        store.set_meta(db, match.LINEAGE_STALE_KEY, True)
+        store.set_meta(db, store.LINEAGE_STALE_KEY, True)
+        check_matching_settings(db, recompute=True)  # every match is made again
     rows = numbered.orderBy("id").toLocalIterator()
     while True:
         chunk = list(islice(rows, MATCHES_PER_TRANSACTION))
@@ -885,7 +903,7 @@ def _write_matches(db, numbered, segments) -> None:
         with db.conn:
             for row in chunk:
                 passages = [dict(zip(PASSAGE_COLUMNS, passage)) for passage in row.passages]
-                stored_id = match.store_match(db, {c: row[c] for c in MATCH_COLUMNS}, passages)
+                stored_id = store.store_match(db, {c: row[c] for c in MATCH_COLUMNS}, passages)
                 if stored_id != row.id:
                     raise RuntimeError(f"match {row.id} was stored as {stored_id}")
     matched = (row.segment_id for row in segments.select("segment_id").toLocalIterator())
@@ -917,7 +935,7 @@ def _write_lineage_parquet(spark, numbered, segments, out: str) -> int:
     """Clusters and lineage as Parquet, built component by component.
 
     ``lineage.build_clusters`` on one connected component of the matches gives
-    that component's cluster as ``match.rebuild_lineage`` gives it, so the graph
+    that component's cluster as ``update.rebuild_lineage`` gives it, so the graph
     never has to fit on one machine; clusters are then numbered in
     ``lineage.cluster_order``, as there.
     """
@@ -935,7 +953,7 @@ def _write_lineage_parquet(spark, numbered, segments, out: str) -> int:
     cached: list = []
     clusters = _persist(nodes.join(edges, "component").rdd.map(_component_cluster), cached)
     numbered_clusters = clusters.sortBy(lambda item: item[0]).zipWithIndex()
-    rows = numbered_clusters.map(lambda item: match.cluster_rows(item[1] + 1, _loads(item[0][1])))
+    rows = numbered_clusters.map(lambda item: update.cluster_rows(item[1] + 1, _loads(item[0][1])))
     rows = _persist(rows, cached)
     spark.createDataFrame(
         rows.map(lambda pair: tuple(pair[0].values())), CLUSTER_SCHEMA, verifySchema=False
@@ -1004,7 +1022,7 @@ def _component_cluster(row) -> tuple:
         )
     }
     edges = sorted(
-        (match.match_edge(*values) for values in zip(
+        (update.match_edge(*values) for values in zip(
             row.edge_id, row.edge_source_segment_id, row.edge_derived_segment_id,
             row.edge_label, row.edge_scores, row.edge_direction_confidence, row.edge_credited,
         )),
@@ -1022,31 +1040,27 @@ def main(argv: list[str] | None = None) -> None:
     """``python -m datasette_provenance.spark`` and the spark-submit main file."""
     import click
 
-    from datasette_provenance import cli
-
     @click.command(name="datasette_provenance.spark")
     @click.option("--db", type=click.Path(dir_okay=False),
                   help="SQLite database: read articles from it, or (with --input) write them "
                        "to it; matches, clusters and lineage are written to it")
     @click.option("--input", "inputs", multiple=True, metavar="PATH",
                   help="Articles: *.parquet (file, directory, glob), or files ingest reads "
-                       "(.jsonl, .csv, .txt, .html); local paths or URIs (s3a://, hdfs://)")
+                       f"({', '.join(readers.READERS)}); local paths or URIs (s3a://, hdfs://)")
     @click.option("--parquet-out", metavar="DIR",
                   help="Write matches, passages, segments, clusters and lineage here as Parquet")
     @click.option("--master", default=None,
                   help="Spark master URL [default: spark-submit's, else local[*]]")
     @click.option("--conf", "settings", multiple=True, metavar="KEY=VALUE",
                   help="Spark setting, repeatable (e.g. spark.sql.shuffle.partitions=400)")
-    @cli._column_options
-    def command(db, inputs, parquet_out, master, settings, **column_options):
+    @column_options
+    def command(db, inputs, parquet_out, master, settings, **column_values):
         """Match articles on Apache Spark: the same results as `datasette-provenance match`."""
-        columns = sources.ColumnNames(
-            **{name[: -len("_column")]: value for name, value in column_options.items()}
-        )
+        columns = column_names(column_values)
         config = dict(setting.split("=", 1) for setting in settings)
-        with cli._one_line_errors():
+        with one_line_errors(SparkUnavailable):
             check_request(db, list(inputs), parquet_out)
-        with cli._one_line_errors(), _session(master, config) as session:
+        with one_line_errors(SparkUnavailable), _session(master, config) as session:
             summary = run(
                 session, db_path=db, inputs=inputs, parquet_out=parquet_out, columns=columns
             )

@@ -1,4 +1,5 @@
-"""The database schema: the only module that creates or alters tables.
+"""The database schema, the only module that creates or alters tables, and the row
+writers the ingest and both matching engines share.
 
 Every other module reads and writes rows through sqlite-utils (or plain SQL) but
 never issues DDL. ``ensure_schema`` is idempotent: it creates what is missing,
@@ -117,7 +118,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         PRIMARY KEY (segment_id, kind, window)
     )
     """,
-    # LSH buckets (index.py). One row per distinct (kind, band, band hash) of a segment,
+    # LSH buckets (matching/index.py). One row per distinct (kind, band, band hash) of a segment,
     # folded into one integer: bucket = (hash >> 10 << 10) | band << 1 | (kind = 'story').
     # Segments sharing a bucket are candidates for each other. Compact on purpose (about
     # 20 bytes a row, hundreds of rows per article): no foreign key (index.remove deletes a
@@ -226,8 +227,11 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
 )
 
 # provenance_meta key: segments (by seq) whose index rows are in lsh_index, the rest being
-# in lsh_recent or pending (index.py keeps it; a migration below sets it).
+# in lsh_recent or pending (matching/index.py keeps it; a migration below sets it).
 LSH_MERGED_META_KEY = "lsh_index_merged_through"
+# provenance_meta key, set while stored matches and the clusters/lineage built from them
+# disagree (matching/update.py).
+LINEAGE_STALE_KEY = "lineage_stale"
 
 # Upgrades from version N to N+1, applied in order, each followed by SCHEMA_STATEMENTS
 # (which create whatever new tables and indexes version N lacked).
@@ -324,6 +328,14 @@ def connect(path: str) -> sqlite_utils.Database:
     db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
     ensure_schema(db)
     return db
+
+
+def database_name(db: sqlite_utils.Database) -> str:
+    """The database's file, for messages ("in-memory database" when it has none)."""
+    for _, name, path in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return path or "in-memory database"
+    return "database"
 
 
 def schema_version(db: sqlite_utils.Database | sqlite3.Connection) -> int | None:
@@ -436,3 +448,88 @@ def clear_matches(db: sqlite_utils.Database, segment_ids: Iterable[str] | None =
             f"OR derived_segment_id IN ({marks})",
             chunk + chunk,
         )
+
+
+# ------------------------------------------------------------------------------ row writers
+# All in the caller's transaction: the ingest and both matching engines (local, Spark)
+# write articles and matches with these, so their rows agree column for column.
+
+
+def article_row(article, now: str) -> dict:
+    """The ``articles`` row of a prepared article (``ingest.PreparedArticle``)."""
+    record = article.record
+    cleaned = article.cleaned
+    title = record.title or getattr(cleaned, "title", None)
+    if not title and article.segments:
+        title = article.segments[0].title
+    return {
+        "id": record.id,
+        "title": title,
+        "outlet": record.outlet,
+        "url": record.url,
+        "published": record.published,
+        "language": record.language,
+        "inferred_fields": json.dumps(sorted(record.inferred_fields)),
+        "raw_text": record.text,
+        "clean_text": article.clean_text,
+        "content_hash": article.content_hash,
+        "word_count": sum(segment.word_count for segment in article.segments),
+        "source_path": record.source_path,
+        "ingested_at": now,
+    }
+
+
+def insert_article(db: sqlite_utils.Database, article, now: str) -> None:
+    """Insert a prepared article with its segments, credits and boilerplate spans."""
+    conn = db.conn
+    row = article_row(article, now)
+    conn.execute(
+        f"INSERT INTO articles ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+    conn.executemany(  # seq: the segment's key in the LSH index, the next free one
+        "INSERT INTO segments (id, article_id, segment_number, title, start_char, end_char, "
+        "clean_text, word_count, match_pending, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, "
+        "(SELECT coalesce(max(seq), 0) + 1 FROM segments))",
+        [
+            (s.segment_id, article.id, s.number, s.title, s.start, s.end, s.clean_text, s.word_count)
+            for s in article.segments
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO article_credits (article_id, kind, agency, matched_text, start_char, end_char) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(article.id, c.kind, c.agency, c.text, c.start, c.end) for c in article.cleaned.credits],
+    )
+    conn.executemany(
+        "INSERT INTO boilerplate_spans (article_id, kind, matched_text, start_char, end_char) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(article.id, s.kind, s.text, s.start, s.end) for s in article.cleaned.removed],
+    )
+
+
+def store_match(db: sqlite_utils.Database, row: dict, passages: list[dict]) -> int:
+    """Insert (or replace) a match row and its passages; the match's id."""
+    source, derived = row["source_segment_id"], row["derived_segment_id"]
+    db.conn.execute(
+        "DELETE FROM matches WHERE (source_segment_id = ? AND derived_segment_id = ?) "
+        "OR (source_segment_id = ? AND derived_segment_id = ?)",
+        [source, derived, derived, source],
+    )
+    match_id = insert_rows(db, "matches", [row])
+    insert_rows(db, "passages", [{"match_id": match_id, **passage} for passage in passages])
+    return match_id
+
+
+def insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict]) -> int | None:
+    """Insert rows (all with the same keys); the last rowid."""
+    if not rows:
+        return None
+    columns = list(rows[0])
+    cursor = db.conn.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [[row[column] for column in columns] for row in rows],
+    )
+    if len(rows) == 1:
+        return db.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return cursor.lastrowid

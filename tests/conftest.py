@@ -76,10 +76,10 @@ def seeds_db_path(tmp_path_factory) -> Path:
     The web tests serve it immutable, as `datasette -i` does: at the end of the
     session it must still be byte-for-byte the file the ingest wrote.
     """
-    from datasette_provenance import pipeline
+    from datasette_provenance import ingest
 
     path = tmp_path_factory.mktemp("seeds") / "seeds.db"
-    pipeline.ingest(str(path), seed_paths(), manifest=str(SEEDS_DIR / "manifest.csv"))
+    ingest.ingest(str(path), seed_paths(), manifest=str(SEEDS_DIR / "manifest.csv"))
     written = file_digest(path)
     yield path
     assert file_digest(path) == written, "a test or a served page wrote to the seeds database"

@@ -391,7 +391,7 @@ HOSTILE_LINE = '<script>alert("text")</script> "><img src=x onerror=alert(18)> j
 
 def build_hostile_ingested_db(path) -> Path:
     """Two hostile articles (a wire story and its copy) ingested and matched for real."""
-    from datasette_provenance import pipeline
+    from datasette_provenance import ingest
 
     story = seed_text(REUTERS)
     texts = {"wire": f"{HOSTILE_LINE}\n\n{story}", "copy": f"{story}\n\n{HOSTILE_LINE}"}
@@ -403,6 +403,6 @@ def build_hostile_ingested_db(path) -> Path:
         ),
         encoding="utf-8",
     )
-    pipeline.ingest(str(path), [str(corpus)])
+    ingest.ingest(str(path), [str(corpus)])
     corpus.unlink()
     return Path(path)

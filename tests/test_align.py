@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasette_provenance import align, lineage
+from datasette_provenance import parameters, vocabulary
+from datasette_provenance.matching import align, lineage
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -330,11 +331,11 @@ def test_paraphrase_aligns_most_sentences_of_the_rewrite():
 def test_independent_same_story_reporting_is_not_paraphrase(other):
     alignment = align.align(seed_text("000"), seed_text(other))
     assert (
-        alignment.scores["sentence_alignment"] < lineage.DEFAULT_THRESHOLDS.min_sentence_alignment
+        alignment.scores["sentence_alignment"] < parameters.DEFAULT_THRESHOLDS.min_sentence_alignment
     )
     assert max(alignment.source_containment, alignment.derived_containment) < 0.2
     assert lineage.label(alignment)[0] in ("independent", "shared_quotes")
-    assert alignment.scores["story_similarity"] >= lineage.DEFAULT_THRESHOLDS.same_story_similarity
+    assert alignment.scores["story_similarity"] >= parameters.DEFAULT_THRESHOLDS.same_story_similarity
 
 
 def test_unrelated_story_is_not_the_same_story():
@@ -342,7 +343,7 @@ def test_unrelated_story_is_not_the_same_story():
     canada = seed[seed.index("Canada Liberals") :]
     alignment = align.align(seed_text("000"), canada)
     assert alignment.passages == []
-    assert alignment.scores["story_similarity"] < lineage.DEFAULT_THRESHOLDS.same_story_similarity
+    assert alignment.scores["story_similarity"] < parameters.DEFAULT_THRESHOLDS.same_story_similarity
 
 
 # ----------------------------------------------------------------------------- other scripts
@@ -435,7 +436,7 @@ def test_any_unicode_aligns_with_spans_inside_the_texts(first, second, data):
         for passage in alignment.passages:
             assert 0 <= passage.source_start <= passage.source_end <= len(source)
             assert 0 <= passage.derived_start <= passage.derived_end <= len(derived)
-            assert passage.kind in align.PASSAGE_KINDS
+            assert passage.kind in vocabulary.PASSAGE_KINDS
         assert 0.0 <= alignment.source_containment <= 1.0
         assert 0.0 <= alignment.derived_containment <= 1.0
         assert alignment.swapped().scores["source_containment"] == alignment.derived_containment

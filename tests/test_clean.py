@@ -9,14 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasette_provenance.clean import (
+from datasette_provenance.cleaning import (
     CleanedArticle,
     Credit,
     SegmentSpan,
-    canonical_agency,
     clean_article,
     find_agencies,
 )
+from datasette_provenance.vocabulary import canonical_agency
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 LEAD = "Kim met Putin at the cosmodrome on Wednesday, officials said."

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from datasette_provenance import evaluate, lineage
+from datasette_provenance import evaluate
+from datasette_provenance.matching import lineage
 from datasette_provenance.evaluate import LabelledPair, Prediction
 
 from .conftest import SEED_IDS, SEEDS_DIR, SHARED_EVAL_DIR

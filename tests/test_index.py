@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from datasette_provenance import index, store
-from datasette_provenance.shingles import words
-from datasette_provenance.signatures import DEFAULT_PARAMS, SignatureParams, sign_tokens
+from datasette_provenance import store
+from datasette_provenance.matching import index, lsh
+from datasette_provenance.matching.signatures import sign_tokens
+from datasette_provenance.matching.tokens import words
+from datasette_provenance.parameters import DEFAULT_CANDIDATES, DEFAULT_PARAMS, SignatureParams
 
 from .conftest import SEEDS_DIR
 
@@ -94,7 +97,7 @@ def test_band_hashes_never_change_silently():
         "North Korean leader Kim Jong Un and Russian president Vladimir Putin met for a rare "
         "summit on Wednesday at which they discussed military matters."
     )
-    keys = index.band_keys(sign_tokens(words(text)), DEFAULT_PARAMS)
+    keys = lsh.band_keys(sign_tokens(words(text)), DEFAULT_PARAMS)
     assert [key for key in keys if key[1] == 0] == [
         ("text", 0, 3050728096003141093 >> 10),  # the top 54 bits: what lsh_index keeps
         ("story", 0, -6635068844424782079 >> 10),
@@ -159,7 +162,7 @@ def test_add_writes_signature_rows_and_distinct_band_rows(db):
     ).fetchall()
     assert rows == [("story", 1, 0, 0), ("text", 1 + signed.window_count, 0, signed.window_count)]
     bands = db.execute("SELECT kind, band, hash FROM lsh_bands WHERE segment_id = 'a#1'").fetchall()
-    assert sorted(bands) == sorted(index.band_keys(signed, DEFAULT_PARAMS))
+    assert sorted(bands) == sorted(lsh.band_keys(signed, DEFAULT_PARAMS))
     text_bands = [row for row in bands if row[0] == "text"]
     assert len(text_bands) <= signed.window_count * DEFAULT_PARAMS.text_bands
     assert len([row for row in bands if row[0] == "story"]) == DEFAULT_PARAMS.story_bands
@@ -194,10 +197,10 @@ def test_deferred_rows_are_found_once_flushed_and_removed_either_way(db):
     with db.conn:
         index.add_many(db, [("b#1", signed)], DEFAULT_PARAMS, deferred=True)
     pending = db.execute("SELECT json_array_length(buckets) FROM lsh_pending").fetchone()[0]
-    assert pending == len(index.band_keys(signed, DEFAULT_PARAMS))
+    assert pending == len(lsh.band_keys(signed, DEFAULT_PARAMS))
     assert "b#1" not in lookup(db, seed_text("001"))  # lookups read lsh_index only
     bands = db.execute("SELECT kind, band, hash FROM lsh_bands WHERE segment_id = 'b#1'")
-    assert sorted(bands.fetchall()) == sorted(index.band_keys(signed, DEFAULT_PARAMS))
+    assert sorted(bands.fetchall()) == sorted(lsh.band_keys(signed, DEFAULT_PARAMS))
     assert index.flush(db) == pending
     assert db.execute("SELECT count(*) FROM lsh_pending").fetchone()[0] == 0
     assert "b#1" in lookup(db, seed_text("001"))
@@ -230,8 +233,8 @@ def test_flushed_rows_wait_in_lsh_recent_until_it_is_a_quarter_of_the_index(db, 
     assert "s3#1" in lookup(db, seed_text("002"))
 
 
-def test_crowded_buckets_count_members_in_both_tables(db, monkeypatch):
-    monkeypatch.setattr(index, "MAX_BUCKET_READ", 2)
+def test_crowded_buckets_count_members_in_both_tables(db):
+    reading_two = replace(DEFAULT_CANDIDATES, max_bucket_read=2)
     text = seed_text("000")
     for number in range(3):  # one member in lsh_index, two in lsh_recent
         add_segment(db, f"c{number}#1", text if number == 0 else "placeholder words")
@@ -240,7 +243,7 @@ def test_crowded_buckets_count_members_in_both_tables(db, monkeypatch):
                 index.add_many(db, [(f"c{number}#1", sign_tokens(words(text)))],
                                DEFAULT_PARAMS, deferred=True)  # fmt: skip
     index.flush(db)
-    assert set(lookup(db, text)) == {"c0#1", "c1#1"}  # the first two in segment id order
+    assert set(lookup(db, text, settings=reading_two)) == {"c0#1", "c1#1"}  # first two by id
 
 
 def test_index_rows_are_compact_integers(db):
@@ -249,7 +252,7 @@ def test_index_rows_are_compact_integers(db):
     seq = db.execute("SELECT seq FROM segments WHERE id = 'a#1'").fetchone()[0]
     assert {segment for _, segment in rows} == {seq}
     assert sorted(bucket for bucket, _ in rows) == sorted(
-        index.buckets(signed, DEFAULT_PARAMS).tolist()
+        lsh.buckets(signed, DEFAULT_PARAMS).tolist()
     )
 
 
@@ -355,7 +358,7 @@ def test_story_path_finds_paraphrases_of_a_paragraph(db):
     for paraphrase, expected in ((own_paraphrase, toast), (rewrite_in_001, tour)):
         hits = lookup(db, paraphrase)
         hit = hits[f"reuters#{expected}"]
-        assert hit.text_band_hits == 0 and hit.story_jaccard >= index.STORY_MIN_JACCARD
+        assert hit.text_band_hits == 0 and hit.story_jaccard >= DEFAULT_CANDIDATES.story_min_jaccard
         assert max(hits.values(), key=lambda h: h.story_jaccard).segment_id == f"reuters#{expected}"
 
 
@@ -436,13 +439,12 @@ def test_non_latin_copies_are_found_and_unrelated_texts_are_not(db, bank, storm)
 # ----------------------------------------------------------------------------- bounded work
 
 
-def test_crowded_buckets_are_read_only_in_part(db, monkeypatch):
+def test_crowded_buckets_are_read_only_in_part(db):
     boilerplate = words(seed_text("001"))
     for number in range(8):
         add_segment(db, f"outlet{number}#1", boilerplate)
     assert set(lookup(db, boilerplate)) == {f"outlet{number}#1" for number in range(8)}
-    monkeypatch.setattr(index, "MAX_BUCKET_READ", 3)
-    hits = lookup(db, boilerplate)
+    hits = lookup(db, boilerplate, settings=replace(DEFAULT_CANDIDATES, max_bucket_read=3))
     assert set(hits) == {
         "outlet0#1",
         "outlet1#1",
@@ -451,12 +453,12 @@ def test_crowded_buckets_are_read_only_in_part(db, monkeypatch):
     assert all(hit.text_band_hits > 20 for hit in hits.values())
 
 
-def test_scored_candidates_are_capped_strongest_first(db, monkeypatch):
+def test_scored_candidates_are_capped_strongest_first(db):
     original = words(seed_text("000"))
     add_segment(db, "exact#1", original)
     add_segment(db, "edited#1", [w if n % 10 else "x" for n, w in enumerate(original)])
-    monkeypatch.setattr(index, "MAX_SCORED_CANDIDATES", 1)
-    assert set(lookup(db, original)) == {"exact#1"}
+    one_scored = replace(DEFAULT_CANDIDATES, max_scored_candidates=1)
+    assert set(lookup(db, original, settings=one_scored)) == {"exact#1"}
 
 
 def test_many_keys_are_looked_up_in_chunks(db, monkeypatch):
@@ -465,5 +467,5 @@ def test_many_keys_are_looked_up_in_chunks(db, monkeypatch):
     add_segment(db, "nyt#1", original)
     hit = lookup(db, original)["nyt#1"]
     assert hit.text_band_hits == len(
-        [k for k in index.band_keys(sign_tokens(original), DEFAULT_PARAMS) if k[0] == "text"]
+        [k for k in lsh.band_keys(sign_tokens(original), DEFAULT_PARAMS) if k[0] == "text"]
     )

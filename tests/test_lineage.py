@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from datasette_provenance import lineage
-from datasette_provenance.lineage import ArticleFacts, CreditFact, MatchEdge, SegmentNode
+from datasette_provenance import parameters, vocabulary
+from datasette_provenance.matching import lineage
+from datasette_provenance.matching.lineage import ArticleFacts, CreditFact, MatchEdge, SegmentNode
 
-THRESHOLDS = lineage.DEFAULT_THRESHOLDS
+THRESHOLDS = parameters.DEFAULT_THRESHOLDS
 
 
 def scores(**values) -> dict:
@@ -135,13 +136,13 @@ def test_two_copied_sentences_in_long_articles_are_reuse():
 
 
 def test_thresholds_are_named_and_overridable():
-    strict = lineage.LabelThresholds(min_sentence_alignment=0.5)
+    strict = parameters.LabelThresholds(min_sentence_alignment=0.5)
     loose_rewrite = scores(
         derived_containment=0.4, derived_paraphrase_containment=0.4, sentence_alignment=0.2
     )
     assert lineage.label(loose_rewrite)[0] == "paraphrase"
     assert lineage.label(loose_rewrite, strict)[0] == "independent"
-    assert lineage.LabelThresholds.from_dict(strict.to_dict()) == strict
+    assert parameters.LabelThresholds.from_dict(strict.to_dict()) == strict
 
 
 def test_only_derived_or_same_story_pairs_are_worth_storing():
@@ -367,6 +368,6 @@ def test_unlinked_stories_are_separate_clusters_and_all_independent_has_no_origi
     assert independent.derived_count == 0 and independent.title == "title c#1"
 
 
-@pytest.mark.parametrize("label_name", lineage.LABELS)
+@pytest.mark.parametrize("label_name", vocabulary.LABELS)
 def test_every_label_is_known(label_name):
-    assert (label_name in lineage.DERIVED_LABELS) != (label_name in lineage.NOT_DERIVED_LABELS)
+    assert (label_name in vocabulary.DERIVED_LABELS) != (label_name in vocabulary.NOT_DERIVED_LABELS)

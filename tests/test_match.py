@@ -1,4 +1,5 @@
-"""match.py: matching stored through the real ingest; the seeds acceptance test."""
+"""matching/update.py and search.py: matching stored through the real ingest; the seeds
+acceptance test; settings recorded with the matches they made."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ from contextlib import closing
 import pytest
 import sqlite_utils
 
-from datasette_provenance import lineage, match, pipeline, store
-from datasette_provenance.shingles import words
+from click.testing import CliRunner
+
+from datasette_provenance import ingest, parameters, store, vocabulary
+from datasette_provenance.cli import cli
+from datasette_provenance.matching import index, search, update
+from datasette_provenance.matching.tokens import words
 
 from .conftest import load_benchmark
 from .test_align import MULTILINGUAL
 
-DERIVED = set(lineage.DERIVED_LABELS)
+DERIVED = set(vocabulary.DERIVED_LABELS)
 
 
 def rows(db, sql, params=()):
@@ -196,7 +201,7 @@ def test_every_match_is_stored_once_per_pair(seeds_db):
 def test_running_again_changes_nothing(seeds_db_copy):
     db = store.connect(str(seeds_db_copy))
     before = rows(db, "SELECT * FROM matches")
-    summary = match.update_matches(db)
+    summary = update.update_matches(db)
     assert summary.segments == 0 and summary.pairs_compared == 0
     assert rows(db, "SELECT * FROM matches") == before
     db.conn.close()
@@ -205,7 +210,7 @@ def test_running_again_changes_nothing(seeds_db_copy):
 def test_full_rematch_reproduces_every_result(seeds_db_copy):
     db = store.connect(str(seeds_db_copy))
     before = snapshot(db)
-    summary = match.update_matches(db, full=True)
+    summary = update.update_matches(db, full=True)
     assert summary.segments == 6 and "clusters" in str(summary)
     assert snapshot(db) == before
     db.conn.close()
@@ -216,8 +221,8 @@ def test_interrupted_run_is_completed_by_the_next(seeds_db_copy, monkeypatch):
     expected = snapshot(db)
     with db.conn:
         db.conn.execute("UPDATE segments SET match_pending = 1")
-    monkeypatch.setattr(match, "CHUNK_SIZE", 2)
-    real_write = match._write_chunk
+    monkeypatch.setattr(update, "CHUNK_SIZE", 2)
+    real_write = update._write_chunk
     calls = []
 
     def crash_after_first_chunk(*args):
@@ -226,12 +231,12 @@ def test_interrupted_run_is_completed_by_the_next(seeds_db_copy, monkeypatch):
         calls.append(1)
         real_write(*args)
 
-    monkeypatch.setattr(match, "_write_chunk", crash_after_first_chunk)
+    monkeypatch.setattr(update, "_write_chunk", crash_after_first_chunk)
     with pytest.raises(KeyboardInterrupt):
-        match.update_matches(db)
+        update.update_matches(db)
     assert db.execute("SELECT count(*) FROM segments WHERE match_pending = 1").fetchone()[0] == 4
-    monkeypatch.setattr(match, "_write_chunk", real_write)
-    match.update_matches(db)
+    monkeypatch.setattr(update, "_write_chunk", real_write)
+    update.update_matches(db)
     assert db.execute("SELECT count(*) FROM segments WHERE match_pending = 1").fetchone()[0] == 0
     assert snapshot(db) == expected
     db.conn.close()
@@ -256,10 +261,10 @@ def test_rows_inserted_directly_are_indexed_and_matched(tmp_path):
                 "VALUES (?, ?, 1, 0, ?, ?, ?)",
                 [f"{article_id}#1", article_id, len(raw), raw, len(raw.split())],
             )
-        match.index_segments(
-            db, [match.SegmentToIndex(f"{a}#1", a, texts[a], [(0, len(texts[a]))]) for a in texts]
+        index.index_segments(
+            db, [index.SegmentToIndex(f"{a}#1", a, texts[a], [(0, len(texts[a]))]) for a in texts]
         )
-    summary = match.update_matches(db)
+    summary = update.update_matches(db)
     assert summary.segments == 3 and summary.derived == 1
     [derived] = rows(
         db, "SELECT * FROM matches WHERE label IN ('verbatim', 'light_edit', 'paraphrase')"
@@ -280,7 +285,7 @@ def test_non_latin_copy_is_found_through_the_pipeline(tmp_path, language):
         encoding="utf-8",
     )
     db_path = str(tmp_path / "db.db")
-    pipeline.ingest(db_path, [str(folder)], manifest=str(manifest))
+    ingest.ingest(db_path, [str(folder)], manifest=str(manifest))
     db = sqlite_utils.Database(db_path)
     copy = pair(db, f"{language}_source", f"{language}_copy")
     assert copy["label"] in ("verbatim", "light_edit")
@@ -313,7 +318,7 @@ def test_find_sources_names_the_original_of_a_pasted_copy(read_only_seeds, seed_
         "SELECT raw_text FROM articles WHERE id = ?", [seed_ids["copy"]]
     ).fetchone()[0]
     pasted = copy_text[copy_text.index("North Korean leader") : copy_text.index("Canada Liberals")]
-    results = match.find_sources(db, pasted)
+    results = search.find_sources(db, pasted)
     assert results[0].label in ("verbatim", "light_edit")
     assert {results[0].article_id, results[1].article_id} == {seed_ids["reuters"], seed_ids["copy"]}
     best = next(r for r in results if r.article_id == seed_ids["reuters"])
@@ -335,24 +340,24 @@ def test_find_sources_recognises_a_paraphrase_and_ignores_unrelated_text(
     rewrite = seeds_db.execute(
         "SELECT raw_text FROM articles WHERE id = ?", [seed_ids["paraphrase"]]
     ).fetchone()[0]
-    results = match.find_sources(db, rewrite, limit=3)
+    results = search.find_sources(db, rewrite, limit=3)
     assert len(results) <= 3
     assert any(r.article_id == seed_ids["reuters"] and r.label == "paraphrase" for r in results)
     assert (
-        match.find_sources(
+        search.find_sources(
             db, "The weather in Lisbon was sunny and warm all weekend, forecasters said."
         )
         == []
     )
-    assert match.find_sources(db, "   ") == []
+    assert search.find_sources(db, "   ") == []
 
 
 def test_rebuilt_index_gives_the_same_results(seeds_db_copy):
     db = store.connect(str(seeds_db_copy))
     expected = snapshot(db)
     progress = []
-    assert match.rebuild_index(db) == 6
-    summary = match.update_matches(db, progress=progress.append)
+    assert update.rebuild_index(db) == 6
+    summary = update.update_matches(db, progress=progress.append)
     assert summary.segments == 6 and sum(progress) == 6
     assert snapshot(db) == expected
     db.conn.close()
@@ -369,7 +374,7 @@ def archive_with_search(tmp_path_factory):
     corpus = folder / "corpus.jsonl"
     load_benchmark("synthetic").write_corpus(600, str(corpus), None, 7)
     plain, searchable = folder / "plain.db", folder / "searchable.db"
-    pipeline.ingest(str(plain), [str(corpus)], run_matching=False)
+    ingest.ingest(str(plain), [str(corpus)], run_matching=False)
     shutil.copy(plain, searchable)
     db = store.connect(str(searchable))
     store.enable_search(db)
@@ -393,7 +398,7 @@ def _found(path, excerpts) -> int:
     db = sqlite_utils.Database(path)
     try:
         return sum(
-            any(r.article_id == article_id for r in match.find_sources(db, text))
+            any(r.article_id == article_id for r in search.find_sources(db, text))
             for article_id, text in excerpts
         )
     finally:
@@ -421,7 +426,7 @@ def test_full_text_search_finds_excerpts_with_edited_words(archive_with_search):
 
 
 def test_search_words_keep_inner_punctuation_and_drop_the_rest():
-    words = match._search_words('MOSCOW (Reuters) - U.S. Don’t __ → a_b said:"hi" 1,000 x İstanbul')
+    words = search._search_words('MOSCOW (Reuters) - U.S. Don’t __ → a_b said:"hi" 1,000 x İstanbul')
     assert words == {
         "moscow", "reuters", "u.s", "don’t", "a_b", 'said:"hi', "1,000", "İstanbul".lower()
     }  # fmt: skip
@@ -430,7 +435,7 @@ def test_search_words_keep_inner_punctuation_and_drop_the_rest():
 def test_control_characters_end_search_words():
     """FTS5 treats them as separators, and a NUL inside a quoted phrase is a syntax error
     to it ("unterminated string": found by the property tests)."""
-    assert match._search_words("Kim\x00Jong Un\x01Putin 0\x000 ok\x7fgo") == {
+    assert search._search_words("Kim\x00Jong Un\x01Putin 0\x000 ok\x7fgo") == {
         "kim", "jong", "un", "putin", "ok", "go"
     }  # fmt: skip
 
@@ -440,10 +445,10 @@ def test_a_pasted_text_with_a_nul_inside_a_word_is_searched(archive_with_search)
     (article_id, text), = _excerpts(records, 12, 1)
     db = sqlite_utils.Database(searchable)
     try:
-        assert match.find_sources(db, "0\x000") == []
+        assert search.find_sources(db, "0\x000") == []
         words = text.split()
         pasted = " ".join(words[:6] + ["\x00".join(words[6:8])] + words[8:])
-        assert any(r.article_id == article_id for r in match.find_sources(db, pasted))
+        assert any(r.article_id == article_id for r in search.find_sources(db, pasted))
     finally:
         db.conn.close()
 
@@ -467,7 +472,7 @@ def accents_and_cjk_db(tmp_path_factory):
     for name, text in (("fr.txt", FRENCH), ("zh.txt", CHINESE)):
         (folder / name).write_text(text, encoding="utf-8")
     path = folder / "scripts.db"
-    pipeline.ingest(str(path), [str(folder / "fr.txt"), str(folder / "zh.txt")])
+    ingest.ingest(str(path), [str(folder / "fr.txt"), str(folder / "zh.txt")])
     db = store.connect(str(path))
     store.enable_search(db)
     yield db
@@ -487,7 +492,7 @@ def accents_and_cjk_db(tmp_path_factory):
 def test_search_compares_words_as_the_aligner_does(accents_and_cjk_db, pasted, article):
     """Full-text search finds these articles; the words-in-common filter used to drop them
     (raw lower-cased words: accents kept, a Chinese sentence one word)."""
-    found = match.find_sources(accents_and_cjk_db, pasted)
+    found = search.find_sources(accents_and_cjk_db, pasted)
     assert [r.article_id for r in found] == [article]
     assert found[0].label in ("verbatim", "light_edit")
 
@@ -504,8 +509,8 @@ def test_an_index_that_cannot_take_phrases_falls_back_to_the_similarity_index(se
             "space. Kim, who arrived by train from North Korea, asked detailed questions about "
             "rockets as Putin showed him around the Vostochny Cosmodrome."
         )
-        with_index = [r.article_id for r in match.find_sources(db, pasted)]
-        without = [r.article_id for r in match.find_sources(db, pasted, use_search=False)]
+        with_index = [r.article_id for r in search.find_sources(db, pasted)]
+        without = [r.article_id for r in search.find_sources(db, pasted, use_search=False)]
     finally:
         db.conn.close()
     assert with_index == without and with_index
@@ -516,12 +521,12 @@ def test_every_kind_of_search_word_matches_its_own_text_in_full_text_search(tmp_
     text = 'U.S. don’t snake_case said:"hi" 1,000 İstanbul Café naïve хорошо 東京'
     article = tmp_path / "a.txt"
     article.write_text(text + "\n\n" + "Filler words for the article body. " * 5)
-    pipeline.ingest(str(tmp_path / "words.db"), [str(article)], run_matching=False)
+    ingest.ingest(str(tmp_path / "words.db"), [str(article)], run_matching=False)
     db = store.connect(str(tmp_path / "words.db"))
     try:
         store.enable_search(db)
-        for word in match._search_words(text):
-            query = match._all_words_query([word])
+        for word in search._search_words(text):
+            query = search._all_words_query([word])
             hits = db.execute(
                 "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [query]
             ).fetchone()[0]
@@ -538,8 +543,8 @@ def test_an_excerpt_with_underscores_is_still_found_by_all_its_words(archive_wit
     pasted = " ".join(words[:6] + ["__"] + words[6:])
     db = sqlite_utils.Database(searchable)
     try:
-        assert any(r.article_id == article_id for r in match.find_sources(db, pasted))
-        query = match._all_words_query(sorted(match._search_words(pasted)))
+        assert any(r.article_id == article_id for r in search.find_sources(db, pasted))
+        query = search._all_words_query(sorted(search._search_words(pasted)))
         assert db.execute(
             "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [query]
         ).fetchone()[0] >= 1
@@ -556,14 +561,16 @@ def test_full_text_search_reads_the_pasted_text_as_cleaning_keeps_it(
         "rocket launch site"
     )
     searched = []
-    search = match._searched_segments
+    real_search = search._searched_segments
     monkeypatch.setattr(
-        match, "_searched_segments", lambda db, text: searched.append(text) or search(db, text)
+        search,
+        "_searched_segments",
+        lambda db, text: searched.append(text) or real_search(db, text),
     )
     db = store.connect(str(seeds_db_copy))
     try:
         store.enable_search(db)
-        results = match.find_sources(db, pasted)
+        results = search.find_sources(db, pasted)
     finally:
         db.conn.close()
     assert searched == ["Putin showed Kim around Russia's most advanced space rocket launch site"]
@@ -578,7 +585,7 @@ def test_search_index_follows_later_ingests_and_can_be_dropped(archive_with_sear
     article.write_text("Zanzibar clove harvest doubles after record rains, growers say.\n\n"
                        + "The cooperative weighed the harvest in Pemba on Tuesday. " * 8,
                        encoding="utf-8")  # fmt: skip
-    pipeline.ingest(str(path), [str(article)], run_matching=False)
+    ingest.ingest(str(path), [str(article)], run_matching=False)
     db = store.connect(str(path))
     try:
         hits = db.execute(
@@ -601,7 +608,55 @@ def test_an_article_deleted_behind_the_index_is_skipped_not_an_error(seeds_db_co
         conn.execute("DELETE FROM articles WHERE id = ?", [reuters])
     db = sqlite_utils.Database(seeds_db_copy)
     try:
-        found = {r.article_id for r in match.find_sources(db, text[:3000])}
+        found = {r.article_id for r in search.find_sources(db, text[:3000])}
     finally:
         db.conn.close()
     assert reuters not in found and found  # the verbatim copy 003 is still found
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def test_matches_made_with_other_settings_are_never_mixed_with_new_ones(seeds_db_copy):
+    """A database labelled under other thresholds (an older release's, say) says so, names
+    the value, and is relabelled by `match --full`, which records the current settings."""
+    db = store.connect(str(seeds_db_copy))
+    try:
+        thresholds = store.get_meta(db, parameters.LABEL_THRESHOLDS_KEY)
+        assert thresholds == parameters.DEFAULT_THRESHOLDS.to_dict()
+        candidates = store.get_meta(db, parameters.CANDIDATE_SETTINGS_KEY)
+        assert candidates == parameters.DEFAULT_CANDIDATES.as_dict()
+        with db.conn:
+            store.set_meta(db, parameters.LABEL_THRESHOLDS_KEY, {**thresholds, "min_copy_share": 0.3})
+        with pytest.raises(parameters.SettingsError) as refused:
+            update.update_matches(db)
+        assert "min_copy_share: 0.3 in the database, 0.2 now" in str(refused.value)
+    finally:
+        db.conn.close()
+
+    result = CliRunner().invoke(cli, ["match", str(seeds_db_copy)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "datasette-provenance match DB --full" in result.stderr
+    result = CliRunner().invoke(cli, ["match", str(seeds_db_copy), "--full", "--quiet"])
+    assert result.exit_code == 0, result.output
+
+    db = store.connect(str(seeds_db_copy))
+    try:
+        assert store.get_meta(db, parameters.LABEL_THRESHOLDS_KEY) == thresholds
+        update.update_matches(db)  # recorded again: no refusal
+    finally:
+        db.conn.close()
+
+
+def test_a_database_matched_before_settings_were_recorded_records_them(seeds_db_copy):
+    db = store.connect(str(seeds_db_copy))
+    try:
+        with db.conn:
+            for key in (parameters.LABEL_THRESHOLDS_KEY, parameters.CANDIDATE_SETTINGS_KEY):
+                db.conn.execute("DELETE FROM provenance_meta WHERE key = ?", [key])
+        update.update_matches(db)
+        assert store.get_meta(db, parameters.LABEL_THRESHOLDS_KEY) == (
+            parameters.DEFAULT_THRESHOLDS.to_dict()
+        )
+    finally:
+        db.conn.close()

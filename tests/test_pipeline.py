@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from datasette_provenance import pipeline
-from datasette_provenance.sources import InputError
+from datasette_provenance import ingest
+from datasette_provenance.readers import InputError
 
 from .conftest import SEEDS_DIR, seed_paths
 
@@ -67,7 +67,7 @@ def test_raw_text_kept_exactly(seeds_db, seed_ids):
 def test_second_ingest_adds_nothing(seeds_db_copy):
     before = table_counts(seeds_db_copy)
     matches_before = dump(seeds_db_copy, "matches", "source_segment_id, derived_segment_id")
-    summary = pipeline.ingest(str(seeds_db_copy), seed_paths(),
+    summary = ingest.ingest(str(seeds_db_copy), seed_paths(),
                               manifest=str(SEEDS_DIR / "manifest.csv"))
     assert (summary.added, summary.updated, summary.unchanged) == (0, 0, 5)
     assert table_counts(seeds_db_copy) == before
@@ -78,7 +78,7 @@ def test_changed_text_replaces_article(seeds_db_copy, tmp_path, seed_ids):
     changed = tmp_path / f"{seed_ids['french']}.txt"
     changed.write_text("A completely different story about tomato harvests in Spain. " * 20,
                        encoding="utf-8")
-    summary = pipeline.ingest(str(seeds_db_copy), [str(changed)])
+    summary = ingest.ingest(str(seeds_db_copy), [str(changed)])
     assert (summary.added, summary.updated) == (0, 1)
     db = sqlite_utils.Database(seeds_db_copy)
     assert "tomato" in db["articles"].get(seed_ids["french"])["raw_text"]
@@ -99,7 +99,7 @@ def test_unknown_manifest_id_is_reported_not_fatal(tmp_path):
     manifest.write_text("id,outlet\n000_5bbc07b3f689fc76,Reuters\nnot_an_article,Nobody\n",
                         encoding="utf-8")
     problems = []
-    summary = pipeline.ingest(str(tmp_path / "p.db"), seed_paths()[:1], manifest=str(manifest),
+    summary = ingest.ingest(str(tmp_path / "p.db"), seed_paths()[:1], manifest=str(manifest),
                               run_matching=False, report=problems.append)
     assert summary.added == 1
     assert len(problems) == 1
@@ -129,18 +129,18 @@ def test_a_manifest_row_for_a_stored_article_is_merged_and_idempotent(tmp_path):
                 "select title, outlet, inferred_fields from articles where id = 'a'"
             ).fetchone()
 
-    pipeline.ingest(db_path, [str(page), str(other)], manifest=str(manifest))
+    ingest.ingest(db_path, [str(page), str(other)], manifest=str(manifest))
     first = stored()
     assert first == ("Harbour plan (edited)", "Daily Bugle", '["outlet"]')
     for _ in range(2):
-        summary = pipeline.ingest(db_path, [str(other)], manifest=str(manifest))
+        summary = ingest.ingest(db_path, [str(other)], manifest=str(manifest))
         assert stored() == first and summary.matching.segments == 0
 
 
 def test_a_manifest_beside_the_articles_is_not_read_as_one(tmp_path):
     """`ingest db seeds/ --manifest seeds/manifest.csv`: the manifest is metadata, not an article."""
     problems = []
-    summary = pipeline.ingest(str(tmp_path / "p.db"), [str(SEEDS_DIR)],
+    summary = ingest.ingest(str(tmp_path / "p.db"), [str(SEEDS_DIR)],
                               manifest=str(SEEDS_DIR / "manifest.csv"), run_matching=False,
                               report=problems.append, strict=True)  # fmt: skip
     assert (summary.added, summary.skipped, problems) == (5, 0, [])
@@ -150,8 +150,8 @@ def test_strict_mode_writes_nothing(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x00\x01\x02binary\x00" * 50)
     db_path = tmp_path / "strict.db"
-    with pytest.raises(pipeline.IngestAborted) as raised:
-        pipeline.ingest(str(db_path), seed_paths() + [str(bad)], strict=True)
+    with pytest.raises(ingest.IngestAborted) as raised:
+        ingest.ingest(str(db_path), seed_paths() + [str(bad)], strict=True)
     assert "bad.txt" in str(raised.value)
     assert not db_path.exists() or table_counts(db_path)["articles"] == 0
 
@@ -159,7 +159,7 @@ def test_strict_mode_writes_nothing(tmp_path):
 def test_missing_path_stops_before_writing(tmp_path):
     db_path = tmp_path / "missing.db"
     with pytest.raises(InputError) as raised:
-        pipeline.ingest(str(db_path), [str(tmp_path / "nope.jsonl")])
+        ingest.ingest(str(db_path), [str(tmp_path / "nope.jsonl")])
     assert "nope.jsonl" in str(raised.value)
 
 
@@ -169,7 +169,7 @@ def test_skipped_inputs_keep_good_rows(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("   \n", encoding="utf-8")
     problems = []
-    summary = pipeline.ingest(str(tmp_path / "mixed.db"), [str(good), str(empty)],
+    summary = ingest.ingest(str(tmp_path / "mixed.db"), [str(good), str(empty)],
                               report=problems.append)
     assert summary.added == 1 and summary.skipped == 1
     assert len(problems) == 1 and "empty.txt" in problems[0] and "\n" not in problems[0]

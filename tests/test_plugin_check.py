@@ -1,6 +1,6 @@
 """The check page: paste a text, see which corpus articles it derives from.
 
-The matcher (``match.find_sources``) is replaced by a small stand-in that keeps
+The matcher (``search.find_sources``) is replaced by a small stand-in that keeps
 its contract, so these tests pin down the page itself; test_plugin_seeds.py runs
 the real matcher on the real seeds database.
 """
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import sys
-import types
 from contextlib import closing
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
@@ -19,7 +17,9 @@ import pytest
 import sqlite_utils
 from datasette_test import actor_cookie
 
-from datasette_provenance import store, views
+from datasette_provenance import store
+from datasette_provenance.matching import search
+from datasette_provenance.web import views
 from tests.conftest import searchable_copy
 from tests.plugin_support import (
     COPY,
@@ -92,11 +92,7 @@ class StubMatcher:
 @pytest.fixture
 def matcher(monkeypatch):
     stub = StubMatcher()
-    module = sys.modules.get("datasette_provenance.match") or types.ModuleType(
-        "datasette_provenance.match"
-    )
-    monkeypatch.setitem(sys.modules, "datasette_provenance.match", module)
-    monkeypatch.setattr(module, "find_sources", stub.find_sources, raising=False)
+    monkeypatch.setattr(search, "find_sources", stub.find_sources)
     return stub
 
 
@@ -208,22 +204,24 @@ async def test_json_twin_without_text_explains_itself(ds):
     assert bad_json.status_code == 400
 
 
-async def test_matcher_errors_and_a_missing_matcher_are_explained(ds, monkeypatch, matcher):
-    class IndexMismatch(Exception):
-        pass
-
-    IndexMismatch.__module__ = "datasette_provenance.index"
-
-    def refuse(db, text, limit=20, **options):
-        raise IndexMismatch("run `datasette-provenance match DB --rebuild-index`")
-
-    monkeypatch.setattr(sys.modules["datasette_provenance.match"], "find_sources", refuse)
-    response = await ds.client.post(page("check"), data={"text": PASTED})
-    assert response.status_code == 409 and "--rebuild-index" in response.text
-
-    monkeypatch.setitem(sys.modules, "datasette_provenance.match", None)  # import now fails
-    response = await ds.client.post(page("check"), data={"text": PASTED})
-    assert response.status_code == 503 and "no matcher" in response.text
+async def test_the_matchers_own_refusal_is_explained_without_the_servers_path(
+    provenance_db_path, tmp_path
+):
+    """A database whose recorded signature params this release cannot use: the real
+    matcher refuses it, and the page says what to run (409), naming the database rather
+    than the file on the server; never a server error."""
+    path = tmp_path / f"{DB}.db"
+    path.write_bytes(provenance_db_path.read_bytes())
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO provenance_meta (key, value) "
+            "VALUES ('signature_params', '{\"bands_of_old\": 1}')"
+        )
+    ds = await serve(path)
+    for target in (page("check"), page("check", format="json")):
+        response = await ds.client.post(target, data={"text": PASTED})
+        assert response.status_code == 409, target
+        assert "--rebuild-index" in response.text and str(tmp_path) not in response.text
 
 
 async def test_a_browser_style_post_with_the_csrf_token_is_accepted(ds, matcher):

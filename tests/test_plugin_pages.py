@@ -111,9 +111,9 @@ async def test_lineage_of_a_copy_walks_back_to_the_origin(ds):
 
 async def test_lineage_of_a_copy_beyond_the_shown_members_still_walks_back(ds, monkeypatch):
     """A story with more copies than a page shows: the article's own lineage is never cut."""
-    from datasette_provenance import browse
+    from datasette_provenance.web import queries
 
-    monkeypatch.setattr(browse, "MAX_CLUSTER_MEMBERS", 1)  # only the origin is listed
+    monkeypatch.setattr(queries, "MAX_CLUSTER_MEMBERS", 1)  # only the origin is listed
     data = (await ds.client.get(page("article", COPY, format="json"))).json()
     first = data["segments"][0]
     assert first["role"] == "copy" and first["label"] == "light_edit"

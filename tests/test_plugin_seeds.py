@@ -10,7 +10,7 @@ import pytest_asyncio
 from click.testing import CliRunner
 from datasette.utils import tilde_encode
 
-import datasette_provenance
+import datasette_provenance.web
 from tests.conftest import SEED_IDS
 from tests.plugin_support import seed_text, started
 
@@ -84,7 +84,7 @@ async def test_check_finds_reuters_from_a_paragraph_of_the_copy(ds):
 
 def test_datasette_provenance_command_is_attached():
     group = click.Group()
-    datasette_provenance.register_commands(group)
+    datasette_provenance.web.register_commands(group)
     assert "provenance" in group.commands
     result = CliRunner().invoke(group, ["provenance", "--help"])
     assert result.exit_code == 0 and "Trace where news text comes from" in result.output

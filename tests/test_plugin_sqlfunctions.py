@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from datasette_provenance import sqlfunctions
+from datasette_provenance.web import sqlfunctions
 from tests.plugin_support import DB, REUTERS, serve
 
 WIRE = "North Korean leader Kim Jong Un and Russian president Vladimir Putin met for a summit"
@@ -79,7 +79,8 @@ async def test_functions_work_in_datasette_queries(provenance_db_path):
     assert row["same"] == 1.0
 
 
-def test_clean_is_registered_only_when_the_cleaner_exists(tmp_path):
+def test_every_function_is_registered_on_a_plain_connection():
+    """``register`` adds all four functions, each answering as documented."""
     import sqlite3
 
     conn = sqlite3.connect(":memory:")
@@ -87,10 +88,12 @@ def test_clean_is_registered_only_when_the_cleaner_exists(tmp_path):
     registered = conn.execute(
         "select name from pragma_function_list where name like 'provenance_%'"
     ).fetchall()
-    names = {name for (name,) in registered}
-    assert {"provenance_jaccard", "provenance_containment", "provenance_normalize"} <= names
-    assert ("provenance_clean" in names) == (sqlfunctions._clean_article() is not None)
-    if "provenance_clean" in names:
-        raw = "ADVERTISEMENT\n\nKim met Putin on Wednesday at the cosmodrome in Russia.\n"
-        cleaned = conn.execute("select provenance_clean(?)", [raw]).fetchone()[0]
-        assert "Kim met Putin" in cleaned
+    assert {name for (name,) in registered} == {
+        "provenance_jaccard",
+        "provenance_containment",
+        "provenance_normalize",
+        "provenance_clean",
+    }
+    raw = "ADVERTISEMENT\n\nKim met Putin on Wednesday at the cosmodrome in Russia.\n"
+    cleaned = conn.execute("select provenance_clean(?)", [raw]).fetchone()[0]
+    assert cleaned == "Kim met Putin on Wednesday at the cosmodrome in Russia."

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from datasette_provenance import match, pipeline
+from datasette_provenance import ingest, store
+from datasette_provenance.matching import update
 
 from .conftest import load_benchmark
 from .db_compare import TABLES, differences, read_only
@@ -76,10 +77,10 @@ def kill_plan(rng: random.Random) -> list[KillPoint]:
     An ingest kill comes at most 0.5 s after its target, and at least 4 batches before the
     last article: an idle machine writes ~1,000 articles a second, so it still lands in ingest.
     """
-    batch = pipeline.BATCH_SIZE
+    batch = ingest.BATCH_SIZE
     first_ingest = rng.randrange(batch, 4 * batch + 1)
     second_ingest = rng.randrange(first_ingest + 2 * batch, CORPUS_SIZE - 4 * batch + 1)
-    chunk = match.CHUNK_SIZE
+    chunk = update.CHUNK_SIZE
     first_match = rng.randrange(5 * chunk, CORPUS_SIZE // 2)
     second_match = rng.randrange(first_match + 10 * chunk, CORPUS_SIZE - 10 * chunk)
     return [
@@ -97,7 +98,7 @@ def corpus(tmp_path_factory) -> tuple[Path, list[tuple[str, str]]]:
     path = tmp_path_factory.mktemp("crash") / "corpus.jsonl"
     synthetic.write_corpus(CORPUS_SIZE, str(path), seed=CORPUS_SEED)
     articles = [
-        (article.id, pipeline.content_hash(article.text))
+        (article.id, ingest.content_hash(article.text))
         for article, _ in synthetic.generate(CORPUS_SIZE, CORPUS_SEED)
     ]
     return path, articles
@@ -182,7 +183,7 @@ def progress(db_path: Path) -> Progress:
                 "(select count(*) from segments where match_pending = 1)"
             ).fetchone()
             stale = conn.execute(
-                "select value from provenance_meta where key = ?", [match.LINEAGE_STALE_KEY]
+                "select value from provenance_meta where key = ?", [store.LINEAGE_STALE_KEY]
             ).fetchone()
     except sqlite3.OperationalError:  # no tables yet, or the writer holds an exclusive lock
         return Progress()
@@ -200,7 +201,7 @@ def check_consistent(db_path: Path, articles: list[tuple[str, str]], context: st
         assert conn.execute("pragma foreign_key_check").fetchall() == [], context
         stored = conn.execute("select id, content_hash from articles order by rowid").fetchall()
         count = len(stored)
-        assert count % pipeline.BATCH_SIZE == 0 or count == len(articles), context
+        assert count % ingest.BATCH_SIZE == 0 or count == len(articles), context
         assert sorted(stored) == sorted(articles[:count]), f"not a prefix of the input {context}"
         for sql in INCOMPLETE_ROWS + orphan_index_rows(conn):
             assert conn.execute(sql).fetchall() == [], f"{sql} {context}"

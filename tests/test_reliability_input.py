@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from datasette_provenance import pipeline, store
+from datasette_provenance import ingest, store
 from datasette_provenance.cli import cli
-from datasette_provenance.sources import MAX_ARTICLE_BYTES
+from datasette_provenance.readers.records import MAX_ARTICLE_BYTES
 
 from .db_compare import differences, read_only
 
@@ -170,7 +170,7 @@ def earlier_db(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("earlier")
     (folder / "earlier.txt").write_text(EARLIER_TEXT, encoding="utf-8")
     path = folder / "earlier.db"
-    pipeline.ingest(str(path), [str(folder / "earlier.txt")])
+    ingest.ingest(str(path), [str(folder / "earlier.txt")])
     return path
 
 

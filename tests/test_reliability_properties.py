@@ -3,8 +3,8 @@
 Property-based (hypothesis): for any text, with any title and any character
 ranges, nothing raises and every span points inside its text. test_clean.py and
 test_align.py cover cleaning and alignment the same way; these cover the stages
-around them: the tokenizer and shingles, signatures, ``pipeline.prepare_article``
-(everything ingest computes for one article), ``match.find_sources`` (the check
+around them: the tokenizer and shingles, signatures, ``ingest.prepare_article``
+(everything ingest computes for one article), ``search.find_sources`` (the check
 page, on the real seeds index) and the compare page's HTML highlighter, whose
 output must read as exactly the input text once tags are removed.
 """
@@ -21,15 +21,17 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasette_provenance import highlight, match, pipeline, signatures
-from datasette_provenance.shingles import (
+from datasette_provenance import ingest, parameters
+from datasette_provenance.matching import search, signatures
+from datasette_provenance.web import highlight
+from datasette_provenance.matching.tokens import (
     shingle_hashes,
     token_hashes,
     tokenize,
     tokenize_ranges,
     words_in_ranges,
 )
-from datasette_provenance.sources import ArticleRecord
+from datasette_provenance.readers import ArticleRecord
 
 from .conftest import seed_paths
 
@@ -82,7 +84,7 @@ def test_shingles_and_signatures_of_any_words(text, size):
     assert len(hashes) == len(norms) and hashes.dtype == np.uint64
     shingles = shingle_hashes(hashes, size)
     assert len(shingles) <= max(1, len(norms))
-    signatures.sign_tokens(norms, signatures.DEFAULT_PARAMS)  # must not raise
+    signatures.sign_tokens(norms, parameters.DEFAULT_PARAMS)  # must not raise
 
 
 @PROPERTIES
@@ -90,8 +92,8 @@ def test_shingles_and_signatures_of_any_words(text, size):
 def test_prepare_article_on_any_text(text, title):
     """Everything ingest computes for one article: segments inside the text, in order."""
     record = ArticleRecord(id="any", text=text, title=title)
-    prepared = pipeline.prepare_article(record)
-    assert prepared.content_hash == pipeline.content_hash(text)
+    prepared = ingest.prepare_article(record)
+    assert prepared.content_hash == ingest.content_hash(text)
     previous_end = 0
     for number, segment in enumerate(prepared.segments, start=1):
         assert segment.number == number and segment.segment_id == f"any#{number}"
@@ -133,7 +135,7 @@ def test_find_sources_on_any_text(seeds_index, seed_texts, seed_paragraphs, text
     """The check page's matcher: pasted text alone, or mixed into real seed paragraphs."""
     mixed = " ".join(data.draw(st.lists(st.sampled_from(seed_paragraphs), max_size=3)) + [text])
     for pasted in (text, mixed):
-        for result in match.find_sources(seeds_index, pasted, limit=5):
+        for result in search.find_sources(seeds_index, pasted, limit=5):
             source = seed_texts[result.article_id]
             assert 0.0 <= result.derived_containment <= 1.0
             for passage in result.passages:

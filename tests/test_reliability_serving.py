@@ -23,7 +23,8 @@ import httpx
 import pytest
 from datasette.utils import tilde_encode
 
-from datasette_provenance import graph, pipeline, views
+from datasette_provenance import ingest
+from datasette_provenance.web import graph, views
 
 from .conftest import load_benchmark
 
@@ -57,7 +58,7 @@ def write_jsonl(path: Path, articles) -> Path:
 
 def test_pages_stay_whole_while_an_ingest_writes(corpus_articles, tmp_path):
     db_path = tmp_path / "live.db"
-    pipeline.ingest(str(db_path), [str(write_jsonl(tmp_path / "first.jsonl",
+    ingest.ingest(str(db_path), [str(write_jsonl(tmp_path / "first.jsonl",
                                                    corpus_articles[:FIRST]))])  # fmt: skip
     changed = [
         type(article)(**{**article.__dict__, "text": article.text + "\n\nA paragraph added later."})
@@ -68,20 +69,20 @@ def test_pages_stay_whole_while_an_ingest_writes(corpus_articles, tmp_path):
     poller = Poller(ids)
     with load.datasette_serving(db_path, immutable=False) as base:
         with httpx.Client(base_url=base, timeout=30) as client:
-            ingest = subprocess.Popen(
+            writer = subprocess.Popen(
                 [sys.executable, "-m", "datasette_provenance.cli", "ingest", str(db_path),
                  str(second), "--quiet"],
                 stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
             try:
-                while ingest.poll() is None:
+                while writer.poll() is None:
                     poller.poll(client, f"/{db_path.stem}/-/provenance")
             finally:
-                if ingest.poll() is None:
-                    ingest.kill()
-                ingest.wait()
-            assert ingest.returncode == 0, ingest.stderr.read()
-            ingest.stderr.close()
+                if writer.poll() is None:
+                    writer.kill()
+                writer.wait()
+            assert writer.returncode == 0, writer.stderr.read()
+            writer.stderr.close()
             for _ in range(3):  # and once everything is written
                 poller.poll(client, f"/{db_path.stem}/-/provenance")
     print(f"serving while ingesting: {poller.report()}")

@@ -8,19 +8,16 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from datasette_provenance import shingles
-from datasette_provenance.shingles import (
+from datasette_provenance.matching import tokens
+from datasette_provenance.matching.tokens import (
     shingle_hashes,
     token_hashes,
     tokenize,
     tokenize_ranges,
     words,
 )
-from datasette_provenance.signatures import (
-    DEFAULT_PARAMS,
+from datasette_provenance.matching.signatures import (
     MAX_HASH,
-    ParamsError,
-    SignatureParams,
     estimate_containment,
     estimate_jaccard,
     jaccard_matrix,
@@ -32,6 +29,7 @@ from datasette_provenance.signatures import (
     unpack_many,
     window_token_ranges,
 )
+from datasette_provenance.parameters import DEFAULT_PARAMS, ParamsError, SignatureParams
 
 from .conftest import SEEDS_DIR
 
@@ -151,7 +149,7 @@ def test_windows_cover_the_segment(token_count):
 
 
 def test_long_segments_are_signed_in_bounded_chunks(monkeypatch):
-    from datasette_provenance import signatures
+    from datasette_provenance.matching import signatures
 
     norms = random_words(3000, seed=5)
     whole = sign_tokens(norms)
@@ -260,14 +258,14 @@ def test_fast_tokenizer_paths_match_the_original_rules():
     texts = [seed_text(prefix) for prefix in ("000", "002", "004")]
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(3000)]
     for text in texts:
-        assert shingles._WORD.findall(text) == original.findall(text)
+        assert tokens._WORD.findall(text) == original.findall(text)
         for word in original.findall(text):
             if word.isascii():
-                assert shingles._normalize_ascii(word) == shingles.normalize_word(word)
+                assert tokens._normalize_ascii(word) == tokens.normalize_word(word)
         norms = [token.norm for token in tokenize(text)]
         assert words(text) == norms
         ranges = [(0, len(text) // 3), (len(text) // 2, len(text))]
-        assert shingles.words_in_ranges(text, ranges) == [
+        assert tokens.words_in_ranges(text, ranges) == [
             t.norm for t in tokenize_ranges(text, ranges)
         ]
     assert [token.norm for token in tokenize("U.S. officials' Russia's l’État")] == [

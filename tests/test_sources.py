@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from datasette_provenance import sources
-from datasette_provenance.sources import (
+from datasette_provenance import readers
+from datasette_provenance.readers import (
     ArticleRecord,
     ColumnNames,
     InputError,
-    decode_text,
     iter_records,
-    normalize_published,
     read_manifest,
 )
+from datasette_provenance.readers.decoding import decode_text
+from datasette_provenance.readers.dates import normalize_published
 
 DATA = Path(__file__).parent / "data" / "ingest"
 SEEDS = Path(__file__).parent.parent / "seeds"
@@ -182,7 +182,7 @@ def test_a_lone_cr_file_bigger_than_one_article_may_be_is_read_line_by_line(
 ):
     """Its lines come out of one long LF-less "line": each within the limit is kept, one
     over it is reported (the limit is made small here instead of writing 20 MB)."""
-    monkeypatch.setattr(sources, "MAX_ARTICLE_BYTES", 100)
+    monkeypatch.setattr(readers.records, "MAX_ARTICLE_BYTES", 100)
     rows = [f"{n},article number {n}".encode() for n in range(1, 40)]
     rows.insert(20, b"99," + b"x" * 150)  # line 22 (after the header): over the limit
     path = write(tmp_path / "mac.csv", b"\r".join([b"id,text", *rows]) + b"\r")
@@ -374,7 +374,7 @@ def test_bad_jsonl_lines_name_file_and_line(tmp_path, line, expected):
 
 
 def test_oversized_json_line_is_skipped_without_reading_it_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "MAX_ARTICLE_BYTES", 1000)
+    monkeypatch.setattr(readers.records, "MAX_ARTICLE_BYTES", 1000)
     big = json.dumps({"id": "big", "text": "x" * 5000})
     path = write(tmp_path / "a.jsonl", big + "\n" + json.dumps({"id": "ok", "text": "y"}) + "\n")
     assert [r.id for r in records(path)] == ["ok"]
@@ -382,7 +382,7 @@ def test_oversized_json_line_is_skipped_without_reading_it_whole(tmp_path, monke
 
 
 def test_huge_text_file_is_skipped_with_size(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "MAX_ARTICLE_BYTES", 2 * 1024 * 1024)
+    monkeypatch.setattr(readers.records, "MAX_ARTICLE_BYTES", 2 * 1024 * 1024)
     path = write(tmp_path / "dump.txt", b"word " * (600 * 1024))
     message = str(only_error(path))
     assert message == f"{path}: file is 2.9 MB, over the 2 MB limit for one article"

@@ -15,8 +15,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from datasette_provenance import index, match, pipeline, store
-from datasette_provenance import spark as engine
+from datasette_provenance import ingest, parameters, spark as engine, store
+from datasette_provenance.matching import update
 from datasette_provenance.cli import cli
 from tests.conftest import load_benchmark
 from tests.db_compare import TABLES, differences
@@ -58,10 +58,10 @@ def spark():
     session.stop()
 
 
-def _match_locally(path) -> match.MatchSummary:
+def _match_locally(path) -> update.MatchSummary:
     db = store.connect(str(path))
     try:
-        return match.update_matches(db, full=True)
+        return update.update_matches(db, full=True)
     finally:
         db.conn.close()
 
@@ -119,7 +119,7 @@ def test_seeds_database_gives_the_local_results(spark, seeds_db_path, tmp_path):
 def test_synthetic_archive_gives_the_local_results(spark, tmp_path):
     """An archive as real ones are: mostly unrelated articles, a few hundred stories.
 
-    Its size makes some buckets more crowded than ``index.MAX_BUCKET_READ``, where
+    Its size makes some buckets more crowded than ``CandidateSettings.max_bucket_read``, where
     the two engines must read the same members; its stories give verbatim, edited,
     paraphrased, quote-sharing and independent articles, several to a story (it
     replaced a 1,000-article corpus of stories only: more stories, and crowding).
@@ -129,7 +129,7 @@ def test_synthetic_archive_gives_the_local_results(spark, tmp_path):
         ARCHIVE_SIZE, str(corpus), None, 13, unrelated_share=ARCHIVE_UNRELATED_SHARE
     )
     base, local, distributed = (tmp_path / f"{name}.db" for name in ("base", "local", "spark"))
-    pipeline.ingest(str(base), [str(corpus)], run_matching=False)
+    ingest.ingest(str(base), [str(corpus)], run_matching=False)
     shutil.copy(base, local)
     shutil.copy(base, distributed)
     expected = _match_locally(local)
@@ -149,7 +149,7 @@ def test_synthetic_archive_gives_the_local_results(spark, tmp_path):
     # The truncated reads were exercised: some buckets hold more than the readable members.
     crowded = _rows(local, (
         "SELECT bucket FROM (SELECT bucket FROM lsh_index UNION ALL SELECT bucket FROM lsh_recent) "
-        f"GROUP BY bucket HAVING count(*) > {index.MAX_BUCKET_READ}"
+        f"GROUP BY bucket HAVING count(*) > {parameters.DEFAULT_CANDIDATES.max_bucket_read}"
     ))
     assert crowded
 
@@ -161,7 +161,7 @@ def small_corpus(tmp_path_factory):
     corpus = folder / "corpus.jsonl"
     load_benchmark("synthetic").write_corpus(INPUT_SIZE, str(corpus), None, 5)
     ingested = folder / "ingested.db"
-    pipeline.ingest(str(ingested), [str(corpus)])
+    ingest.ingest(str(ingested), [str(corpus)])
     return corpus, ingested
 
 
@@ -211,14 +211,14 @@ def test_bad_records_are_skipped_and_reported(spark, tmp_path):
 
 
 def test_the_story_jaccard_in_spark_sql_is_the_local_estimate(spark, seeds_db_path):
-    """The one estimate mirrored in Spark SQL: ``index.estimate_story_jaccards``."""
+    """The one estimate mirrored in Spark SQL: ``lsh.estimate_story_jaccards``."""
     import numpy as np
 
-    from datasette_provenance import index, signatures
+    from datasette_provenance.matching import index, lsh
 
     db = store.connect(str(seeds_db_path))
     ids = [row[0] for row in db.execute("SELECT id FROM segments ORDER BY id")]
-    signed = [index.load_signatures(db, i, signatures.DEFAULT_PARAMS) for i in ids]
+    signed = [index.load_signatures(db, i, parameters.DEFAULT_PARAMS) for i in ids]
     db.conn.close()
     segments = spark.createDataFrame(
         [(n, s.story.view(np.int32).tolist(), s.story_word_count) for n, s in enumerate(signed)],
@@ -234,7 +234,7 @@ def test_the_story_jaccard_in_spark_sql_is_the_local_estimate(spark, seeds_db_pa
     assert len(found) == len(ids) * (len(ids) - 1)
     for row in found:
         query, member = signed[row.query], signed[row.member]
-        expected = index.estimate_story_jaccards(query, [row.member], member.story[None, :])
+        expected = lsh.estimate_story_jaccards(query, [row.member], member.story[None, :])
         assert row.story_jaccard == expected.get(row.member)
 
 

@@ -15,7 +15,8 @@ from contextlib import closing
 import pytest
 from click.testing import CliRunner
 
-from datasette_provenance import index, match, pipeline, store
+from datasette_provenance import ingest, store
+from datasette_provenance.matching import index, search
 from datasette_provenance.cli import cli
 from tests.plugin_support import page, serve
 
@@ -81,14 +82,14 @@ def test_an_upgraded_database_takes_new_articles_and_finds_them(version_1_db, tm
     extra = tmp_path / "extra.txt"
     paragraphs = (SEEDS_DIR / "000_5bbc07b3f689fc76.txt").read_text(encoding="utf-8")
     extra.write_text("A reprint.\n\n" + paragraphs, encoding="utf-8")
-    pipeline.ingest(str(version_1_db), [str(extra)])
+    ingest.ingest(str(version_1_db), [str(extra)])
     db = store.connect(str(version_1_db))
     try:
         derived = db.execute(
             "SELECT label FROM matches WHERE source_article_id LIKE '000%' "
             "AND derived_article_id = 'extra'"
         ).fetchall()
-        found = match.find_sources(db, paragraphs[:3000])
+        found = search.find_sources(db, paragraphs[:3000])
     finally:
         db.conn.close()
     assert derived and derived[0][0] == "verbatim"

@@ -1,6 +1,7 @@
 """LSH index of segment signatures, kept in SQLite and updated incrementally.
 
-Tables (DDL in store.py):
+The band maths is ``lsh``; this module keeps the buckets in SQLite. Tables (DDL in
+store.py):
 
 * ``signatures`` - one row per signed window: kind ``'text'`` (window 0 = whole
   segment, then the token windows) and kind ``'story'`` (window 0 only);
@@ -23,10 +24,11 @@ Tables (DDL in store.py):
 
 Nothing here holds the corpus in memory: adding a segment writes its rows,
 looking one up reads only the buckets its own bands fall in (bounded, see
-``MAX_BUCKET_READ``) and the stored signatures of the segments found there.
+``CandidateSettings.max_bucket_read``) and the stored signatures of the segments found
+there.
 
 Transactions: ``add``/``add_many``/``remove`` and the first ``check_params`` only
-write; the caller commits (pipeline writes an article and its index rows in one
+write; the caller commits (the ingest writes an article and its index rows in one
 transaction). ``rebuild`` and ``flush`` are whole-database operations and commit
 in batches.
 """
@@ -35,84 +37,40 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import sqlite_utils
 
-from .signatures import (
+from ..parameters import (
+    DEFAULT_CANDIDATES,
     DEFAULT_PARAMS,
-    SegmentSignatures,
+    SIGNATURE_PARAMS_KEY,
+    CandidateSettings,
     ParamsError,
     SignatureParams,
-    estimate_containment,
-    jaccard_matrix,
-    pack,
-    unpack,
-    unpack_many,
+    describe_differences,
 )
-from .store import LSH_MERGED_META_KEY, get_meta, set_meta
+from ..store import LSH_MERGED_META_KEY, database_name, get_meta, set_meta
+from .lsh import (
+    CandidateHit,
+    bucket_kind,
+    buckets,
+    choose_for_scoring,
+    count_band_hits,
+    estimate_story_jaccards,
+    rank_band_hits,
+    score_candidates,
+    scoring_pool,
+)
+from .signatures import SegmentSignatures, pack, sign_text, unpack, unpack_many
 
-PARAMS_META_KEY = "signature_params"
+PARAMS_META_KEY = SIGNATURE_PARAMS_KEY
 # Set while a rebuild is under way: an interrupted rebuild leaves a partial index.
 REBUILD_META_KEY = "signature_index_rebuild"
 REBUILD_COMMAND = "datasette-provenance match DB --rebuild-index"
 
-# At most this many members of one LSH bucket are read per lookup. A band of
-# three or more equal minima is rare by chance, so a bucket this big holds text
-# that hundreds of segments carry verbatim: left-over boilerplate (a standard
-# disclaimer, a newsletter pitch) or a wire story syndicated by hundreds of
-# outlets - or, for story bands, a pair of very common content words. Reading it
-# whole would make every lookup as slow as the most copied text in the archive;
-# skipping it would lose the syndicated story altogether. So a fixed part is
-# read (the first members in segment id order): the same part for every band of
-# a copied window, so those members collect hits from all its bands and are
-# still found and verified.
-MAX_BUCKET_READ = 200
-
-# Candidates whose signatures are loaded and scored, most band hits first. Each
-# costs ~1 KB per window to read; past a few hundred, the rest are near-copies of
-# ones already scored or weak story-only hits, and alignment could not afford
-# them anyway.
-MAX_SCORED_CANDIDATES = 300
-
-# A text band hit needs this best window Jaccard: a chance collision of three
-# minima between windows that share a stock phrase or two (J ~ 0.01) estimates
-# at ~0.03-0.06, while pairs with containment >= 0.5 score >= 0.15 (1st
-# percentile 0.26 in benchmarks/lsh_recall.py).
-TEXT_MIN_JACCARD = 0.1
-
-# A candidate without a good text hit needs this estimated Jaccard of story
-# words. Calibrated on the seeds: the summit story's rewrites estimate at
-# 0.16-0.31 with each other, the unrelated Canada story at 0.02-0.05 (exact
-# Jaccard 0.06-0.07). The estimate's standard deviation with 128 permutations is
-# ~0.035 at J = 0.19 and ~0.022 at J = 0.07, so 0.12 is two of them from both.
-STORY_MIN_JACCARD = 0.12
-
-# Odd 64-bit multipliers combining a band's rows into one 64-bit value.
-_BAND_MULTIPLIERS = np.array(
-    [
-        0x9FB21C651E98DF25,
-        0xD6E8FEB86659FD93,
-        0xA0761D6478BD642F,
-        0xE7037ED1A0B428DB,
-        0x8EBC6AF09C88C6E3,
-        0x589965CC75374CC3,
-        0x1D8E4E27C47D124F,
-        0xF1357AEA2E62A9C5,
-    ],
-    dtype=np.uint64,
-)
-
-
-# An lsh_index bucket: the band hash's top 54 bits, then the band number (9 bits,
-# signatures.MAX_BANDS) and the kind (1 bit: story). Two different bands collide
-# with probability ~2**-54.
-_BUCKET_LOW_BITS = 10
-_KIND_BITS = {"text": 0, "story": 1}
-_KINDS = ("text", "story")
 
 # Pending rows are moved into lsh_recent this many segments per transaction (each
 # transaction writes every index page its rows land on, so fewer, larger ones).
@@ -129,17 +87,6 @@ class IndexParamsError(Exception):
     """The database's index was built with other signature params (or is incomplete)."""
 
 
-@dataclass(frozen=True)
-class CandidateHit:
-    segment_id: str
-    text_band_hits: int  # distinct text (band, hash) keys shared
-    story_band_hits: int  # distinct story (band, hash) keys shared
-    best_window_jaccard: float  # best estimated Jaccard over (query window, candidate window) pairs
-    best_windows: tuple[int, int]  # (query window, candidate window) of best_window_jaccard
-    containment: float  # best estimated share of the smaller window found in the larger
-    story_jaccard: float  # estimated Jaccard of the story signatures (0 when either is empty)
-
-
 # ----------------------------------------------------------------------------- params
 
 
@@ -152,22 +99,22 @@ def check_params(db: sqlite_utils.Database, params: SignatureParams) -> None:
     """
     if get_meta(db, REBUILD_META_KEY):
         raise IndexParamsError(
-            f"{_database_name(db)}: a rebuild of the similarity index was interrupted; "
+            f"{database_name(db)}: a rebuild of the similarity index was interrupted; "
             f"run `{REBUILD_COMMAND}` again to finish it"
         )
     stored = get_meta(db, PARAMS_META_KEY)
     if stored is None:
         if db.execute("SELECT 1 FROM signatures LIMIT 1").fetchone():
             raise IndexParamsError(
-                f"{_database_name(db)}: the similarity index has no recorded signature "
+                f"{database_name(db)}: the similarity index has no recorded signature "
                 f"params; run `{REBUILD_COMMAND}` to rebuild it"
             )
         set_meta(db, PARAMS_META_KEY, params.as_dict())
         return
     if stored != params.as_dict():
         raise IndexParamsError(
-            f"{_database_name(db)}: the similarity index was built with different signature "
-            f"params ({_describe_differences(stored, params.as_dict())}); run "
+            f"{database_name(db)}: the similarity index was built with different signature "
+            f"params ({describe_differences(stored, params.as_dict())}); run "
             f"`{REBUILD_COMMAND}` to rebuild it with the current ones"
         )
 
@@ -181,86 +128,33 @@ def stored_params(db: sqlite_utils.Database) -> SignatureParams | None:
         return SignatureParams.from_dict(stored)
     except (ParamsError, TypeError, ValueError) as error:  # ValueError: not JSON at all
         raise IndexParamsError(
-            f"{_database_name(db)}: unusable signature params recorded ({error}); "
+            f"{database_name(db)}: unusable signature params recorded ({error}); "
             f"run `{REBUILD_COMMAND}` to rebuild the similarity index"
         ) from error
 
 
-def _describe_differences(stored: dict, current: dict) -> str:
-    keys = sorted(set(stored) | set(current))
-    return ", ".join(
-        f"{key}: {stored.get(key, 'unset')} in the database, {current.get(key, 'unset')} now"
-        for key in keys
-        if stored.get(key) != current.get(key)
-    )
-
-
-def _database_name(db: sqlite_utils.Database) -> str:
-    for _, name, path in db.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return path or "in-memory database"
-    return "database"
-
-
-# ----------------------------------------------------------------------------- bands
-
-
-def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """(windows x bands) signed 64-bit hash of each band's ``rows`` values.
-
-    A multilinear combination with odd 64-bit constants, then the splitmix64
-    finaliser; vectorised over every window and band at once (a per-band xxh64
-    call would cost more than the whole MinHash). Two different bands of 32-bit
-    values collide with probability ~2**-64.
-    """
-    signatures = np.atleast_2d(signatures)
-    values = signatures[:, : bands * rows].astype(np.uint64).reshape(len(signatures), bands, rows)
-    combined = (values * _BAND_MULTIPLIERS[:rows]).sum(axis=2, dtype=np.uint64)
-    combined ^= combined >> np.uint64(30)
-    combined *= np.uint64(0xBF58476D1CE4E5B9)
-    combined ^= combined >> np.uint64(27)
-    combined *= np.uint64(0x94D049BB133111EB)
-    combined ^= combined >> np.uint64(31)
-    return combined.view(np.int64)
-
-
-def band_keys(signatures: SegmentSignatures, params: SignatureParams) -> list[tuple[str, int, int]]:
-    """The segment's distinct (kind, band, hash) keys: text windows' bands and story bands.
-
-    ``hash`` is the band hash's top 54 bits (what an ``lsh_index`` bucket keeps).
-    """
-    return [_key(bucket) for bucket in buckets(signatures, params).tolist()]
-
-
-def buckets(signatures: SegmentSignatures, params: SignatureParams) -> np.ndarray:
-    """The segment's distinct ``lsh_index`` buckets (int64): ``band_keys`` folded.
-
-    Text buckets first, then story buckets, each in increasing order.
-    """
-    parts = []
-    windows = signatures.banded_windows
-    if len(windows):
-        text = band_hashes(signatures.text[windows], params.text_bands, params.text_rows)
-        parts.append(np.unique(_fold(text, _KIND_BITS["text"])))
-    if signatures.story_word_count >= params.story_min_words:
-        story = band_hashes(signatures.story, params.story_bands, params.story_rows)
-        parts.append(np.unique(_fold(story, _KIND_BITS["story"])))
-    if not parts:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate(parts)
-
-
-def _fold(hashes: np.ndarray, kind_bit: int) -> np.ndarray:
-    """(windows x bands) band hashes -> buckets: hash top bits | band | kind."""
-    bands = np.arange(hashes.shape[1], dtype=np.int64) << 1 | kind_bit
-    return ((hashes >> _BUCKET_LOW_BITS) << _BUCKET_LOW_BITS | bands).ravel()
-
-
-def _key(bucket: int) -> tuple[str, int, int]:
-    return (_KINDS[bucket & 1], (bucket >> 1) & 511, bucket >> _BUCKET_LOW_BITS)
-
-
 # ----------------------------------------------------------------------------- writing
+
+
+@dataclass(frozen=True)
+class SegmentToIndex:
+    segment_id: str
+    article_id: str
+    raw_text: str
+    kept_ranges: Sequence[tuple[int, int]]
+
+
+def index_segments(
+    db: sqlite_utils.Database,
+    items: Iterable[SegmentToIndex],
+    params: SignatureParams = DEFAULT_PARAMS,
+) -> None:
+    """Sign segments and write their index rows. The caller owns the transaction."""
+    check_params(db, params)  # records the params on first use, refuses a mismatch
+    signed = [
+        (item.segment_id, sign_text(item.raw_text, item.kept_ranges, params)) for item in items
+    ]
+    add_many(db, signed, params)
 
 
 def add(
@@ -349,7 +243,7 @@ def _segment_seqs(db: sqlite_utils.Database, segment_ids: list[str]) -> dict[str
     if absent:
         raise sqlite3.IntegrityError(f"cannot index segments without a segments row: {absent[:3]}")
     new = [segment_id for segment_id in segment_ids if found[segment_id] is None]
-    if new:  # (pipeline.ingest sets seq as it inserts a segment; other writers get it here)
+    if new:  # (the ingest sets seq as it inserts a segment; other writers get it here)
         db.conn.executemany(
             "UPDATE segments SET seq = (SELECT coalesce(max(seq), 0) + 1 FROM segments) "
             "WHERE id = ?",
@@ -567,113 +461,46 @@ def candidates(
     signatures: SegmentSignatures,
     params: SignatureParams,
     exclude_segment_ids: Iterable[str] = (),
+    settings: CandidateSettings = DEFAULT_CANDIDATES,
 ) -> dict[str, CandidateHit]:
     """Indexed segments that may share text or story with the signed one, best first.
 
     A segment is a candidate if it shares a text band with one of the banded
-    windows and a window pair estimates at ``TEXT_MIN_JACCARD`` or more, or if
-    it shares a story band and its story words estimate at ``STORY_MIN_JACCARD``
-    or more. At most ``MAX_SCORED_CANDIDATES`` are scored and returned, most
-    text band hits first, then most story band hits.
+    windows and a window pair estimates at ``settings.text_min_jaccard`` or more, or
+    if it shares a story band and its story words estimate at
+    ``settings.story_min_jaccard`` or more. At most ``settings.max_scored_candidates``
+    are scored and returned, most text band hits first, then most story band hits.
+    The steps are ``lsh``'s; this reads what each needs from SQLite.
     """
-    members = _bucket_members(db, buckets(signatures, params).tolist())
+    keys = buckets(signatures, params).tolist()
+    members = _bucket_members(db, keys, settings.max_bucket_read)
     text_hits, story_hits = count_band_hits(members, exclude_segment_ids)
     text_first, story_only = rank_band_hits(text_hits, story_hits)
-    story_jaccards = _story_jaccards(db, signatures, scoring_pool(text_first, story_only))
-    chosen = choose_for_scoring(text_first, story_only, story_jaccards)
+    pool = scoring_pool(text_first, story_only, settings)
+    story_jaccards = _story_jaccards(db, signatures, pool)
+    chosen = choose_for_scoring(text_first, story_only, story_jaccards, settings)
     windows = _load_text_windows(db, chosen, signatures.text.shape[1])
-    return score_candidates(signatures, windows, text_hits, story_hits, story_jaccards)
+    return score_candidates(signatures, windows, text_hits, story_hits, story_jaccards, settings)
 
 
-# The pure steps of ``candidates``, in order. The Spark engine (spark.py) runs the
-# same steps, with bucket members and stored signatures brought by joins.
-
-
-def count_band_hits(
-    members: Iterable[tuple[str, str]], exclude_segment_ids: Iterable[str] = ()
-) -> tuple[Counter[str], Counter[str]]:
-    """Text and story keys each segment shares with the query, from (kind, segment id) members."""
-    excluded = set(exclude_segment_ids)
-    text_hits: Counter[str] = Counter()
-    story_hits: Counter[str] = Counter()
-    for kind, segment_id in members:
-        if segment_id not in excluded:
-            (text_hits if kind == "text" else story_hits)[segment_id] += 1
-    return text_hits, story_hits
-
-
-def rank_band_hits(
-    text_hits: Counter[str], story_hits: Counter[str]
-) -> tuple[list[str], list[str]]:
-    """Segments with text band hits (most first), and those with story band hits only."""
-    story_only = sorted(set(story_hits) - set(text_hits), key=lambda s: (-story_hits[s], s))
-    text_first = sorted(text_hits, key=lambda s: (-text_hits[s], -story_hits[s], s))
-    return text_first, story_only
-
-
-def scoring_pool(text_first: list[str], story_only: list[str]) -> list[str]:
-    """The segments whose story Jaccard is estimated."""
-    return (text_first + story_only)[:MAX_SCORED_CANDIDATES]
-
-
-def choose_for_scoring(
-    text_first: list[str], story_only: list[str], story_jaccards: dict[str, float]
-) -> list[str]:
-    """The segments whose text windows are loaded and scored."""
-    story_passed = [s for s in story_only if story_jaccards.get(s, 0.0) >= STORY_MIN_JACCARD]
-    return (text_first + story_passed)[:MAX_SCORED_CANDIDATES]
-
-
-def estimate_story_jaccards(
-    query: SegmentSignatures, segment_ids: Sequence[str], stories: np.ndarray
-) -> dict[str, float]:
-    """Estimated story Jaccard with stored story signatures (rows of ``stories``, with words)."""
-    if not query.story_word_count or not len(segment_ids):
-        return {}
-    shares = np.count_nonzero(stories == query.story, axis=1) / len(query.story)
-    return dict(zip(segment_ids, shares.tolist()))
-
-
-def score_candidates(
-    query: SegmentSignatures,
-    windows: dict[str, tuple[np.ndarray, np.ndarray]],
-    text_hits: Counter[str],
-    story_hits: Counter[str],
-    story_jaccards: dict[str, float],
-) -> dict[str, CandidateHit]:
-    """Score chosen segments from their (text windows, shingle counts); keep those that pass."""
-    found = {}
-    for segment_id, (values, sizes) in windows.items():
-        hit = _score(
-            query,
-            segment_id,
-            values,
-            sizes,
-            text_hits[segment_id],
-            story_hits[segment_id],
-            story_jaccards.get(segment_id, 0.0),
-        )
-        if hit.best_window_jaccard >= TEXT_MIN_JACCARD or hit.story_jaccard >= STORY_MIN_JACCARD:
-            found[segment_id] = hit
-    return found
-
-
-def _bucket_members(db: sqlite_utils.Database, keys: Sequence[int]) -> list[tuple[str, str]]:
+def _bucket_members(
+    db: sqlite_utils.Database, keys: Sequence[int], max_read: int
+) -> list[tuple[str, str]]:
     """(kind, segment_id) of every member of these buckets (lsh_index buckets), at most
-    MAX_BUCKET_READ per bucket."""
+    ``max_read`` per bucket: the first ones in segment id order."""
     members: list[tuple[str, str]] = []
     for chunk in _chunks(list(keys), _KEYS_PER_QUERY):
         crowded = {
             bucket
             for (bucket,) in db.execute(
                 f"{_keys_sql(chunk)} SELECT bucket FROM key WHERE {_MEMBER_SQL} > ?",
-                [*chunk, *[MAX_BUCKET_READ + 1] * len(_INDEX_TABLES), MAX_BUCKET_READ],
+                [*chunk, *[max_read + 1] * len(_INDEX_TABLES), max_read],
             )
         }
         ordinary = [bucket for bucket in chunk if bucket not in crowded]
         if ordinary:
             members += [
-                (_KINDS[bucket & 1], segment_id)
+                (bucket_kind(bucket), segment_id)
                 for bucket, segment_id in db.execute(
                     f"{_keys_sql(ordinary)} "
                     + " UNION ALL ".join(
@@ -686,7 +513,7 @@ def _bucket_members(db: sqlite_utils.Database, keys: Sequence[int]) -> list[tupl
                 )
             ]
         for bucket in sorted(crowded):
-            members += _first_members(db, bucket)
+            members += _first_members(db, bucket, max_read)
     return members
 
 
@@ -694,16 +521,18 @@ def _keys_sql(buckets: Sequence[int]) -> str:
     return f"WITH key(bucket) AS (VALUES {','.join(['(?)'] * len(buckets))})"
 
 
-def _first_members(db: sqlite_utils.Database, bucket: int) -> list[tuple[str, str]]:
-    """The first MAX_BUCKET_READ members of a crowded bucket, in segment id order."""
-    kind = _KINDS[bucket & 1]
+def _first_members(
+    db: sqlite_utils.Database, bucket: int, max_read: int
+) -> list[tuple[str, str]]:
+    """The first ``max_read`` members of a crowded bucket, in segment id order."""
+    kind = bucket_kind(bucket)
     return [
         (kind, segment_id)
         for (segment_id,) in db.execute(
             "SELECT s.id FROM (SELECT segment FROM lsh_index WHERE bucket = ? UNION ALL "
             "SELECT segment FROM lsh_recent WHERE bucket = ?) AS member "
             "JOIN segments AS s ON s.seq = member.segment ORDER BY s.id LIMIT ?",
-            [bucket, bucket, MAX_BUCKET_READ],
+            [bucket, bucket, max_read],
         )
     ]
 
@@ -713,7 +542,7 @@ def _first_members(db: sqlite_utils.Database, bucket: int) -> list[tuple[str, st
 # is one primary-key search of lsh_index.
 _KEYS_PER_QUERY = 900
 _INDEX_TABLES = ("lsh_index", "lsh_recent")
-# A bucket is crowded when both tables together hold more than MAX_BUCKET_READ members.
+# A bucket is crowded when both tables together hold more members than are read.
 _MEMBER_SQL = " + ".join(
     f"(SELECT count(*) FROM (SELECT 1 FROM {table} AS member "
     f"WHERE member.bucket = key.bucket LIMIT ?))"
@@ -768,32 +597,6 @@ def _load_text_windows(
         for segment_id in segment_ids
         if segment_id in spans
     }
-
-
-def _score(
-    query: SegmentSignatures,
-    segment_id: str,
-    windows: np.ndarray,
-    window_sizes: np.ndarray,
-    text_band_hits: int,
-    story_band_hits: int,
-    story_jaccard: float,
-) -> CandidateHit:
-    jaccards = jaccard_matrix(query.text, windows)
-    query_window, stored_window = np.unravel_index(int(np.argmax(jaccards)), jaccards.shape)
-    query_sizes = query.text_shingle_counts[:, None]
-    stored_sizes = window_sizes[None, :]
-    smaller, larger = np.minimum(query_sizes, stored_sizes), np.maximum(query_sizes, stored_sizes)
-    containment = estimate_containment(jaccards, smaller, larger)
-    return CandidateHit(
-        segment_id=segment_id,
-        text_band_hits=text_band_hits,
-        story_band_hits=story_band_hits,
-        best_window_jaccard=float(jaccards[query_window, stored_window]),
-        best_windows=(int(query_window), int(stored_window)),
-        containment=float(containment.max()),
-        story_jaccard=story_jaccard,
-    )
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

@@ -10,7 +10,7 @@ Datasette query editor or in a canned query:
 * ``provenance_normalize(text)`` - the words of a text in the form used for
   comparison (case-folded, accents and inner dots dropped).
 * ``provenance_clean(text)`` - a raw article text with boilerplate, credits and
-  datelines removed (registered once ``clean.clean_article`` is available).
+  datelines removed (``cleaning.clean_article``).
 
 Every function returns NULL for NULL or unusable input instead of raising, so
 one odd row never breaks a whole query.
@@ -22,7 +22,8 @@ import sqlite3
 
 import numpy as np
 
-from . import shingles
+from ..cleaning import clean_article
+from ..matching import tokens
 
 # Word n-gram length used by provenance_containment (the matcher's default).
 CONTAINMENT_SHINGLE_SIZE = 5
@@ -80,7 +81,7 @@ def provenance_normalize(text: str | None) -> str | None:
     """
     if not isinstance(text, str):
         return None
-    return " ".join(shingles.words(text))
+    return " ".join(tokens.words(text))
 
 
 def provenance_clean(text: str | None) -> str | None:
@@ -91,8 +92,7 @@ def provenance_clean(text: str | None) -> str | None:
         select id, provenance_clean(raw_text) = clean_text as unchanged
         from articles limit 10
     """
-    clean_article = _clean_article()
-    if not isinstance(text, str) or clean_article is None:
+    if not isinstance(text, str):
         return None
     return clean_article(text).clean_text
 
@@ -103,22 +103,12 @@ def register(conn: sqlite3.Connection) -> None:
         ("provenance_jaccard", 2, provenance_jaccard),
         ("provenance_containment", 2, provenance_containment),
         ("provenance_normalize", 1, provenance_normalize),
+        ("provenance_clean", 1, provenance_clean),
     ]
-    if _clean_article() is not None:
-        functions.append(("provenance_clean", 1, provenance_clean))
     for name, arity, function in functions:
         conn.create_function(name, arity, function, deterministic=True)
 
 
 def _shingle_set(text: str) -> set[int]:
-    hashes = shingles.token_hashes(shingles.words(text))
-    return set(shingles.shingle_hashes(hashes, CONTAINMENT_SHINGLE_SIZE).tolist())
-
-
-def _clean_article():
-    """``clean.clean_article`` if this build has it, else None."""
-    try:
-        from .clean import clean_article
-    except ImportError:
-        return None
-    return clean_article
+    hashes = tokens.token_hashes(tokens.words(text))
+    return set(tokens.shingle_hashes(hashes, CONTAINMENT_SHINGLE_SIZE).tolist())

@@ -18,7 +18,7 @@ The MinHash is exactly ``datasketch.MinHash(num_perm, seed)`` - scheme
 ``update``/``update_batch``: each value is pre-mixed with the 32-bit MurmurHash3
 finaliser, then permuted by ``a * h + b mod 2**32``, with ``a``/``b`` drawn by
 datasketch's own generator. Our values are the low 32 bits of each shingle's
-64-bit hash from ``shingles.shingle_hashes``. ``tests/test_signatures.py``
+64-bit hash from ``tokens.shingle_hashes``. ``tests/test_signatures.py``
 proves the equality bit for bit.
 
 Why ``affine32`` rather than the pre-2.0 ``"legacy"`` scheme
@@ -32,15 +32,13 @@ modulo is a division per element.
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from .shingles import shingle_hashes, token_hashes, unspaced_mask
-
-SCHEME = "affine32"
+from ..parameters import DEFAULT_PARAMS, SignatureParams
+from .tokens import shingle_hashes, token_hashes, tokenize_ranges, unspaced_mask
 
 # Hash values are 32-bit; an empty set keeps this in every slot, as datasketch does.
 MAX_HASH = np.uint32(0xFFFFFFFF)
@@ -52,101 +50,6 @@ BLOB_DTYPE = np.dtype("<u4")
 # Rows of the permuted matrix made at once (x num_perm x 4 bytes = 8 MB at 128
 # permutations): bounds memory for book-length segments without slowing news-sized ones.
 _ROWS_PER_CHUNK = 16_000
-
-
-# Bands of one kind: an lsh_index bucket keeps the band number in 9 bits (index.py).
-MAX_BANDS = 512
-
-
-class ParamsError(ValueError):
-    """Signature parameters that cannot work together."""
-
-
-@dataclass(frozen=True)
-class SignatureParams:
-    """Everything that decides what is stored in ``signatures`` and ``lsh_bands``.
-
-    A database remembers the params it was built with (``provenance_meta`` key
-    ``signature_params``); changing any field means rebuilding the index.
-    Thresholds applied when *reading* the index are not here: they live in
-    ``index.py`` and can change without a rebuild.
-    """
-
-    # Word n-grams. Five words rarely repeat by chance between unrelated news
-    # texts, yet one changed word only costs the five shingles around it.
-    shingle_size: int = 5
-    num_perm: int = 128
-    seed: int = 1
-    scheme: str = SCHEME
-    # LSH of text windows: P(candidate) = 1 - (1 - J**rows)**bands per window pair.
-    # Two aligned windows sharing half their shingles (containment 0.5) have
-    # J = 0.5 / 1.5 = 0.33; 32 bands of 3 rows put the S-curve's midpoint there
-    # (P = 0.69 for one window pair; longer copies give several pairs) and give
-    # P = 0.98 at J = 0.5. Windows sharing a stock phrase (J ~ 0.01) collide with
-    # P ~ 3e-5, and index.TEXT_MIN_JACCARD drops those that do.
-    text_bands: int = 32
-    text_rows: int = 3
-    # Windows of 100 shingles every 50: a passage of 150+ words holds a whole
-    # window, and any 100-word passage overlaps one by at least 75 words.
-    window_size: int = 100
-    window_step: int = 50
-    # Story words get looser LSH (rows of 2), because rewrites of one story share
-    # only 15-35% of their content words: P = 0.90 at J = 0.19, 0.99 at J = 0.27.
-    # index.candidates then checks the estimated story Jaccard (STORY_MIN_JACCARD).
-    story_bands: int = 64
-    story_rows: int = 2
-    # Content words have at least this many characters (see _story_hashes) ...
-    story_min_chars: int = 4
-    # ... and count once per occurrence, up to this many times (multiset Jaccard).
-    story_max_repeats: int = 5
-    # Segments with fewer content words than this get no story bands: with a
-    # handful of words, every brief on a topic would look like every other.
-    story_min_words: int = 8
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.scheme != SCHEME:
-            problems.append(f"scheme must be {SCHEME!r}")
-        if not 1 <= self.shingle_size <= 8:
-            problems.append("shingle_size must be between 1 and 8")
-        for kind in ("text", "story"):
-            bands, rows = getattr(self, f"{kind}_bands"), getattr(self, f"{kind}_rows")
-            if bands < 1 or not 1 <= rows <= 8 or bands * rows > self.num_perm:
-                problems.append(f"{kind}_bands x {kind}_rows must not exceed num_perm (rows 1-8)")
-            if bands > MAX_BANDS:  # the band number has 9 bits of an lsh_index bucket
-                problems.append(f"{kind}_bands must be at most {MAX_BANDS}")
-        if (
-            self.window_step < 1
-            or self.window_size < self.window_step
-            or self.window_size % self.window_step
-        ):
-            problems.append("window_size must be a positive multiple of window_step")
-        if min(self.story_min_chars, self.story_max_repeats, self.story_min_words) < 1:
-            problems.append(
-                "story_min_chars, story_max_repeats and story_min_words must be positive"
-            )
-        if problems:
-            raise ParamsError("invalid signature params: " + "; ".join(problems))
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.as_dict(), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "SignatureParams":
-        unknown = sorted(set(values) - {field.name for field in fields(cls)})
-        if unknown:
-            raise ParamsError(f"unknown signature params: {', '.join(unknown)}")
-        return cls(**values)
-
-    @classmethod
-    def from_json(cls, text: str) -> "SignatureParams":
-        return cls.from_dict(json.loads(text))
-
-
-DEFAULT_PARAMS = SignatureParams()
 
 
 @dataclass(frozen=True, eq=False)
@@ -228,11 +131,11 @@ def minhash(values32: np.ndarray, params: SignatureParams = DEFAULT_PARAMS) -> n
 def sign_tokens(
     norms: Sequence[str], params: SignatureParams = DEFAULT_PARAMS
 ) -> SegmentSignatures:
-    """Sign a segment from its normalised tokens in text order (``shingles.words``)."""
+    """Sign a segment from its normalised tokens in text order (``tokens.words``)."""
     hashes = token_hashes(norms)
     shingles32 = shingle_hashes(hashes, params.shingle_size).astype(np.uint32)  # low 32 bits
     text, counts = _text_signatures(shingles32, params)
-    story_values = _story_hashes(norms, hashes, params)
+    story_values = story_hashes(norms, hashes, params)
     return SegmentSignatures(
         text=text,
         text_shingle_counts=counts,
@@ -240,6 +143,14 @@ def sign_tokens(
         story_word_count=len(story_values),
         token_count=len(norms),
     )
+
+
+def sign_text(
+    raw_text: str, kept_ranges: Sequence[tuple[int, int]], params: SignatureParams = DEFAULT_PARAMS
+) -> SegmentSignatures:
+    """Sign the kept ranges of a raw text (a segment as cleaning left it)."""
+    norms = [token.norm for token in tokenize_ranges(raw_text, kept_ranges)]
+    return sign_tokens(norms, params)
 
 
 def _text_signatures(
@@ -291,7 +202,7 @@ def _block_minima(values32: np.ndarray, block: int, params: SignatureParams) -> 
 _REPEAT_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _story_hashes(norms: Sequence[str], hashes: np.ndarray, params: SignatureParams) -> np.ndarray:
+def story_hashes(norms: Sequence[str], hashes: np.ndarray, params: SignatureParams) -> np.ndarray:
     """32-bit hashes of the segment's content words, one per occurrence up to a cap.
 
     Which words count, without per-language lists:

@@ -26,9 +26,21 @@ from typing import Callable, Iterable, Iterator, Sequence
 import sqlite_utils
 import xxhash
 
-from . import clean, index, match, signatures, store
-from .shingles import words_in_ranges
-from .sources import ArticleRecord, ColumnNames, InputError, iter_records, read_manifest
+from . import store
+from .cleaning import CleanedArticle, clean_article
+from .matching import index, lsh
+from .matching.signatures import sign_tokens
+from .matching.tokens import words_in_ranges
+from .matching.update import update_matches
+from .parameters import DEFAULT_PARAMS, SignatureParams
+from .readers import (
+    METADATA_FIELDS,
+    ArticleRecord,
+    ColumnNames,
+    InputError,
+    iter_records,
+    read_manifest,
+)
 
 # Articles written per transaction: large enough to amortise commits, small enough
 # that an interrupted ingest loses little work and memory stays flat.
@@ -37,8 +49,6 @@ BATCH_SIZE = 500
 # A long ingest moves pending index rows into the index (index.flush) when at least
 # this many segments are pending and they are at least as many as those flushed.
 FLUSH_MIN_SEGMENTS = 50_000
-
-METADATA_FIELDS = ("title", "outlet", "url", "published", "language")
 
 
 class IngestAborted(Exception):
@@ -79,14 +89,14 @@ class PreparedSegment:
     clean_text: str
     word_count: int
     signatures: object
-    buckets: object = None  # index.pending_text of index.buckets: made where the signing is
+    buckets: object = None  # index.pending_text of lsh.buckets: made where the signing is
 
 
 @dataclass
 class PreparedArticle:
     record: ArticleRecord
     content_hash: str
-    cleaned: clean.CleanedArticle
+    cleaned: CleanedArticle
     segments: list[PreparedSegment]
     clean_text: str  # cleaned.clean_text, computed in the (worker) process that cleans
 
@@ -100,14 +110,14 @@ def content_hash(text: str) -> str:
 
 
 def prepare_article(
-    record: ArticleRecord, params: signatures.SignatureParams = signatures.DEFAULT_PARAMS
+    record: ArticleRecord, params: SignatureParams = DEFAULT_PARAMS
 ) -> PreparedArticle:
     """Clean, segment, tokenise and sign one article. Pure: no I/O."""
-    cleaned = clean.clean_article(record.text, title=record.title)
+    cleaned = clean_article(record.text, title=record.title)
     segments = []
     for segment in cleaned.segments:
         norms = words_in_ranges(record.text, cleaned.kept_ranges(segment))
-        signed = signatures.sign_tokens(norms, params)
+        signed = sign_tokens(norms, params)
         segments.append(
             PreparedSegment(
                 segment_id=f"{record.id}#{segment.number}",
@@ -118,7 +128,7 @@ def prepare_article(
                 clean_text=cleaned.segment_text(segment),
                 word_count=len(norms),
                 signatures=signed,
-                buckets=index.pending_text(index.buckets(signed, params)),
+                buckets=index.pending_text(lsh.buckets(signed, params)),
             )
         )
     return PreparedArticle(
@@ -136,7 +146,7 @@ def ingest(
     strict: bool = False,
     progress: bool = False,
     report: Callable[[str], None] | None = None,
-    params: signatures.SignatureParams = signatures.DEFAULT_PARAMS,
+    params: SignatureParams = DEFAULT_PARAMS,
     workers: int = 1,
 ) -> IngestSummary:
     """Ingest ``paths`` into the database at ``db_path`` and (by default) match.
@@ -168,7 +178,7 @@ def ingest(
         with _preparer(workers, params) as prepare:
             # While this process writes one batch, the workers prepare the next.
             previous = None  # (prepared articles when ready, unchanged records)
-            for batch in _batches(records, BATCH_SIZE):
+            for batch in batches(records, BATCH_SIZE):
                 good = _report_bad_records(batch, summary, say)
                 unchanged, to_prepare = _split_unchanged(db, good)
                 current = (prepare(to_prepare), unchanged)
@@ -180,7 +190,7 @@ def ingest(
         index.flush(db)  # new segments become visible to lookups
         _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
         if run_matching:
-            summary.matching = match.update_matches(db, progress=progress)
+            summary.matching = update_matches(db, progress=progress)
     finally:
         db.conn.close()
     summary.seconds = time.perf_counter() - started
@@ -202,11 +212,11 @@ def _report_bad_records(batch: list, summary: IngestSummary, say) -> list[Articl
 
 def _write_prepared(db, batch: tuple, summary: IngestSummary, params) -> None:
     ready, unchanged = batch
-    _write_batch(db, ready(), summary, params, unchanged)
-    _flush_if_due(db)
+    write_batch(db, ready(), summary, params, unchanged)
+    flush_if_due(db)
 
 
-def _flush_if_due(db: sqlite_utils.Database) -> None:
+def flush_if_due(db: sqlite_utils.Database) -> None:
     """Move pending index rows into the index once they are as many as those already in it.
 
     Each flush writes every index page once, so flushing when the pending part has
@@ -242,7 +252,7 @@ def _split_unchanged(
 
 
 @contextmanager
-def _preparer(workers: int, params: signatures.SignatureParams):
+def _preparer(workers: int, params: SignatureParams):
     """``prepare(records)`` starts preparing a batch and returns a function that gives
     the prepared articles, in order: in this process when it is called, or in a pool
     of ``workers`` processes that start at once and run while this one writes."""
@@ -318,7 +328,7 @@ def _stored_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
     """Which of ``ids`` the database holds (in chunks: SQLite limits a query's variables)."""
     return {
         row[0]
-        for chunk in _batches(ids, 500)
+        for chunk in batches(ids, 500)
         for row in conn.execute(
             f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
         )
@@ -340,7 +350,8 @@ def _records_with_progress(records: Iterator, progress: bool) -> Iterator:
     return tqdm(records, unit=" articles", desc="ingest", leave=False)
 
 
-def _batches(items: Iterable, size: int) -> Iterator[list]:
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
     batch: list = []
     for item in items:
         batch.append(item)
@@ -377,17 +388,19 @@ def _manifest_applied(
     return values, sorted(guessed | set(extra.get("inferred_fields") or ()))
 
 
-def _write_batch(
+def write_batch(
     db: sqlite_utils.Database,
     prepared: list[PreparedArticle],
     summary: IngestSummary,
-    params: signatures.SignatureParams,
+    params: SignatureParams,
     unchanged: Sequence[ArticleRecord] = (),
 ) -> None:
     """Write one batch of articles in a single transaction.
 
     ``unchanged`` are records whose text is already stored: only their metadata
-    is refreshed.
+    is refreshed. Index rows are appended as pending: a writer other than ``ingest``
+    (the Spark engine) calls ``flush_if_due`` after each batch and ``index.flush`` at
+    the end, as ``ingest`` does.
     """
     if not prepared and not unchanged:
         return
@@ -407,11 +420,11 @@ def _write_batch(
                 summary.updated += 1
             else:
                 summary.added += 1
-            _insert_article(db, article, now, params)
+            store.insert_article(db, article, now)
             to_index += article.segments
             summary.segments += len(article.segments)
             summary.credits += len(article.cleaned.credits)
-        # One sorted append for the whole batch (index.py: lsh_pending).
+        # One sorted append for the whole batch (matching/index.py: lsh_pending).
         index.add_many(
             db,
             [(segment.segment_id, segment.signatures) for segment in to_index],
@@ -427,62 +440,6 @@ def _existing_hashes(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str
     marks = ",".join("?" * len(ids))
     rows = db.execute(f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", ids)
     return dict(rows.fetchall())
-
-
-def _article_row(article: PreparedArticle, now: str) -> dict:
-    record = article.record
-    cleaned = article.cleaned
-    title = record.title or getattr(cleaned, "title", None)
-    if not title and article.segments:
-        title = article.segments[0].title
-    return {
-        "id": record.id,
-        "title": title,
-        "outlet": record.outlet,
-        "url": record.url,
-        "published": record.published,
-        "language": record.language,
-        "inferred_fields": json.dumps(sorted(record.inferred_fields)),
-        "raw_text": record.text,
-        "clean_text": article.clean_text,
-        "content_hash": article.content_hash,
-        "word_count": sum(segment.word_count for segment in article.segments),
-        "source_path": record.source_path,
-        "ingested_at": now,
-    }
-
-
-def _insert_article(
-    db: sqlite_utils.Database,
-    article: PreparedArticle,
-    now: str,
-    params: signatures.SignatureParams,
-) -> None:
-    conn = db.conn
-    row = _article_row(article, now)
-    conn.execute(
-        f"INSERT INTO articles ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-        list(row.values()),
-    )
-    conn.executemany(  # seq: the segment's key in the LSH index, the next free one
-        "INSERT INTO segments (id, article_id, segment_number, title, start_char, end_char, "
-        "clean_text, word_count, match_pending, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, "
-        "(SELECT coalesce(max(seq), 0) + 1 FROM segments))",
-        [
-            (s.segment_id, article.id, s.number, s.title, s.start, s.end, s.clean_text, s.word_count)
-            for s in article.segments
-        ],
-    )
-    conn.executemany(
-        "INSERT INTO article_credits (article_id, kind, agency, matched_text, start_char, end_char) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(article.id, c.kind, c.agency, c.text, c.start, c.end) for c in article.cleaned.credits],
-    )
-    conn.executemany(
-        "INSERT INTO boilerplate_spans (article_id, kind, matched_text, start_char, end_char) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [(article.id, s.kind, s.text, s.start, s.end) for s in article.cleaned.removed],
-    )
 
 
 def _delete_article(db: sqlite_utils.Database, article_id: str) -> None:

@@ -2,7 +2,7 @@
 
 Every page has a JSON twin at the same path plus ``.json``. Handlers check the
 actor may view every table they read, run their queries in one ``execute_fn``
-call (read-only: see ``browse.py``), and answer unknown ids or odd query strings
+call (read-only: see ``queries.py``), and answer unknown ids or odd query strings
 with a friendly 404/400 page rather than a server error.
 """
 
@@ -22,30 +22,23 @@ from datasette import Forbidden
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
-from . import browse, graph, highlight, shingles
+from ..matching import tokens
+from ..store import SCHEMA_VERSION, SEARCH_TABLE, SchemaError, schema_version
+from ..vocabulary import BADGE_WORDS, PASSAGE_KINDS
+from . import graph, highlight, queries
 from .permissions import can_view_tables
-from .store import SCHEMA_VERSION, SEARCH_TABLE, SchemaError, schema_version
 
 STORIES_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_CHECK_CHARS = 200_000
 # Below this many words the similarity index often misses a verbatim excerpt (measured in
-# match.SHORT_TEXT_WORDS); unless the database has a full-text index, the page says so.
+# matching.search.SHORT_TEXT_WORDS); unless the database has a full-text index, the page says so.
 SHORT_CHECK_WORDS = 50
 # A form or JSON body holding that many characters: percent-encoded UTF-8 takes 9 bytes
 # for a CJK character and 12 for an emoji (JSON \u escapes: 6 and 12).
 MAX_CHECK_BODY_BYTES = 12 * MAX_CHECK_CHARS
 DEFAULT_CHECK_LIMIT = 20
 MAX_CHECK_LIMIT = 100
-LABEL_WORDS = {
-    "verbatim": "verbatim copy",
-    "light_edit": "light edit",
-    "paraphrase": "paraphrase",
-    "shared_quotes": "shared quotes",
-    "independent": "independent",
-    "origin": "origin",
-}
-PASSAGE_KINDS = ("verbatim", "edited", "paraphrase", "quotation")
 
 
 class PageError(Exception):
@@ -126,7 +119,7 @@ class Page:
                 "database": self.database,
                 "provenance_urls": self.urls,
                 "provenance_asset_version": asset_version(),
-                "label_words": LABEL_WORDS,
+                "label_words": BADGE_WORDS,
                 "private": self.private,
                 **context,
             }
@@ -164,7 +157,7 @@ def _cache_control(page: Page, status: int) -> str:
     return freshness
 
 
-def handler(tables=browse.PAGE_TABLES):
+def handler(tables=queries.PAGE_TABLES):
     """Decorate a page handler: open the database, check permissions, render errors."""
 
     def decorate(fn):
@@ -200,7 +193,7 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
     urls = ProvenanceUrls(datasette, db.name)
     try:
         missing, version = await db.execute_fn(
-            lambda conn: (browse.missing_tables(conn, tables), schema_version(conn))
+            lambda conn: (queries.missing_tables(conn, tables), schema_version(conn))
         )
     except SchemaError as problem:
         raise PageError(409, "This database cannot be read", f"“{db.name}”: {problem}.")
@@ -256,23 +249,23 @@ async def _error_response(datasette, request, error: PageError, is_json: bool) -
 async def stories(page: Page) -> Response:
     args = page.request.args
     sort = args.get("_sort") or "copies"
-    if sort not in browse.STORY_SORTS:
+    if sort not in queries.STORY_SORTS:
         raise PageError(
             400,
             "Unknown sort order",
-            f"Sort by one of: {', '.join(browse.STORY_SORTS)}.",
+            f"Sort by one of: {', '.join(queries.STORY_SORTS)}.",
             [(page.urls.stories(), "Stories, most copied first")],
         )
     size = _int_arg(args, "_size", STORIES_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     number = _int_arg(args, "_page", 1, 1, 10**6)
-    overview = await page.run(browse.story_overview, sort, size, (number - 1) * size)
+    overview = await page.run(queries.story_overview, sort, size, (number - 1) * size)
     for story in overview["stories"]:
         if story["origin"]:
             story["origin"]["url"] = page.urls.article(story["origin"]["id"])
     links = {
         "sorts": {
             key: _query_url(page.urls.stories(), {"_sort": key, "_size": args.get("_size")})
-            for key in browse.STORY_SORTS
+            for key in queries.STORY_SORTS
         },
         "next": (
             _page_link(page, sort, args, number + 1) if number * size < overview["total"] else None
@@ -311,7 +304,7 @@ def _page_link(page: Page, sort: str, args, number: int) -> str:
 @handler()
 async def article(page: Page) -> Response:
     article_id = tilde_decode(page.request.url_vars["article_id"])
-    lineage = await page.run(browse.article_lineage, article_id)
+    lineage = await page.run(queries.article_lineage, article_id)
     if lineage is None:
         raise PageError(
             404,
@@ -371,7 +364,7 @@ def _add_relation_urls(urls: ProvenanceUrls, relation: dict) -> None:
 async def compare(page: Page) -> Response:
     source_id = tilde_decode(page.request.url_vars["source_id"])
     derived_id = tilde_decode(page.request.url_vars["derived_id"])
-    found = await page.run(browse.comparison, source_id, derived_id)
+    found = await page.run(queries.comparison, source_id, derived_id)
     if found["missing"]:
         missing = ", ".join(f"“{article_id}”" for article_id in found["missing"])
         raise PageError(
@@ -473,7 +466,7 @@ def _edit_summary(passages: list[dict]) -> list[tuple[str, str, int]]:
 # Check pasted text ------------------------------------------------------------------------
 
 
-@handler(tables=browse.CHECK_TABLES)
+@handler(tables=queries.CHECK_TABLES)
 async def check(page: Page) -> Response:
     form = await _check_form(page.request)
     text = form.get("text", "")
@@ -507,7 +500,7 @@ async def check(page: Page) -> Response:
     compare_id = form.get("compare")
     if compare_id is not None and not page.is_json:
         return await _check_compare(page, text, results, compare_id)
-    words = len(shingles.words(text))  # as the matcher counts them (a CJK character is one)
+    words = len(tokens.words(text))  # as the matcher counts them (a CJK character is one)
     warning = None if searchable else _short_text_warning(words)
     data = {"text_length": len(text), "words": words, "warning": warning, "results": results}
     return await page.respond(
@@ -517,7 +510,7 @@ async def check(page: Page) -> Response:
 
 async def may_check(datasette, actor, database: str) -> bool:
     """Whether the check page would open for ``actor`` (it reads the similarity index too)."""
-    visible, _ = await can_view_tables(datasette, actor, database, browse.CHECK_TABLES)
+    visible, _ = await can_view_tables(datasette, actor, database, queries.CHECK_TABLES)
     return visible
 
 
@@ -599,15 +592,9 @@ def _check_text_problem(text: str) -> str | None:
 
 
 async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> list[dict]:
-    try:
-        from .match import find_sources
-    except ImportError:
-        raise PageError(
-            503,
-            "Checking is not available",
-            "This build of datasette-provenance has no matcher (datasette_provenance.match).",
-        )
     import sqlite_utils
+
+    from ..matching.search import find_sources  # on first use: pages start without it
 
     def run(conn):
         # The matcher expects plain tuple rows, as from store.connect; Datasette's
@@ -628,7 +615,7 @@ async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> 
             raise
         raise PageError(409, "Cannot check against this database", _without_path(error, page))
     results = [check_result_dict(result) for result in found]
-    articles = await page.run(browse.articles_by_id, [r["article_id"] for r in results])
+    articles = await page.run(queries.articles_by_id, [r["article_id"] for r in results])
     for result in results:
         result["article"] = articles.get(result["article_id"]) or {"id": result["article_id"]}
         result["article"]["url"] = page.urls.article(result["article_id"])
@@ -636,7 +623,7 @@ async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> 
 
 
 def check_result_dict(result: Any) -> dict:
-    """A ``match.CheckResult`` as plain data (the pasted text is the derived side)."""
+    """A ``search.CheckResult`` as plain data (the pasted text is the derived side)."""
     get = lambda name, default=None: getattr(result, name, default)  # noqa: E731
     passages = []
     for index, passage in enumerate(get("passages") or []):
@@ -650,7 +637,7 @@ def check_result_dict(result: Any) -> dict:
                 "derived_start": value("derived_start"),
                 "derived_end": value("derived_end"),
                 "similarity": float(value("similarity", 0.0) or 0.0),
-                "edits": browse.decode_edits(value("edits") or []),
+                "edits": queries.decode_edits(value("edits") or []),
             }
         )
     return {
@@ -674,8 +661,8 @@ async def _check_compare(page: Page, text: str, results: list[dict], article_id:
             f"The pasted text shares no passages with “{article_id}”.",
             [(page.urls.check(), "Check again")],
         )
-    source = (await page.run(browse.articles_by_id, [article_id], True))[article_id]
-    source.update(await page.run(browse.article_spans, article_id))
+    source = (await page.run(queries.articles_by_id, [article_id], True))[article_id]
+    source.update(await page.run(queries.article_spans, article_id))
     source["urls"] = _article_urls(page.urls, article_id)
     pasted = {"raw_text": text, "title": "Your pasted text"}
     passages = result["passages"]

@@ -12,6 +12,8 @@ import json
 import sqlite3
 from typing import Any, Iterable, Sequence
 
+from ..vocabulary import LABELS
+
 # Tables the pages read; a database missing any of them is not a provenance database.
 PAGE_TABLES = (
     "articles",
@@ -26,8 +28,9 @@ PAGE_TABLES = (
 # The check page also reads the similarity index (lsh_bands is a view of lsh_index...).
 CHECK_TABLES = PAGE_TABLES + ("signatures", "lsh_index", "lsh_recent", "lsh_bands")
 
-# Match labels from most to least copied, for a stable display order.
-LABEL_DISPLAY_ORDER = ("verbatim", "light_edit", "paraphrase", "shared_quotes")
+# Match labels from most to least copied, for a stable display order (independent
+# coverage is listed apart).
+LABEL_DISPLAY_ORDER = tuple(label for label in LABELS if label != "independent")
 
 STORY_SORTS = {
     "copies": "c.derived_count desc, c.article_count desc, c.id",

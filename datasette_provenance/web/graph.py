@@ -14,6 +14,8 @@ from typing import Callable
 
 from markupsafe import Markup, escape
 
+from ..vocabulary import LABEL_WORDS
+
 NODE_WIDTH = 264
 NODE_HEIGHT = 44
 ROW_HEIGHT = 56
@@ -22,7 +24,6 @@ PAD = 6
 SECTION_HEIGHT = 30
 MAX_NODES = 150
 TITLE_CHARS = 36
-LABEL_WORDS = {"light_edit": "light edit", "shared_quotes": "shared quotes"}
 
 
 @dataclass

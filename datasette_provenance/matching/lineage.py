@@ -1,16 +1,9 @@
 """Judgements over alignments: labels, direction, credit, story clusters and lineage.
 
 Pure functions: they read alignment scores and facts about articles (dates,
-outlets, credit lines) and return decisions with plain-language reasons. Only
-``match.py`` touches the database.
-
-Labels, from most to least reuse:
-
-* ``verbatim``     - text copied with at most stray corrections;
-* ``light_edit``   - copied, then edited word by word (most words kept);
-* ``paraphrase``   - the source followed sentence by sentence, reworded;
-* ``shared_quotes``- the only overlap is quotations of the same speakers;
-* ``independent``  - separate reporting (possibly of the same story).
+outlets, credit lines) and return decisions with plain-language reasons; the
+labels are ``vocabulary.LABELS``, decided by ``parameters.LabelThresholds``.
+``update.py`` stores them.
 """
 
 from __future__ import annotations
@@ -18,64 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 import networkx as nx
 
-from .clean import canonical_agency
-
-DERIVED_LABELS = ("verbatim", "light_edit", "paraphrase")
-NOT_DERIVED_LABELS = ("shared_quotes", "independent")
-LABELS = DERIVED_LABELS + NOT_DERIVED_LABELS
-
+from ..parameters import DEFAULT_THRESHOLDS, LabelThresholds
+from ..vocabulary import CREDITING_KINDS, DERIVED_LABELS, canonical_agency
 
 # ------------------------------------------------------------------------------
 # Labels
-
-
-@dataclass(frozen=True)
-class LabelThresholds:
-    """Every threshold a label is decided from, with the reasoning for its value.
-
-    The defaults were set from what the measures mean and checked on the seeds
-    and on the Clough-Stevenson corpus; ``evaluate.py`` can re-tune them on
-    labelled data (leave-one-group-out), but the shipped values are these.
-    """
-
-    # Reuse shown by the sentence alignment: similarity above background, summed
-    # along the order-preserving alignment, per sentence of the shorter text.
-    # Independent texts on the same subject stay below 0.065 (Clough-Stevenson
-    # answers written without the source; the seed articles about one summit,
-    # 0.02-0.04), heavy rewrites start at 0.08: 0.075 sits in between.
-    min_sentence_alignment: float = 0.075
-    # Reuse shown by copying: a fifth of a text copied (verbatim or edited) ...
-    min_copy_share: float = 0.2
-    # ... or this many copied words whatever the lengths: two full sentences,
-    # which independent writers do not produce by chance (stock phrases and
-    # names, the usual chance overlap, are a few words each).
-    min_copied_tokens: int = 40
-    # Verbatim: copied passages carry at most this many edits per 100 copied
-    # words - one every twenty-odd words is house-style and typo fixing
-    # ("U.S." -> "US", "metre" -> "meter"), not rewriting.
-    verbatim_max_edits_per_100: float = 4.5
-    # Light edit: of the text that was reused, at least this share kept word for
-    # word; below it, most of the wording is new and the reuse is a paraphrase.
-    light_edit_min_fidelity: float = 0.6
-    # Same story (for clusters): content-word profile similarity. Articles about
-    # one event score 0.36+ on the seeds, unrelated news 0.11-0.16.
-    same_story_similarity: float = 0.25
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: Mapping) -> "LabelThresholds":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
-
-
-DEFAULT_THRESHOLDS = LabelThresholds()
 
 
 def label(
@@ -211,10 +156,6 @@ class ArticleFacts:
     @property
     def wire_agencies(self) -> set[str]:
         return {c.agency for c in self.credits if c.kind == "wire_marker" and c.agency}
-
-
-# Credit kinds that name where text or pictures came from.
-CREDITING_KINDS = ("wire_marker", "photo_credit", "attribution", "reporting_credit", "copyright")
 
 
 # ------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ from typing import Iterable, Sequence
 import numpy as np
 from rapidfuzz.distance import Indel, Levenshtein
 
-from .shingles import Token, tokenize, unspaced_mask
+from ..vocabulary import PASSAGE_KINDS
+from .tokens import Token, tokenize, unspaced_mask
 
 # --- Copy detection -------------------------------------------------------------
 # Anchors are shared runs of this many tokens. Four words rarely repeat by chance
@@ -101,8 +102,6 @@ STORY_MIN_CHARS = 4
 
 # Word shingles for the exact Jaccard/containment scores.
 SHINGLE_SIZE = 5
-
-PASSAGE_KINDS = ("verbatim", "edited", "paraphrase", "quotation")
 
 _TERMINATORS = frozenset(".!?…。！？｡؟۔।॥።፧᙮")
 _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−", "-"))

@@ -1,0 +1,230 @@
+"""LSH band maths: band keys of a segment's signatures, and the pure steps that turn
+the members of its buckets into scored candidates.
+
+No storage here (as in datasketch, the algorithm apart from where it keeps its
+buckets): ``index`` keeps the buckets in SQLite and runs these steps over what it
+reads, and the Spark engine runs the same steps over what its joins bring. The
+steps of a lookup, in order: ``count_band_hits`` (members of the query's buckets),
+``rank_band_hits``, ``scoring_pool`` (story signatures estimated),
+``choose_for_scoring`` (text windows loaded), ``score_candidates``. What decides a
+candidate is ``parameters.CandidateSettings``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..parameters import DEFAULT_CANDIDATES, CandidateSettings, SignatureParams
+from .signatures import SegmentSignatures, estimate_containment, jaccard_matrix
+
+
+@dataclass(frozen=True)
+class CandidateHit:
+    segment_id: str
+    text_band_hits: int  # distinct text (band, hash) keys shared
+    story_band_hits: int  # distinct story (band, hash) keys shared
+    best_window_jaccard: float  # best estimated Jaccard over (query window, candidate window) pairs
+    best_windows: tuple[int, int]  # (query window, candidate window) of best_window_jaccard
+    containment: float  # best estimated share of the smaller window found in the larger
+    story_jaccard: float  # estimated Jaccard of the story signatures (0 when either is empty)
+
+
+# Odd 64-bit multipliers combining a band's rows into one 64-bit value.
+_BAND_MULTIPLIERS = np.array(
+    [
+        0x9FB21C651E98DF25,
+        0xD6E8FEB86659FD93,
+        0xA0761D6478BD642F,
+        0xE7037ED1A0B428DB,
+        0x8EBC6AF09C88C6E3,
+        0x589965CC75374CC3,
+        0x1D8E4E27C47D124F,
+        0xF1357AEA2E62A9C5,
+    ],
+    dtype=np.uint64,
+)
+
+
+# An lsh_index bucket: the band hash's top 54 bits, then the band number (9 bits,
+# parameters.MAX_BANDS) and the kind (1 bit: story). Two different bands collide
+# with probability ~2**-54.
+_BUCKET_LOW_BITS = 10
+_KIND_BITS = {"text": 0, "story": 1}
+_KINDS = ("text", "story")
+
+
+# ----------------------------------------------------------------------------- bands
+
+
+def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(windows x bands) signed 64-bit hash of each band's ``rows`` values.
+
+    A multilinear combination with odd 64-bit constants, then the splitmix64
+    finaliser; vectorised over every window and band at once (a per-band xxh64
+    call would cost more than the whole MinHash). Two different bands of 32-bit
+    values collide with probability ~2**-64.
+    """
+    signatures = np.atleast_2d(signatures)
+    values = signatures[:, : bands * rows].astype(np.uint64).reshape(len(signatures), bands, rows)
+    combined = (values * _BAND_MULTIPLIERS[:rows]).sum(axis=2, dtype=np.uint64)
+    combined ^= combined >> np.uint64(30)
+    combined *= np.uint64(0xBF58476D1CE4E5B9)
+    combined ^= combined >> np.uint64(27)
+    combined *= np.uint64(0x94D049BB133111EB)
+    combined ^= combined >> np.uint64(31)
+    return combined.view(np.int64)
+
+
+def band_keys(signatures: SegmentSignatures, params: SignatureParams) -> list[tuple[str, int, int]]:
+    """The segment's distinct (kind, band, hash) keys: text windows' bands and story bands.
+
+    ``hash`` is the band hash's top 54 bits (what an ``lsh_index`` bucket keeps).
+    """
+    return [bucket_key(bucket) for bucket in buckets(signatures, params).tolist()]
+
+
+def buckets(signatures: SegmentSignatures, params: SignatureParams) -> np.ndarray:
+    """The segment's distinct ``lsh_index`` buckets (int64): ``band_keys`` folded.
+
+    Text buckets first, then story buckets, each in increasing order.
+    """
+    parts = []
+    windows = signatures.banded_windows
+    if len(windows):
+        text = band_hashes(signatures.text[windows], params.text_bands, params.text_rows)
+        parts.append(np.unique(_fold(text, _KIND_BITS["text"])))
+    if signatures.story_word_count >= params.story_min_words:
+        story = band_hashes(signatures.story, params.story_bands, params.story_rows)
+        parts.append(np.unique(_fold(story, _KIND_BITS["story"])))
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(parts)
+
+
+def _fold(hashes: np.ndarray, kind_bit: int) -> np.ndarray:
+    """(windows x bands) band hashes -> buckets: hash top bits | band | kind."""
+    bands = np.arange(hashes.shape[1], dtype=np.int64) << 1 | kind_bit
+    return ((hashes >> _BUCKET_LOW_BITS) << _BUCKET_LOW_BITS | bands).ravel()
+
+
+def bucket_key(bucket: int) -> tuple[str, int, int]:
+    return (bucket_kind(bucket), (bucket >> 1) & 511, bucket >> _BUCKET_LOW_BITS)
+
+
+def bucket_kind(bucket: int) -> str:
+    """'text' or 'story': the kind of band a bucket holds."""
+    return _KINDS[bucket & 1]
+
+
+# ----------------------------------------------------------------------------- candidates
+
+
+def count_band_hits(
+    members: Iterable[tuple[str, str]], exclude_segment_ids: Iterable[str] = ()
+) -> tuple[Counter[str], Counter[str]]:
+    """Text and story keys each segment shares with the query, from (kind, segment id) members."""
+    excluded = set(exclude_segment_ids)
+    text_hits: Counter[str] = Counter()
+    story_hits: Counter[str] = Counter()
+    for kind, segment_id in members:
+        if segment_id not in excluded:
+            (text_hits if kind == "text" else story_hits)[segment_id] += 1
+    return text_hits, story_hits
+
+
+def rank_band_hits(
+    text_hits: Counter[str], story_hits: Counter[str]
+) -> tuple[list[str], list[str]]:
+    """Segments with text band hits (most first), and those with story band hits only."""
+    story_only = sorted(set(story_hits) - set(text_hits), key=lambda s: (-story_hits[s], s))
+    text_first = sorted(text_hits, key=lambda s: (-text_hits[s], -story_hits[s], s))
+    return text_first, story_only
+
+
+def scoring_pool(
+    text_first: list[str],
+    story_only: list[str],
+    settings: CandidateSettings = DEFAULT_CANDIDATES,
+) -> list[str]:
+    """The segments whose story Jaccard is estimated."""
+    return (text_first + story_only)[: settings.max_scored_candidates]
+
+
+def choose_for_scoring(
+    text_first: list[str],
+    story_only: list[str],
+    story_jaccards: dict[str, float],
+    settings: CandidateSettings = DEFAULT_CANDIDATES,
+) -> list[str]:
+    """The segments whose text windows are loaded and scored."""
+    floor = settings.story_min_jaccard
+    story_passed = [s for s in story_only if story_jaccards.get(s, 0.0) >= floor]
+    return (text_first + story_passed)[: settings.max_scored_candidates]
+
+
+def estimate_story_jaccards(
+    query: SegmentSignatures, segment_ids: Sequence[str], stories: np.ndarray
+) -> dict[str, float]:
+    """Estimated story Jaccard with stored story signatures (rows of ``stories``, with words)."""
+    if not query.story_word_count or not len(segment_ids):
+        return {}
+    shares = np.count_nonzero(stories == query.story, axis=1) / len(query.story)
+    return dict(zip(segment_ids, shares.tolist()))
+
+
+def score_candidates(
+    query: SegmentSignatures,
+    windows: dict[str, tuple[np.ndarray, np.ndarray]],
+    text_hits: Counter[str],
+    story_hits: Counter[str],
+    story_jaccards: dict[str, float],
+    settings: CandidateSettings = DEFAULT_CANDIDATES,
+) -> dict[str, CandidateHit]:
+    """Score chosen segments from their (text windows, shingle counts); keep those that pass."""
+    found = {}
+    for segment_id, (values, sizes) in windows.items():
+        hit = _score(
+            query,
+            segment_id,
+            values,
+            sizes,
+            text_hits[segment_id],
+            story_hits[segment_id],
+            story_jaccards.get(segment_id, 0.0),
+        )
+        if (
+            hit.best_window_jaccard >= settings.text_min_jaccard
+            or hit.story_jaccard >= settings.story_min_jaccard
+        ):
+            found[segment_id] = hit
+    return found
+
+
+def _score(
+    query: SegmentSignatures,
+    segment_id: str,
+    windows: np.ndarray,
+    window_sizes: np.ndarray,
+    text_band_hits: int,
+    story_band_hits: int,
+    story_jaccard: float,
+) -> CandidateHit:
+    jaccards = jaccard_matrix(query.text, windows)
+    query_window, stored_window = np.unravel_index(int(np.argmax(jaccards)), jaccards.shape)
+    query_sizes = query.text_shingle_counts[:, None]
+    stored_sizes = window_sizes[None, :]
+    smaller, larger = np.minimum(query_sizes, stored_sizes), np.maximum(query_sizes, stored_sizes)
+    containment = estimate_containment(jaccards, smaller, larger)
+    return CandidateHit(
+        segment_id=segment_id,
+        text_band_hits=text_band_hits,
+        story_band_hits=story_band_hits,
+        best_window_jaccard=float(jaccards[query_window, stored_window]),
+        best_windows=(int(query_window), int(stored_window)),
+        containment=float(containment.max()),
+        story_jaccard=story_jaccard,
+    )

@@ -1,0 +1,329 @@
+"""Matching orchestration: index -> candidates -> align -> lineage -> rows.
+
+``update_matches`` matches every pending segment (``index.candidates``, then
+``pairs.compare_segments`` on the best of them), committing chunk by chunk, so an
+interrupted run leaves whole chunks and the next run finishes the rest; then
+``rebuild_lineage`` recomputes clusters and lineage from the stored matches.
+``match_row``, ``passage_rows`` and ``cluster_rows`` are the rows both matching
+engines write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlite_utils
+
+from ..parameters import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_PARAMS,
+    DEFAULT_THRESHOLDS,
+    SignatureParams,
+    check_matching_settings,
+)
+from ..store import LINEAGE_STALE_KEY, get_meta, insert_rows, set_meta, store_match
+from ..vocabulary import DERIVED_LABELS
+from . import index, lineage
+from .pairs import PairResult, best_candidates, compare_segments
+from .segments import SegmentStore
+from .signatures import SegmentSignatures, sign_text
+
+# Segments matched per transaction: an interrupted run loses at most this many.
+CHUNK_SIZE = 50
+
+
+@dataclass
+class MatchSummary:
+    segments: int = 0
+    pairs_compared: int = 0
+    matches_stored: int = 0
+    derived: int = 0
+    clusters: int = 0
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.segments} segments matched, {self.pairs_compared} pairs compared, "
+            f"{self.matches_stored} matches stored ({self.derived} derived), "
+            f"{self.clusters} clusters, {self.seconds:.2f}s"
+        )
+
+
+# ------------------------------------------------------------------------------
+# Indexing
+
+
+def rebuild_index(
+    db: sqlite_utils.Database,
+    params: SignatureParams = DEFAULT_PARAMS,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Re-sign every segment from its stored text with ``params``; then everything is re-matched."""
+    store = SegmentStore(db)
+
+    def sign_segment(segment_id: str) -> SegmentSignatures:
+        data = store.get(segment_id)
+        return sign_text(data.raw_text, data.kept_ranges, params)
+
+    indexed = index.rebuild(db, params, sign_segment, progress=progress)
+    with db.conn:
+        db.conn.execute("UPDATE segments SET match_pending = 1")
+    return indexed
+
+
+# ------------------------------------------------------------------------------
+# update_matches
+
+
+def update_matches(
+    db: sqlite_utils.Database,
+    full: bool = False,
+    progress: bool | Callable[[int], None] | None = None,
+) -> MatchSummary:
+    """Match pending segments (all with ``full``), store matches, rebuild clusters and lineage.
+
+    Idempotent: with nothing pending and nothing stale it changes nothing.
+    Every chunk of segments is one transaction that also clears their
+    ``match_pending`` flag, so an interrupted run is finished by the next one.
+    Refuses a database whose matches were made with other settings (``parameters``)
+    unless ``full``, which makes every match again with the current ones.
+    """
+    started = time.perf_counter()
+    params = index.stored_params(db) or DEFAULT_PARAMS
+    with db.conn:
+        index.check_params(db, params)
+        check_matching_settings(db, DEFAULT_CANDIDATES, DEFAULT_THRESHOLDS, recompute=full)
+        if full:
+            db.conn.execute("UPDATE segments SET match_pending = 1")
+    index.flush(db)  # an interrupted ingest may have left index rows pending
+    pending = [
+        row[0] for row in db.execute("SELECT id FROM segments WHERE match_pending = 1 ORDER BY id")
+    ]
+    summary = MatchSummary(segments=len(pending))
+    store = SegmentStore(db)
+    compared: set[frozenset[str]] = set()
+    report = _progress_reporter(progress, len(pending))
+    for start in range(0, len(pending), CHUNK_SIZE):
+        chunk = pending[start : start + CHUNK_SIZE]
+        written_earlier = set(compared)  # pairs stored (or found not worth it) by earlier chunks
+        results = _match_chunk(db, store, chunk, params, compared, summary)
+        _write_chunk(db, chunk, results, written_earlier)
+        summary.matches_stored += len(results)
+        summary.derived += sum(result.label in DERIVED_LABELS for result in results)
+        report(len(chunk))
+    if pending or get_meta(db, LINEAGE_STALE_KEY):
+        summary.clusters = rebuild_lineage(db)
+    else:
+        summary.clusters = db.execute("SELECT count(*) FROM clusters").fetchone()[0]
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _match_chunk(
+    db,
+    store: SegmentStore,
+    chunk: list[str],
+    params: SignatureParams,
+    compared: set[frozenset[str]],
+    summary: MatchSummary,
+) -> list[PairResult]:
+    """Compare each segment of the chunk with its candidates (CPU only, no writes)."""
+    results = []
+    for segment_id in chunk:
+        segment = store.get(segment_id)
+        own_article = store.article_segment_ids(segment.article_id)
+        query = index.load_signatures(db, segment_id, params) or sign_text(
+            segment.raw_text, segment.kept_ranges, params
+        )
+        hits = index.candidates(db, query, params, exclude_segment_ids=own_article)
+        for candidate_id, shares_text in best_candidates(hits):
+            pair = frozenset((segment_id, candidate_id))
+            if pair in compared:
+                continue
+            compared.add(pair)
+            summary.pairs_compared += 1
+            result = compare_segments(segment, store.get(candidate_id), shares_text)
+            if result is not None:
+                results.append(result)
+    return results
+
+
+def _write_chunk(
+    db, chunk: list[str], results: list[PairResult], written_earlier: set[frozenset[str]]
+) -> None:
+    """Replace the chunk's matches in one transaction (keeping what earlier chunks wrote)."""
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    with db.conn:
+        stale = [
+            match_id
+            for match_id, source_id, derived_id in _matches_involving(db, chunk)
+            if frozenset((source_id, derived_id)) not in written_earlier
+        ]
+        for start in range(0, len(stale), 500):
+            ids = stale[start : start + 500]
+            db.conn.execute(f"DELETE FROM matches WHERE id IN ({','.join('?' * len(ids))})", ids)
+        for result in results:
+            _store_result(db, result, now)
+        marks = ",".join("?" * len(chunk))
+        db.conn.execute(f"UPDATE segments SET match_pending = 0 WHERE id IN ({marks})", chunk)
+        set_meta(db, LINEAGE_STALE_KEY, True)
+
+
+def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]:
+    marks = ",".join("?" * len(segment_ids))
+    return db.execute(
+        f"SELECT id, source_segment_id, derived_segment_id FROM matches "
+        f"WHERE source_segment_id IN ({marks}) OR derived_segment_id IN ({marks})",
+        segment_ids + segment_ids,
+    ).fetchall()
+
+
+def _store_result(db, result: PairResult, now: str) -> None:
+    """Insert (or replace) one match row and its passages."""
+    store_match(db, match_row(result, now), passage_rows(result))
+
+
+def match_row(result: PairResult, now: str) -> dict:
+    """The ``matches`` row of one compared pair (without its id)."""
+    scores = dict(result.alignment.scores, closeness=round(result.closeness, 4))
+    return {
+        "source_article_id": result.source.article_id,
+        "derived_article_id": result.derived.article_id,
+        "source_segment_id": result.source.segment_id,
+        "derived_segment_id": result.derived.segment_id,
+        "label": result.label,
+        "source_containment": result.alignment.source_containment,
+        "derived_containment": result.alignment.derived_containment,
+        "jaccard": result.alignment.jaccard,
+        "credited": None if result.credited is None else int(result.credited),
+        "direction_confidence": round(result.direction_confidence, 4),
+        "scores": json.dumps(scores, sort_keys=True),
+        "evidence": json.dumps(result.evidence, ensure_ascii=False),
+        "computed_at": now,
+    }
+
+
+def passage_rows(result: PairResult) -> list[dict]:
+    """The ``passages`` rows of one compared pair (without ``match_id``)."""
+    return [
+        {
+            "kind": p.kind,
+            "source_start": p.source_start,
+            "source_end": p.source_end,
+            "derived_start": p.derived_start,
+            "derived_end": p.derived_end,
+            "similarity": round(p.similarity, 4),
+            "edits": json.dumps(p.edits, ensure_ascii=False),
+        }
+        for p in result.alignment.passages
+    ]
+
+
+def _progress_reporter(progress, total: int) -> Callable[[int], None]:
+    if callable(progress):
+        return progress
+    if not progress or not total:
+        return lambda done: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit=" segments", desc="match", leave=False)
+
+    def advance(done: int) -> None:
+        bar.update(done)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+# ------------------------------------------------------------------------------
+# Clusters and lineage
+
+
+def rebuild_lineage(db: sqlite_utils.Database) -> int:
+    """Recompute ``clusters`` and ``lineage`` from the stored matches (one transaction)."""
+    nodes = {
+        segment_id: lineage.SegmentNode(segment_id, article_id, title, published)
+        for segment_id, article_id, title, published in db.execute(
+            "SELECT s.id, s.article_id, COALESCE(a.title, s.title), a.published FROM segments s "
+            "JOIN articles a ON a.id = s.article_id WHERE s.id IN "
+            "(SELECT source_segment_id FROM matches UNION SELECT derived_segment_id FROM matches)"
+        )
+    }
+    edges = [
+        match_edge(*row)
+        for row in db.execute(
+            "SELECT id, source_segment_id, derived_segment_id, label, scores, "
+            "direction_confidence, credited FROM matches ORDER BY id"
+        )
+    ]
+    clusters = lineage.build_clusters(nodes, edges)
+    with db.conn:
+        db.conn.execute("DELETE FROM lineage")
+        db.conn.execute("DELETE FROM clusters")
+        for cluster_id, cluster in enumerate(clusters, start=1):
+            _store_cluster(db, cluster_id, cluster)
+        set_meta(db, LINEAGE_STALE_KEY, False)
+    return len(clusters)
+
+
+def match_edge(
+    match_id: int,
+    source_id: str,
+    derived_id: str,
+    label: str,
+    scores: str,
+    confidence: float,
+    credited: int | None,
+) -> lineage.MatchEdge:
+    """A lineage edge from a ``matches`` row's columns (``scores`` as stored JSON)."""
+    return lineage.MatchEdge(
+        match_id,
+        source_id,
+        derived_id,
+        label,
+        json.loads(scores).get("closeness", 0.0),
+        confidence,
+        None if credited is None else bool(credited),
+    )
+
+
+def _store_cluster(db, cluster_id: int, cluster: lineage.Cluster) -> None:
+    cluster_row, member_rows = cluster_rows(cluster_id, cluster)
+    insert_rows(db, "clusters", [cluster_row])
+    insert_rows(db, "lineage", member_rows)
+
+
+def cluster_rows(cluster_id: int, cluster: lineage.Cluster) -> tuple[dict, list[dict]]:
+    """The ``clusters`` row and the ``lineage`` rows of one cluster."""
+    cluster_row = {
+        "id": cluster_id,
+        "title": cluster.title,
+        "origin_article_id": cluster.origin_article_id,
+        "article_count": cluster.article_count,
+        "derived_count": cluster.derived_count,
+        "uncredited_count": cluster.uncredited_count,
+        "first_published": cluster.first_published,
+        "last_published": cluster.last_published,
+    }
+    member_rows = [
+        {
+            "segment_id": m.segment_id,
+            "article_id": m.article_id,
+            "cluster_id": cluster_id,
+            "parent_article_id": m.parent_article_id,
+            "parent_segment_id": m.parent_segment_id,
+            "match_id": m.match_id,
+            "label": m.label,
+            "generation": m.generation,
+            "is_origin": int(m.is_origin),
+        }
+        for m in cluster.members
+    ]
+    return cluster_row, member_rows
+
+

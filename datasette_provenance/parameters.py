@@ -1,0 +1,281 @@
+"""Tunable parameters, in one place, and the check that a database was built with them.
+
+Three groups, by what a change costs:
+
+* ``SignatureParams`` decide what is stored in ``signatures`` and the LSH index
+  (shingles, permutations, bands, windows, story signatures): changing one means
+  re-signing every segment (``datasette-provenance match DB --rebuild-index``);
+* ``CandidateSettings`` decide which indexed segments are compared (bucket reads,
+  Jaccard floors for text and story candidates, how many are aligned);
+* ``LabelThresholds`` decide how a compared pair is labelled, and whether two
+  texts report the same story.
+
+Story settings sit with what they decide: story signatures in ``SignatureParams``,
+story-only candidates in ``CandidateSettings``, the same-story test in
+``LabelThresholds``.
+
+A database records each group in ``provenance_meta`` on first use (keys
+``signature_params``, ``candidate_settings``, ``label_thresholds``). Matching refuses
+a database whose matches were made under other values, saying which differ and how
+to recompute them (``check_matching_settings``; the signature params are checked by
+``matching.index.check_params``), so old and new judgements are never mixed.
+Constants that only make the code fast or bounded stay next to the code they govern.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Mapping
+
+from .store import database_name, get_meta, set_meta
+
+SCHEME = "affine32"
+
+# Bands of one kind: an lsh_index bucket keeps the band number in 9 bits (index.py).
+MAX_BANDS = 512
+
+
+class ParamsError(ValueError):
+    """Signature parameters that cannot work together."""
+
+
+@dataclass(frozen=True)
+class SignatureParams:
+    """Everything that decides what is stored in ``signatures`` and ``lsh_bands``.
+
+    A database remembers the params it was built with (``provenance_meta`` key
+    ``signature_params``); changing any field means rebuilding the index.
+    What is done with the index (``CandidateSettings``) and with the alignments
+    (``LabelThresholds``) can change without a rebuild: every match is then made
+    again (``match DB --full``).
+    """
+
+    # Word n-grams. Five words rarely repeat by chance between unrelated news
+    # texts, yet one changed word only costs the five shingles around it.
+    shingle_size: int = 5
+    num_perm: int = 128
+    seed: int = 1
+    scheme: str = SCHEME
+    # LSH of text windows: P(candidate) = 1 - (1 - J**rows)**bands per window pair.
+    # Two aligned windows sharing half their shingles (containment 0.5) have
+    # J = 0.5 / 1.5 = 0.33; 32 bands of 3 rows put the S-curve's midpoint there
+    # (P = 0.69 for one window pair; longer copies give several pairs) and give
+    # P = 0.98 at J = 0.5. Windows sharing a stock phrase (J ~ 0.01) collide with
+    # P ~ 3e-5, and CandidateSettings.text_min_jaccard drops those that do.
+    text_bands: int = 32
+    text_rows: int = 3
+    # Windows of 100 shingles every 50: a passage of 150+ words holds a whole
+    # window, and any 100-word passage overlaps one by at least 75 words.
+    window_size: int = 100
+    window_step: int = 50
+    # Story words get looser LSH (rows of 2), because rewrites of one story share
+    # only 15-35% of their content words: P = 0.90 at J = 0.19, 0.99 at J = 0.27.
+    # index.candidates then checks the estimated story Jaccard (story_min_jaccard).
+    story_bands: int = 64
+    story_rows: int = 2
+    # Content words have at least this many characters (see signatures.story_hashes) ...
+    story_min_chars: int = 4
+    # ... and count once per occurrence, up to this many times (multiset Jaccard).
+    story_max_repeats: int = 5
+    # Segments with fewer content words than this get no story bands: with a
+    # handful of words, every brief on a topic would look like every other.
+    story_min_words: int = 8
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.scheme != SCHEME:
+            problems.append(f"scheme must be {SCHEME!r}")
+        if not 1 <= self.shingle_size <= 8:
+            problems.append("shingle_size must be between 1 and 8")
+        for kind in ("text", "story"):
+            bands, rows = getattr(self, f"{kind}_bands"), getattr(self, f"{kind}_rows")
+            if bands < 1 or not 1 <= rows <= 8 or bands * rows > self.num_perm:
+                problems.append(f"{kind}_bands x {kind}_rows must not exceed num_perm (rows 1-8)")
+            if bands > MAX_BANDS:  # the band number has 9 bits of an lsh_index bucket
+                problems.append(f"{kind}_bands must be at most {MAX_BANDS}")
+        if (
+            self.window_step < 1
+            or self.window_size < self.window_step
+            or self.window_size % self.window_step
+        ):
+            problems.append("window_size must be a positive multiple of window_step")
+        if min(self.story_min_chars, self.story_max_repeats, self.story_min_words) < 1:
+            problems.append(
+                "story_min_chars, story_max_repeats and story_min_words must be positive"
+            )
+        if problems:
+            raise ParamsError("invalid signature params: " + "; ".join(problems))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "SignatureParams":
+        unknown = sorted(set(values) - {field.name for field in fields(cls)})
+        if unknown:
+            raise ParamsError(f"unknown signature params: {', '.join(unknown)}")
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SignatureParams":
+        return cls.from_dict(json.loads(text))
+
+
+DEFAULT_PARAMS = SignatureParams()
+
+
+
+# ------------------------------------------------------------------------------ candidates
+
+
+@dataclass(frozen=True)
+class CandidateSettings:
+    """Which indexed segments are compared with a segment, and how many are aligned."""
+
+    # At most this many members of one LSH bucket are read per lookup. A band of
+    # three or more equal minima is rare by chance, so a bucket this big holds text
+    # that hundreds of segments carry verbatim: left-over boilerplate (a standard
+    # disclaimer, a newsletter pitch) or a wire story syndicated by hundreds of
+    # outlets - or, for story bands, a pair of very common content words. Reading it
+    # whole would make every lookup as slow as the most copied text in the archive;
+    # skipping it would lose the syndicated story altogether. So a fixed part is
+    # read (the first members in segment id order): the same part for every band of
+    # a copied window, so those members collect hits from all its bands and are
+    # still found and verified.
+    max_bucket_read: int = 200
+    # Candidates whose signatures are loaded and scored, most band hits first. Each
+    # costs ~1 KB per window to read; past a few hundred, the rest are near-copies of
+    # ones already scored or weak story-only hits, and alignment could not afford
+    # them anyway.
+    max_scored_candidates: int = 300
+    # A text band hit needs this best window Jaccard: a chance collision of three
+    # minima between windows that share a stock phrase or two (J ~ 0.01) estimates
+    # at ~0.03-0.06, while pairs with containment >= 0.5 score >= 0.15 (1st
+    # percentile 0.26 in benchmarks/lsh_recall.py).
+    text_min_jaccard: float = 0.1
+    # A candidate without a good text hit needs this estimated Jaccard of story
+    # words. Calibrated on the seeds: the summit story's rewrites estimate at
+    # 0.16-0.31 with each other, the unrelated Canada story at 0.02-0.05 (exact
+    # Jaccard 0.06-0.07). The estimate's standard deviation with 128 permutations is
+    # ~0.035 at J = 0.19 and ~0.022 at J = 0.07, so 0.12 is two of them from both.
+    story_min_jaccard: float = 0.12
+    # A segment is aligned with at most this many candidates, best index evidence first:
+    # a story syndicated by hundreds of outlets still finds its closest versions, and
+    # one segment never costs more than about a second of alignment.
+    max_aligned_candidates: int = 100
+    # Of those, candidates sharing only story words (no text band): at most this many,
+    # most story words in common first. A paraphrase shares the most story words with
+    # its source; beyond a few dozen, story-only candidates are same-genre news.
+    max_story_only_candidates: int = 30
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+DEFAULT_CANDIDATES = CandidateSettings()
+
+
+# ------------------------------------------------------------------------------ labels
+
+
+@dataclass(frozen=True)
+class LabelThresholds:
+    """Every threshold a label is decided from, with the reasoning for its value.
+
+    The defaults were set from what the measures mean and checked on the seeds
+    and on the Clough-Stevenson corpus; ``evaluate.py`` can re-tune them on
+    labelled data (leave-one-group-out), but the shipped values are these.
+    A database records the thresholds its matches were labelled with.
+    """
+
+    # Reuse shown by the sentence alignment: similarity above background, summed
+    # along the order-preserving alignment, per sentence of the shorter text.
+    # Independent texts on the same subject stay below 0.065 (Clough-Stevenson
+    # answers written without the source; the seed articles about one summit,
+    # 0.02-0.04), heavy rewrites start at 0.08: 0.075 sits in between.
+    min_sentence_alignment: float = 0.075
+    # Reuse shown by copying: a fifth of a text copied (verbatim or edited) ...
+    min_copy_share: float = 0.2
+    # ... or this many copied words whatever the lengths: two full sentences,
+    # which independent writers do not produce by chance (stock phrases and
+    # names, the usual chance overlap, are a few words each).
+    min_copied_tokens: int = 40
+    # Verbatim: copied passages carry at most this many edits per 100 copied
+    # words - one every twenty-odd words is house-style and typo fixing
+    # ("U.S." -> "US", "metre" -> "meter"), not rewriting.
+    verbatim_max_edits_per_100: float = 4.5
+    # Light edit: of the text that was reused, at least this share kept word for
+    # word; below it, most of the wording is new and the reuse is a paraphrase.
+    light_edit_min_fidelity: float = 0.6
+    # Same story (for clusters): content-word profile similarity. Articles about
+    # one event score 0.36+ on the seeds, unrelated news 0.11-0.16.
+    same_story_similarity: float = 0.25
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping) -> "LabelThresholds":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+DEFAULT_THRESHOLDS = LabelThresholds()
+
+
+# ------------------------------------------------------------------------------ the database
+
+SIGNATURE_PARAMS_KEY = "signature_params"
+CANDIDATE_SETTINGS_KEY = "candidate_settings"
+LABEL_THRESHOLDS_KEY = "label_thresholds"
+RECOMPUTE_COMMAND = "datasette-provenance match DB --full"
+
+
+class SettingsError(Exception):
+    """The database's matches were made with other candidate settings or label thresholds."""
+
+
+def check_matching_settings(
+    db,
+    candidates: CandidateSettings = DEFAULT_CANDIDATES,
+    thresholds: LabelThresholds = DEFAULT_THRESHOLDS,
+    *,
+    recompute: bool = False,
+) -> None:
+    """Refuse to add matches made with these settings to matches made with others.
+
+    Records the settings in ``provenance_meta`` (the caller commits) on first use, and
+    when ``recompute``: every stored match is about to be made again with them.
+    Raises ``SettingsError`` telling the user to recompute every match otherwise.
+    """
+    current = {
+        CANDIDATE_SETTINGS_KEY: candidates.as_dict(),
+        LABEL_THRESHOLDS_KEY: thresholds.to_dict(),
+    }
+    differences = []
+    for key, values in current.items():
+        stored = get_meta(db, key)
+        if stored is None or recompute:
+            set_meta(db, key, values)
+        elif stored != values:
+            differences.append(describe_differences(stored, values))
+    if differences:
+        raise SettingsError(
+            f"{database_name(db)}: its matches were made with other settings "
+            f"({'; '.join(differences)}); run `{RECOMPUTE_COMMAND}` to recompute them "
+            "with the current ones"
+        )
+
+
+def describe_differences(stored: Mapping, current: Mapping) -> str:
+    """"name: X in the database, Y now" for every value that differs."""
+    keys = sorted(set(stored) | set(current))
+    return ", ".join(
+        f"{key}: {stored.get(key, 'unset')} in the database, {current.get(key, 'unset')} now"
+        for key in keys
+        if stored.get(key) != current.get(key)
+    )

@@ -1,0 +1,225 @@
+"""Manifests: metadata by article id, kept beside the articles it describes.
+
+``read_manifest(path)`` reads ``.csv``/``.tsv``, ``.json`` (a list of objects with
+an ``id``, or an object ``{id: {...}}``) or ``.jsonl``. Fields: ``id`` (required),
+``title``, ``outlet``, ``url``, ``published``, ``language`` and ``inferred``: the
+names of the fields that are guesses rather than stated by the source, separated by
+commas, semicolons, ``|`` or spaces in CSV (``outlet;published``), or a JSON list
+(``["outlet"]``). Unknown columns are ignored. It returns ``{id: {field: value,
+"inferred_fields": [...], "source_path": "manifest.csv:7"}}`` in file order, with
+only the fields that have a value. Whether every id exists is the caller's check.
+
+A manifest is small and hand-made, so any problem in it raises ``InputError``
+naming ``file:line``: it is fixed and the run repeated rather than half applied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterable, Iterator, Mapping
+
+from .dates import normalize_language, normalize_published
+from .decoding import decode_document, iter_lines, read_whole_file
+from . import delimited
+from .delimited import csv_records, iter_csv_rows
+from .paths import extension
+from .records import (
+    METADATA_FIELDS,
+    ColumnNames,
+    InputError,
+    PathInput,
+    json_problem,
+    json_type,
+    os_reason,
+)
+from .rows import field_value, parse_inferred
+
+MANIFEST_EXTENSIONS = frozenset({".csv", ".tsv", ".json", ".jsonl", ".ndjson"})
+
+
+def read_manifest(path: PathInput) -> dict[str, dict]:
+    """Metadata by article id from a CSV/TSV, JSON or JSONL manifest (file order).
+
+    Any problem raises ``InputError`` naming ``file:line``: a manifest is small and
+    hand-made, so it is fixed and the run repeated rather than half applied.
+    """
+    display = os.fspath(path)
+    if not os.path.exists(display):
+        raise InputError("no such file", path=display)
+    suffix = extension(display)
+    if suffix not in MANIFEST_EXTENSIONS:
+        raise InputError(
+            f"unsupported manifest type {suffix or '(no extension)'!r}; expected one of "
+            + ", ".join(sorted(MANIFEST_EXTENSIONS)),
+            path=display,
+        )
+    try:
+        if suffix in delimited.READER.suffixes:
+            entries = _manifest_csv_entries(display)
+        elif suffix == ".json":
+            entries = _manifest_json_entries(display)
+        else:
+            entries = _manifest_jsonl_entries(display)
+        return _build_manifest(entries, display)
+    except OSError as error:
+        raise InputError(f"cannot read manifest ({os_reason(error)})", path=display) from None
+
+
+def _build_manifest(
+    entries: Iterable[tuple[int, Mapping[str, object]]], display: str
+) -> dict[str, dict]:
+    manifest: dict[str, dict] = {}
+    columns = ColumnNames()
+    resolved_for: dict[tuple[str, ...], dict[str, str | None]] = {}
+    for line_number, entry in entries:
+        keys = tuple(entry)
+        resolved = resolved_for.get(keys)
+        if resolved is None:
+            resolved = resolved_for[keys] = columns.resolve(keys)
+        try:
+            item = _manifest_item(entry, resolved)
+        except ValueError as error:
+            raise InputError(str(error), path=display, line=line_number) from None
+        article_id = item.pop("id")
+        if article_id in manifest:
+            raise InputError(
+                f"duplicate id {article_id!r} (first at {manifest[article_id]['source_path']})",
+                path=display,
+                line=line_number,
+            )
+        item["source_path"] = f"{display}:{line_number}"
+        manifest[article_id] = item
+    return manifest
+
+
+def _manifest_item(entry: Mapping[str, object], resolved: Mapping[str, str | None]) -> dict:
+    if resolved["id"] is None:
+        raise ValueError(f"no id ({ColumnNames().describe('id')})")
+    article_id = field_value(entry, resolved["id"], "id")
+    if not article_id:
+        raise ValueError("empty id")
+    item: dict = {"id": article_id}
+    for name in METADATA_FIELDS:
+        key = resolved[name]
+        value = field_value(entry, key, name) if key is not None else None
+        if value is None:
+            continue
+        if name == "published":
+            value = normalize_published(value)
+        elif name == "language":
+            value = normalize_language(value)
+        item[name] = value
+    item["inferred_fields"] = parse_inferred(
+        entry.get(resolved["inferred"]) if resolved["inferred"] else None
+    )
+    return item
+
+
+def _manifest_csv_entries(display: str) -> Iterator[tuple[int, dict[str, str]]]:
+    rows = iter_csv_rows(display, display)
+    first = next(rows, None)
+    if first is None:
+        return
+    if isinstance(first, InputError):
+        raise first
+    header = [name.strip() for name in first[1]]
+    for item in csv_records(rows, header, display):
+        if isinstance(item, InputError):
+            raise item  # a manifest is fixed and re-run, never half applied
+        yield item
+
+
+def _manifest_jsonl_entries(display: str) -> Iterator[tuple[int, dict]]:
+    for line_number, line, problem in iter_lines(display, display):
+        if problem is not None:
+            raise problem
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError) as error:
+            raise InputError(
+                f"invalid JSON ({json_problem(error)})", path=display, line=line_number
+            ) from None
+        if not isinstance(value, dict):
+            raise InputError(
+                f"expected a JSON object, got {json_type(value)}", path=display, line=line_number
+            )
+        yield line_number, value
+
+
+def _manifest_json_entries(display: str) -> list[tuple[int, dict]]:
+    """Entries of a JSON manifest with the line each starts on.
+
+    The top-level list or object is walked with ``raw_decode`` one element at a
+    time, so errors can name the line of the entry at fault.
+    """
+    data = read_whole_file(display, display)
+    if isinstance(data, InputError):
+        raise data
+    text = decode_document(data, display)
+    if isinstance(text, InputError):
+        raise text
+    decoder = json.JSONDecoder()
+    try:
+        position = _skip_json_space(text, 0)
+        if position >= len(text):
+            return []
+        opener = text[position]
+        if opener not in "[{":
+            raise InputError(
+                "a JSON manifest must be a list of objects or an object keyed by id",
+                path=display,
+                line=_line_at(text, position),
+            )
+        entries = []
+        position = _skip_json_space(text, position + 1)
+        closer = "]" if opener == "[" else "}"
+        while position < len(text) and text[position] != closer:
+            start = position
+            if opener == "{":
+                key, position = decoder.raw_decode(text, position)
+                position = _skip_json_space(text, position)
+                if text[position : position + 1] != ":":
+                    raise json.JSONDecodeError("Expecting ':' delimiter", text, position)
+                position = _skip_json_space(text, position + 1)
+            value, position = decoder.raw_decode(text, position)
+            line_number = _line_at(text, start)
+            if not isinstance(value, dict):
+                raise InputError(
+                    f"expected a JSON object, got {json_type(value)}",
+                    path=display,
+                    line=line_number,
+                )
+            if opener == "{":
+                value = {"id": key, **{k: v for k, v in value.items() if k != "id"}}
+            entries.append((line_number, value))
+            position = _skip_json_space(text, position)
+            if text[position : position + 1] == ",":
+                position = _skip_json_space(text, position + 1)
+            elif text[position : position + 1] != closer:
+                raise json.JSONDecodeError(f"Expecting ',' or '{closer}'", text, position)
+        if position >= len(text):
+            raise json.JSONDecodeError(f"Expecting '{closer}'", text, position)
+        if _skip_json_space(text, position + 1) < len(text):
+            raise json.JSONDecodeError("Extra data", text, _skip_json_space(text, position + 1))
+        return entries
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"invalid JSON ({error.msg} at column {error.colno})", path=display, line=error.lineno
+        ) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=display) from None
+    except ValueError as error:  # an integer of more than 4,300 digits
+        raise InputError(f"invalid JSON ({json_problem(error)})", path=display) from None
+
+
+def _skip_json_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+def _line_at(text: str, position: int) -> int:
+    return text.count("\n", 0, position) + 1

@@ -1,0 +1,79 @@
+"""The paths given: checked up front, directories walked in sorted order."""
+
+from __future__ import annotations
+
+import os
+from typing import Collection, Iterable, Iterator
+
+from .records import InputError, PathInput, os_reason
+
+
+def check_targets(
+    paths: PathInput | Iterable[PathInput], suffixes: Collection[str]
+) -> list[tuple[str, str, bool]]:
+    """Validate every given path up front: (path, display name, is directory); a file
+    given must have one of ``suffixes``."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    targets = []
+    for given in paths:
+        path = os.fspath(given)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not os.path.exists(path):
+            raise InputError("no such file or directory", path=path)
+        if os.path.isdir(path):
+            try:
+                with os.scandir(path):
+                    pass
+            except OSError as error:
+                raise InputError(
+                    f"cannot list directory ({os_reason(error)})", path=path
+                ) from None
+            targets.append((path, path, True))
+            continue
+        suffix = extension(path)
+        if suffix not in suffixes:
+            raise InputError(
+                f"unsupported file type {suffix or '(no extension)'!r}; expected one of "
+                + ", ".join(sorted(suffixes)),
+                path=path,
+            )
+        targets.append((path, path, False))
+    return targets
+
+
+def walk(
+    directory: str, display: str, suffixes: Collection[str], _visited: set[str] | None = None
+) -> Iterator[tuple[str, str] | InputError]:
+    """Files with one of ``suffixes`` under ``directory``, depth first in sorted order."""
+    visited = _visited if _visited is not None else set()
+    real = os.path.realpath(directory)
+    if real in visited:  # a symlink loop
+        return
+    visited.add(real)
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as error:
+        yield InputError(f"cannot list directory ({os_reason(error)})", path=display)
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        child_display = os.path.join(display, entry.name)
+        try:
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError as error:
+            yield InputError(f"cannot read ({os_reason(error)})", path=child_display)
+            continue
+        if is_dir:
+            yield from walk(entry.path, child_display, suffixes, visited)
+        elif is_file and extension(entry.name) in suffixes:
+            yield entry.path, child_display
+
+
+def extension(path: str) -> str:
+    """The suffix that chooses a reader: ".csv" (lower case)."""
+    return os.path.splitext(path)[1].lower()

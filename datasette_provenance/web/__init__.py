@@ -1,0 +1,182 @@
+"""Datasette hooks for datasette-provenance (kept thin: pages live in views.py).
+
+Works with Datasette 0.65 and 1.0: hooks a version does not know (``row_actions``
+on 0.65) are ignored by it, and hooks take only the arguments both versions pass.
+"""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+from markupsafe import Markup, escape
+
+from . import queries, sqlfunctions, views
+from .permissions import can_view_tables
+
+
+@hookimpl
+def register_routes():
+    return views.ROUTES
+
+
+@hookimpl
+def register_commands(cli):
+    from ..cli import cli as provenance_cli
+
+    cli.add_command(provenance_cli, name="provenance")
+
+
+@hookimpl
+def prepare_connection(conn):
+    sqlfunctions.register(conn)
+
+
+# facets.py subclasses Datasette's table machinery (a third of a second to import):
+# imported when Datasette calls these hooks, not by every ingest worker process.
+@hookimpl
+def register_facet_classes():
+    from . import facets
+
+    return facets.FACET_CLASSES
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    from . import facets
+
+    async def inner():
+        return await facets.filter_arguments(request, database, table, datasette)
+
+    return inner
+
+
+@hookimpl
+def skip_csrf(datasette, scope):
+    """The check page only reads: API clients may post JSON to its twin even when they
+    hold a Datasette cookie (CSRF protection would refuse a JSON body from them)."""
+    return scope.get("type") == "http" and scope["path"].endswith("/-/provenance/check.json")
+
+
+@hookimpl
+def database_actions(datasette, actor, database):
+    async def inner():
+        if not await _is_browsable(datasette, actor, database):
+            return []
+        urls = views.ProvenanceUrls(datasette, database)
+        actions = [
+            {
+                "href": urls.stories(),
+                "label": "Provenance: stories and their copies",
+                "description": "Which articles copy which wire story, how, and whether they "
+                "credit it.",
+            },
+        ]
+        if await views.may_check(datasette, actor, database):
+            actions.append({
+                "href": urls.check(),
+                "label": "Provenance: check pasted text",
+                "description": "Find the articles a piece of text was copied or paraphrased from.",
+            })  # fmt: skip
+        return actions
+
+    return inner
+
+
+@hookimpl
+def table_actions(datasette, actor, database, table):
+    if table not in queries.PAGE_TABLES:
+        return None
+
+    async def inner():
+        if not await _is_browsable(datasette, actor, database):
+            return []
+        urls = views.ProvenanceUrls(datasette, database)
+        return [{"href": urls.stories(), "label": "Provenance: stories and their copies"}]
+
+    return inner
+
+
+@hookimpl
+def row_actions(datasette, actor, database, table, row):
+    """Datasette 1.0 only: links from a row page to the lineage and compare pages."""
+    urls = views.ProvenanceUrls(datasette, database)
+    if table == "articles" and _looks_like(row, "content_hash"):
+        return [{"href": urls.article(_raw(row["id"])), "label": "Lineage of this article"}]
+    if table == "matches" and _looks_like(row, "derived_segment_id"):
+        source, derived = _raw(row["source_article_id"]), _raw(row["derived_article_id"])
+        return [
+            {"href": urls.compare(source, derived), "label": "Compare the two texts side by side"},
+            {"href": urls.article(derived), "label": "Lineage of the derived article"},
+        ]
+    if table == "lineage" and _looks_like(row, "parent_segment_id"):
+        return [{"href": urls.article(_raw(row["article_id"])), "label": "Lineage of this article"}]
+    if table == "clusters" and _looks_like(row, "origin_article_id") and row["origin_article_id"]:
+        return [
+            {
+                "href": urls.article(_raw(row["origin_article_id"])),
+                "label": "Lineage of the origin article",
+            }
+        ]
+    return None
+
+
+# (table, column) -> a column only provenance tables have, so that same-named tables
+# in other databases are left alone.
+_ARTICLE_ID_CELLS = {
+    ("articles", "id"): "content_hash",
+    ("matches", "source_article_id"): "derived_segment_id",
+    ("matches", "derived_article_id"): "derived_segment_id",
+    ("lineage", "article_id"): "parent_segment_id",
+    ("lineage", "parent_article_id"): "parent_segment_id",
+    ("clusters", "origin_article_id"): "origin_article_id",
+    ("segments", "article_id"): "match_pending",
+    ("article_credits", "article_id"): "matched_text",
+    ("boilerplate_spans", "article_id"): "matched_text",
+}
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """Article ids link to their lineage page; a match's label links to its compare page."""
+    if table == "matches" and column == "label" and _looks_like(row, "derived_segment_id"):
+        urls = views.ProvenanceUrls(datasette, database)
+        href = urls.compare(_raw(row["source_article_id"]), _raw(row["derived_article_id"]))
+        return Markup(f'<a href="{escape(href)}" title="Compare the two texts">{escape(value)}</a>')
+    marker = _ARTICLE_ID_CELLS.get((table, column))
+    if marker is None or value is None or not _looks_like(row, marker):
+        return None
+    urls = views.ProvenanceUrls(datasette, database)
+    article_id, label = _raw(value), value.get("label") if isinstance(value, dict) else None
+    if article_id is None:
+        return None
+    if label is not None or (table, column) != ("articles", "id"):
+        shown = Markup(
+            f'<a href="{escape(urls.row("articles", article_id))}">'
+            f"{escape(label or article_id)}</a>"
+        )
+    else:
+        shown = escape(article_id)
+    lineage = escape(urls.article(article_id))
+    return Markup(
+        f'{shown} <a class="provenance-lineage-link" href="{lineage}" '
+        f'title="Where this text comes from and who copied it">(lineage)</a>'
+    )
+
+
+async def _is_browsable(datasette, actor, database: str) -> bool:
+    db = datasette.get_database(database)
+    if not set(queries.PAGE_TABLES) <= set(await db.table_names()):
+        return False
+    visible, _ = await can_view_tables(datasette, actor, database, queries.PAGE_TABLES)
+    return visible
+
+
+def _raw(value):
+    """A cell's stored value: Datasette passes expanded foreign keys as {"value", "label"}."""
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def _looks_like(row, column: str) -> bool:
+    try:
+        return column in row.keys()
+    except AttributeError:
+        return False
