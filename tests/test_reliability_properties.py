@@ -95,11 +95,16 @@ def test_prepare_article_on_any_text(text, title):
     prepared = ingest.prepare_article(record)
     assert prepared.content_hash == ingest.content_hash(text)
     previous_end = 0
-    for number, segment in enumerate(prepared.segments, start=1):
+    for number, (segment, span) in enumerate(
+        zip(prepared.segments, prepared.cleaned.segments, strict=True), start=1
+    ):
         assert segment.number == number and segment.segment_id == f"any#{number}"
         assert previous_end <= segment.start <= segment.end <= len(text)
         previous_end = segment.end
-        assert segment.word_count >= 0
+        # Counted as the signatures were made: the words of what cleaning kept.
+        kept_words = words_in_ranges(text, prepared.cleaned.kept_ranges(span))
+        assert segment.word_count == len(kept_words)
+        assert segment.signatures.token_count == len(kept_words)
     for segment in prepared.cleaned.segments:
         for start, end in prepared.cleaned.kept_ranges(segment):
             assert segment.start <= start <= end <= segment.end
