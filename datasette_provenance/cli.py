@@ -30,14 +30,21 @@ def cli():
 
 
 @cli.command(
-    help=f"""Load articles from PATHS (files or directories) into the SQLite database DB.
+    help=f"""Load articles from PATHS (files or directories) and tables into the SQLite
+    database DB.
 
-    Reads {readers.describe_formats()} files. Re-running with the same
-    input adds nothing; an article whose text changed is replaced and re-matched.
+    Reads {readers.describe_formats()} files, and SQLite tables named with
+    --from-table. A manifest.csv or manifest.json inside a directory is used as its
+    manifest. Re-running with the same input adds nothing; an article whose text
+    changed is replaced and re-matched.
     """
 )
 @click.argument("db", type=click.Path(dir_okay=False))
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
+@click.option(
+    "--from-table", "tables", multiple=True, metavar="FILE:TABLE",
+    help="Also read the rows of a table (or view) of a SQLite file; repeatable",
+)
 @click.option("--manifest", type=click.Path(), help="CSV or JSON file adding metadata by article id")
 @column_options
 @click.option("--no-match", is_flag=True, help="Only store the articles; match later with `match`")
@@ -46,12 +53,20 @@ def cli():
     "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
     help="Processes for cleaning and signing (one process always does the writing)",
 )
+@click.option(
+    "--absolute-paths", is_flag=True,
+    help="Store source paths whole (by default relative to the current directory)",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary")
-def ingest(db, paths, manifest, no_match, strict, workers, quiet, **columns):
+def ingest(db, paths, tables, manifest, no_match, strict, workers, absolute_paths, quiet, **columns):
+    if not paths and not tables:
+        raise click.UsageError("give PATHS to read, or --from-table FILE:TABLE")
     with one_line_errors():
         summary = ingestion.ingest(
             db,
             paths,
+            tables=tables,
+            absolute_paths=absolute_paths,
             manifest=manifest,
             columns=column_names(columns),
             run_matching=not no_match,

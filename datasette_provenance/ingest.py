@@ -38,8 +38,10 @@ from .readers import (
     ArticleRecord,
     ColumnNames,
     InputError,
+    directory_manifests,
     iter_records,
     read_manifest,
+    readable_name,
 )
 
 # Articles written per transaction: large enough to amortise commits, small enough
@@ -66,9 +68,11 @@ class IngestSummary:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     matching: object | None = None
+    notes: list[str] = field(default_factory=list)  # said before the counts
 
     def lines(self) -> list[str]:
         lines = [
+            *self.notes,
             f"articles: {self.added} added, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.skipped} skipped",
             f"segments written: {self.segments}, credits found: {self.credits}",
@@ -148,26 +152,41 @@ def ingest(
     report: Callable[[str], None] | None = None,
     params: SignatureParams = DEFAULT_PARAMS,
     workers: int = 1,
+    tables: Sequence[str] = (),
+    absolute_paths: bool = False,
 ) -> IngestSummary:
-    """Ingest ``paths`` into the database at ``db_path`` and (by default) match.
+    """Ingest ``paths`` (and ``tables``, ``FILE:TABLE`` each) into the database at
+    ``db_path`` and (by default) match.
 
     Bad records are skipped and reported through ``report`` (one line each);
     with ``strict`` any bad record stops the run before anything is written.
     Problems that make the whole run meaningless (missing path, unreadable
-    manifest) raise ``InputError`` before anything is written. With ``workers``
-    > 1, cleaning and signing run in that many processes; this process stays the
-    single writer.
+    manifest, a table that cannot be read) raise ``InputError`` before anything is
+    written. A ``manifest.csv``/``manifest.json`` inside a directory given is that
+    directory's manifest (``manifest``, when given, wins for the ids it names). Source
+    paths are stored relative to the working directory (``absolute_paths``: whole).
+    With ``workers`` > 1, cleaning and signing run in that many processes; this process
+    stays the single writer.
     """
     started = time.perf_counter()
     summary = IngestSummary()
     say = report or (lambda line: None)
     _check_paths_exist(paths)
-    manifest_rows = read_manifest(manifest) if manifest else {}
-    not_articles = [manifest] if manifest else []
+    found_manifests = directory_manifests(paths)
+    manifest_rows: dict[str, dict] = {}
+    for directory, found in found_manifests:
+        summary.notes.append(f"manifest: {found} (found in {directory})")
+        manifest_rows.update(read_manifest(found))
+    if manifest:
+        manifest_rows.update(read_manifest(manifest))
+    not_articles = [found for _, found in found_manifests] + ([manifest] if manifest else [])
+    manifest = manifest or (found_manifests[0][1] if found_manifests else None)
     if strict:
-        input_ids = _check_all_inputs(paths, columns, not_articles)
+        input_ids = _check_all_inputs(paths, columns, not_articles, tables)
         _check_manifest_ids(db_path, manifest_rows, input_ids)
-    records = _started(iter_records(paths, columns, exclude=not_articles))
+    records = _started(iter_records(paths, columns, exclude=not_articles, tables=tables))
+    given = [*paths, *(spec.rpartition(":")[0] for spec in tables)]
+    records = _stored_source_paths(records, given, absolute_paths)
 
     db = store.connect(db_path)
     try:
@@ -285,6 +304,34 @@ def _interrupts_left_to_this_process():
         signal.signal(signal.SIGINT, previous)
 
 
+def _stored_source_paths(records: Iterator, given: Sequence[str], absolute: bool) -> Iterator:
+    """Source paths as stored: relative to the working directory, so that a published
+    database shows no local folders (``absolute``: whole paths). Messages keep the paths
+    as they were typed."""
+    prefixes = sorted(
+        ((readable_name(os.fspath(path)), _stored_path(path, absolute)) for path in given),
+        key=lambda pair: -len(pair[0]),
+    )
+    for item in records:
+        if isinstance(item, ArticleRecord) and item.source_path:
+            for shown, stored in prefixes:
+                rest = item.source_path[len(shown) :]
+                if item.source_path.startswith(shown) and rest[:1] in ("", os.sep, ":"):
+                    item.source_path = stored + rest
+                    break
+        yield item
+
+
+def _stored_path(path: str, absolute: bool) -> str:
+    path = readable_name(os.fspath(path))
+    if absolute:
+        return os.path.abspath(path)
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # on another drive (Windows) there is no relative path
+        return os.path.abspath(path)
+
+
 def _check_paths_exist(paths: Sequence[str]) -> None:
     """A mistyped path stops the run before the database is even created."""
     for path in paths:
@@ -293,11 +340,14 @@ def _check_paths_exist(paths: Sequence[str]) -> None:
 
 
 def _check_all_inputs(
-    paths: Sequence[str], columns: ColumnNames | None, exclude: Sequence[str]
+    paths: Sequence[str],
+    columns: ColumnNames | None,
+    exclude: Sequence[str],
+    tables: Sequence[str] = (),
 ) -> set[str]:
     """Strict mode: read everything once, refuse the run at the first bad record; the ids."""
     ids = set()
-    for item in iter_records(paths, columns, exclude=exclude):
+    for item in iter_records(paths, columns, exclude=exclude, tables=tables):
         if isinstance(item, InputError):
             raise IngestAborted(f"{item} (strict mode: nothing was written)")
         ids.add(item.id)

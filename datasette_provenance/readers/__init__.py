@@ -6,8 +6,10 @@ Pure functions over paths; nothing here knows about SQLite or Datasette.
 recursively in sorted (code point) order; hidden entries (``.name``) and files with
 other suffixes are ignored there. Each kind of file has its reader module, found
 by suffix in ``READERS``: ``text`` (``.txt``), ``jsonl`` (``.jsonl``, ``.ndjson``),
-``delimited`` (``.csv``, ``.tsv``), ``html`` (``.html``, ``.htm``). A new kind of
-input is one module defining a ``Reader`` and one ``register`` call below.
+``delimited`` (``.csv``, ``.tsv``), ``html`` (``.html``, ``.htm``), ``warc``
+(``.warc``, ``.warc.gz``: web archives) and ``feeds`` (``.rss``, ``.atom``). A new kind
+of input is one module defining a ``Reader`` and one ``register`` call below.
+``tables`` reads an existing SQLite table or view (``ingest --from-table``).
 ``read_manifest`` (``manifest``) reads the metadata a manifest adds by article id;
 ``dates`` normalises dates and languages, ``decoding`` bytes, ``rows`` fields.
 
@@ -40,7 +42,15 @@ JSONL line nested too deeply                        skip  file:line
 CSV record: bad quoting, wrong field count          skip  file:line where the record starts
 CSV header without an id or text column             skip  file:1, the columns it has
 record: no/empty id, non-string field               skip  file:line, the field
-
+WARC: not a WARC file, unreadable compression       skip  the file, warcio's reason
+WARC record: cut short, no text in its page         skip  file: record N (URL)
+feed: not RSS/Atom, no entries                      skip  file(:line), the parser's reason
+feed: the file ends inside an entry                 skip  file:line, the entry number
+feed entry: no id or link, no text                  skip  file: entry N
+--from-table: no file, not SQLite, no such table,   stop  the file (and table), the tables
+  no id or text column                                    or columns it has
+--from-table row: as a record above                 skip  file:table:rowid, the field
+==================================================  ====  =================================
 """
 
 from __future__ import annotations
@@ -48,8 +58,8 @@ from __future__ import annotations
 import os
 from typing import Iterable, Iterator
 
-from . import delimited, html, jsonl, text
-from .manifest import read_manifest
+from . import delimited, feeds, html, jsonl, text, warc
+from .manifest import directory_manifests, read_manifest
 from .paths import check_targets, extension, walk
 from .records import (
     COLUMN_ALIASES,
@@ -65,6 +75,7 @@ from .records import (
     readable_name,
 )
 from .rows import record_from_mapping
+from .tables import TableSource
 
 # Suffix -> the reader of that kind of file.
 READERS: dict[str, Reader] = {}
@@ -77,7 +88,7 @@ def register(reader: Reader) -> None:
         READERS[suffix] = reader
 
 
-for _format in (text, jsonl, delimited, html):
+for _format in (text, jsonl, delimited, html, warc, feeds):
     register(_format.READER)
 
 
@@ -93,17 +104,20 @@ def iter_records(
     paths: PathInput | Iterable[PathInput],
     columns: ColumnNames | None = None,
     exclude: Iterable[PathInput] = (),
+    tables: Iterable[str] = (),
 ) -> Iterator[ArticleRecord | InputError]:
     """Yield an ``ArticleRecord`` per article, or an ``InputError`` per skipped input.
 
     Raises ``InputError`` (before yielding anything) when a given path does not
-    exist, a given directory cannot be listed, or a given file has an unsupported
-    extension. Ids must be unique across the whole call: a repeated id is reported
+    exist, a given directory cannot be listed, a given file has an unsupported
+    extension, or a table given as ``FILE:TABLE`` (``tables``, read after the files)
+    cannot be read. Ids must be unique across the whole call: a repeated id is reported
     naming both places and the later record is skipped. Files in ``exclude`` (the
     manifest, kept beside the articles it describes) are not read as articles.
     """
     columns = columns or ColumnNames()
     targets = check_targets(paths, READERS)
+    sources = [TableSource(spec, columns) for spec in tables]
     seen_ids: dict[str, str] = {}
     seen_files: set[str] = {os.path.realpath(os.fspath(path)) for path in exclude}
     for path, display, is_dir in targets:
@@ -118,16 +132,23 @@ def iter_records(
                 continue
             seen_files.add(real)
             for result in _read_file(file_path, file_display, columns):
-                if isinstance(result, ArticleRecord):
-                    first = seen_ids.get(result.id)
-                    if first is not None:
-                        result = InputError(
-                            f"duplicate id {result.id!r} (first seen at {first})",
-                            **location(result.source_path),
-                        )
-                    else:
-                        seen_ids[result.id] = result.source_path or file_display
-                yield result
+                yield _first_of_its_id(result, seen_ids, file_display)
+    for source in sources:
+        for result in source.records():
+            yield _first_of_its_id(result, seen_ids, source.display)
+
+
+def _first_of_its_id(result, seen_ids: dict[str, str], where: str):
+    """The record, or an ``InputError`` when its id was read before in this run."""
+    if isinstance(result, ArticleRecord):
+        first = seen_ids.get(result.id)
+        if first is not None:
+            return InputError(
+                f"duplicate id {result.id!r} (first seen at {first})",
+                **location(result.source_path),
+            )
+        seen_ids[result.id] = result.source_path or where
+    return result
 
 
 def read_file(
@@ -163,10 +184,13 @@ __all__ = [
     "ColumnNames",
     "InputError",
     "Reader",
+    "TableSource",
     "describe_formats",
+    "directory_manifests",
     "iter_records",
     "read_file",
     "read_manifest",
+    "readable_name",
     "record_from_mapping",
     "register",
 ]

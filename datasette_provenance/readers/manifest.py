@@ -11,6 +11,10 @@ only the fields that have a value. Whether every id exists is the caller's check
 
 A manifest is small and hand-made, so any problem in it raises ``InputError``
 naming ``file:line``: it is fixed and the run repeated rather than half applied.
+
+``directory_manifests(paths)`` finds the ``manifest.csv`` or ``manifest.json`` inside
+each directory given: it describes that directory's articles, so it is used as their
+manifest and not read as an article.
 """
 
 from __future__ import annotations
@@ -36,6 +40,31 @@ from .records import (
 from .rows import field_value, parse_inferred
 
 MANIFEST_EXTENSIONS = frozenset({".csv", ".tsv", ".json", ".jsonl", ".ndjson"})
+DIRECTORY_MANIFESTS = ("manifest.csv", "manifest.json")
+
+
+def directory_manifests(paths: Iterable[PathInput]) -> list[tuple[str, str]]:
+    """(directory, its manifest) for each directory given that holds one; raises
+    ``InputError`` for a directory holding both names (which one is meant?)."""
+    found = []
+    for given in paths:
+        directory = os.fspath(given)
+        if not os.path.isdir(directory):
+            continue
+        present = [
+            os.path.join(directory, name)
+            for name in DIRECTORY_MANIFESTS
+            if os.path.isfile(os.path.join(directory, name))
+        ]
+        if len(present) > 1:
+            raise InputError(
+                f"two manifests ({', '.join(DIRECTORY_MANIFESTS)}): keep one, or name the one "
+                "to use with --manifest",
+                path=directory,
+            )
+        if present:
+            found.append((directory, present[0]))
+    return found
 
 
 def read_manifest(path: PathInput) -> dict[str, dict]:

@@ -75,5 +75,9 @@ def walk(
 
 
 def extension(path: str) -> str:
-    """The suffix that chooses a reader: ".csv" (lower case)."""
-    return os.path.splitext(path)[1].lower()
+    """The suffix that chooses a reader: ".csv" (lower case); a compressed file keeps the
+    suffix before ".gz": ".warc.gz"."""
+    stem, suffix = os.path.splitext(path.lower())
+    if suffix == ".gz":
+        return os.path.splitext(stem)[1] + suffix
+    return suffix

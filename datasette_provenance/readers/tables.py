@@ -1,0 +1,106 @@
+"""Articles already in a SQLite table (``ingest DB --from-table OTHER.db:TABLE``).
+
+Any table or view, made by sqlite-utils, a scraper or another Datasette instance: each
+row is one article, its fields found by the same ``--*-column`` options (and aliases) as
+CSV and JSONL rows. Problems with the table itself (no file, not SQLite, no such table,
+no id or text column) stop the run before anything is read; a bad row is skipped, named
+``file:table:rowid``. The file is opened read-only and read in batches of rows, each a
+short read of its own, so a table in the very database being ingested into can be read
+while articles are written. (The only reader that opens SQLite: other people's tables,
+never the provenance store.)
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from typing import Iterator
+
+from .records import ArticleRecord, ColumnNames, InputError
+from .rows import record_from_mapping
+
+BATCH_ROWS = 500
+_ROWID = "_provenance_source_rowid"  # the rowid, under a name no table's column has
+
+
+class TableSource:
+    """``FILE:TABLE`` (split at the last colon), checked when made."""
+
+    def __init__(self, spec: str, columns: ColumnNames | None = None):
+        path, colon, table = spec.rpartition(":")
+        if not colon or not path or not table:
+            raise InputError(f"--from-table wants FILE:TABLE, got {spec!r}")
+        self.path, self.table = path, table
+        self.display = f"{path}:{table}"
+        self.columns = columns or ColumnNames()
+        if not os.path.isfile(path):
+            raise InputError("no such file", path=path)
+        try:
+            names, self.by_rowid = self._inspect()
+        except sqlite3.DatabaseError as error:
+            raise InputError(f"cannot read as SQLite ({error})", path=path) from None
+        self.resolved = self.columns.resolve(names)
+        for needed in ("id", "text"):
+            if self.resolved[needed] is None:
+                raise InputError(
+                    f"no {needed} column ({self.columns.describe(needed)}); columns are: "
+                    + ", ".join(names),
+                    path=self.display,
+                )
+
+    def records(self) -> Iterator[ArticleRecord | InputError]:
+        for rowid, row in self._rows():
+            yield record_from_mapping(row, self.columns, path=self.display, line=rowid)
+
+    def _inspect(self) -> tuple[list[str], bool]:
+        """The table's column names, and whether it can be read in rowid order."""
+        with closing(self._connect()) as conn:
+            kinds = dict(
+                conn.execute("select name, type from sqlite_master where type in ('table', 'view')")
+            )
+            if self.table not in kinds:
+                listed = ", ".join(sorted(kinds)) or "none"
+                raise InputError(f"no table {self.table!r} (tables: {listed})", path=self.path)
+            names = [row[1] for row in conn.execute("select * from pragma_table_info(?)", [self.table])]
+            return names, kinds[self.table] == "table" and _has_rowid(conn, self.table)
+
+    def _connect(self) -> sqlite3.Connection:
+        path = os.path.abspath(self.path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _rows(self) -> Iterator[tuple[int, dict]]:
+        quoted = _quote(self.table)
+        if not self.by_rowid:  # a view or WITHOUT ROWID table: one read, rows numbered
+            with closing(self._connect()) as conn:
+                rows = conn.execute(f"select * from {quoted}").fetchall()
+            yield from ((number, dict(row)) for number, row in enumerate(rows, start=1))
+            return
+        last = None
+        while True:
+            with closing(self._connect()) as conn:
+                after = "" if last is None else "where rowid > :last"
+                batch = conn.execute(
+                    f"select rowid as {_ROWID}, * from {quoted} {after} order by rowid limit :size",
+                    {"last": last, "size": BATCH_ROWS},
+                ).fetchall()
+            if not batch:
+                return
+            for row in batch:
+                values = dict(row)
+                last = values.pop(_ROWID)
+                yield last, values
+
+
+def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
+    try:
+        conn.execute(f"select rowid from {_quote(table)} limit 0")
+        return True
+    except sqlite3.OperationalError:
+        return False
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
