@@ -1,4 +1,5 @@
-"""metadata.json and datasette.yaml: every table and column described, canned queries that run."""
+"""What the plugin tells Datasette with no metadata file: every table and column described,
+canned queries that run, the index tables hidden (see also test_plugin_zero_config.py)."""
 
 from __future__ import annotations
 
@@ -6,53 +7,43 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from datasette.version import __version__ as datasette_version
 
 from datasette_provenance import store
-from tests.plugin_support import (
-    COPY,
-    DB,
-    HOSTILE_ID,
-    REUTERS,
-    serve,
-)  # noqa: F401
+from datasette_provenance.web import site
+from datasette_provenance.web.canned import CANNED_QUERIES
+from tests.plugin_support import COPY, DB, HOSTILE_ID, REUTERS, serve
 
-ROOT = Path(__file__).resolve().parent.parent
-METADATA = json.loads((ROOT / "metadata.json").read_text(encoding="utf-8"))
-CONFIG = yaml.safe_load((ROOT / "datasette.yaml").read_text(encoding="utf-8"))
-QUERIES = METADATA["databases"][DB]["queries"]
-IS_DATASETTE_1 = not datasette_version.startswith("0.")
+TABLES = json.loads(
+    (Path(site.__file__).parent / "tables.json").read_text(encoding="utf-8")
+)["tables"]
 
 
 def test_every_table_and_column_is_described(tmp_path):
     db = store.connect(str(tmp_path / "schema.db"))
-    tables = METADATA["databases"][DB]["tables"]
     for table in store.PROVENANCE_TABLES:
-        assert tables[table]["description"], table
+        assert TABLES[table]["description"], table
         columns = {column.name for column in db[table].columns}
-        undocumented = columns - set(tables[table]["columns"]) - {"id"}
+        undocumented = columns - set(TABLES[table]["columns"]) - {"id"}
         assert not undocumented, f"{table}: {undocumented}"
 
 
-def test_datasette_yaml_has_the_same_canned_queries():
-    assert CONFIG["databases"][DB]["queries"] == QUERIES
+def test_the_hidden_tables_are_provenance_tables():
+    assert set(site.INTERNAL_TABLES) <= set(store.PROVENANCE_TABLES)
 
 
-async def serve_with_metadata(path):
-    if IS_DATASETTE_1:  # 1.0 reads canned queries from configuration only
-        return await serve(path, metadata=json.loads(json.dumps(METADATA)), config=CONFIG)
-    return await serve(path, metadata=json.loads(json.dumps(METADATA)))
+def test_every_canned_query_has_a_title_and_a_description():
+    for name, query in CANNED_QUERIES.items():
+        assert query["title"] and query["description"] and query["sql"].strip(), name
 
 
 @pytest.mark.asyncio
 async def test_canned_queries_run_on_both_datasette_versions(provenance_db_path):
-    ds = await serve_with_metadata(provenance_db_path)
+    ds = await serve(provenance_db_path)
     results = {}
-    for name in QUERIES:
+    for name, query in CANNED_QUERIES.items():
         params = (
             f"?article_id={REUTERS}&_shape=objects"
-            if ":article_id" in QUERIES[name]["sql"]
+            if ":article_id" in query["sql"]
             else "?_shape=objects"
         )
         response = await ds.client.get(f"/{DB}/{name}.json{params}")
@@ -69,9 +60,10 @@ async def test_canned_queries_run_on_both_datasette_versions(provenance_db_path)
 
 
 @pytest.mark.asyncio
-async def test_descriptions_show_on_table_pages(provenance_db_path):
-    ds = await serve_with_metadata(provenance_db_path)
-    html = (await ds.client.get(f"/{DB}/matches")).text
-    assert "Verified pairs of stories that share text" in html
-    home = (await ds.client.get("/")).text
-    assert "News provenance" in home
+async def test_descriptions_show_on_table_and_database_pages(provenance_db_path):
+    ds = await serve(provenance_db_path)
+    matches = (await ds.client.get(f"/{DB}/matches")).text
+    assert TABLES["matches"]["description"] in matches
+    assert TABLES["matches"]["columns"]["label"] in matches
+    database = (await ds.client.get(f"/{DB}")).text
+    assert "Articles, the stories they belong to" in database

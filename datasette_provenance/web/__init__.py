@@ -9,8 +9,90 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from . import queries, sqlfunctions, views
+from . import cells, queries, site, sqlfunctions, views
 from .permissions import can_view_tables
+
+
+@hookimpl
+def startup(datasette):
+    async def inner():
+        await site.site(datasette).refresh(datasette)
+
+    return inner
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Notices databases attached after startup; keeps the request path for render_cell."""
+
+    def wrap(app):
+        async def provenance_app(scope, receive, send):
+            if scope.get("type") != "http":
+                return await app(scope, receive, send)
+            await site.site(datasette).refresh(datasette)
+            token = cells.REQUEST_PATH.set(scope.get("path"))
+            try:
+                await app(scope, receive, send)
+            finally:
+                cells.REQUEST_PATH.reset(token)
+
+        return provenance_app
+
+    return wrap
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    """Datasette 0.65: descriptions, hidden tables, the stories link (1.0a: at startup)."""
+    return site.site(datasette).metadata_0_65()
+
+
+@hookimpl
+def canned_queries(datasette, database, actor):
+    """Datasette 0.65 (1.0a has stored queries, added at startup); the user's own win."""
+    found = site.site(datasette).get(database)
+    if found is None:
+        return None
+    own = datasette.metadata("queries", database=database, fallback=False) or {}
+    return {name: q for name, q in site.canned_queries(found).items() if name not in own}
+
+
+@hookimpl
+def menu_links(datasette, actor, request):
+    async def inner():
+        names = list(site.site(datasette).databases)
+        return [
+            {
+                "href": views.ProvenanceUrls(datasette, name).stories(),
+                "label": "Provenance stories" + (f": {name}" if len(names) > 1 else ""),
+            }
+            for name in names
+            if await _is_browsable(datasette, actor, name)
+        ]
+
+    return inner
+
+
+@hookimpl
+def top_database(datasette, request, database):
+    """Datasette 1.0a: a visible link to the stories page on the database page."""
+
+    async def inner():
+        if site.site(datasette).get(database) is None:
+            return None
+        if not await _is_browsable(datasette, request.actor, database):
+            return None
+        return site.stories_link_html(datasette, database)
+
+    return inner
+
+
+@hookimpl
+def extra_css_urls(template, database, table, datasette):
+    """The width of shortened texts, on the table pages that have them."""
+    if template == "table.html" and table in cells.TABLES and site.site(datasette).get(database):
+        return [datasette.urls.static_plugins("datasette-provenance", "provenance-table.css")]
+    return None
 
 
 @hookimpl
@@ -136,7 +218,14 @@ _ARTICLE_ID_CELLS = {
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    """Article ids link to their lineage page; a match's label links to its compare page."""
+    """Article ids link to their lineage page; a match's label links to its compare page;
+    long texts are shortened on table pages (row pages and JSON keep them whole)."""
+    found = site.site(datasette).get(database)
+    if found is not None and (table, column) in cells.LONG_TEXT_COLUMNS:
+        urls = views.ProvenanceUrls(datasette, database)
+        return cells.long_text(
+            row, value, column, table, database, urls, found.settings.text_preview
+        )
     if table == "matches" and column == "label" and _looks_like(row, "derived_segment_id"):
         urls = views.ProvenanceUrls(datasette, database)
         href = urls.compare(_raw(row["source_article_id"]), _raw(row["derived_article_id"]))

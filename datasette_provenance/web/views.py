@@ -25,10 +25,9 @@ from datasette.utils.asgi import Response
 from ..matching import tokens
 from ..store import SCHEMA_VERSION, SEARCH_TABLE, SchemaError, schema_version
 from ..vocabulary import BADGE_WORDS, PASSAGE_KINDS
-from . import graph, highlight, queries
+from . import graph, highlight, queries, site
 from .permissions import can_view_tables
 
-STORIES_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_CHECK_CHARS = 200_000
 # Below this many words the similarity index often misses a verbatim excerpt (measured in
@@ -121,6 +120,8 @@ class Page:
                 "provenance_asset_version": asset_version(),
                 "label_words": BADGE_WORDS,
                 "private": self.private,
+                # The licence and source in the footer, as on Datasette's own pages.
+                "metadata": await site.footer_metadata(self.datasette, self.database),
                 **context,
             }
             html = await self.datasette.render_template(template, context, request=self.request)
@@ -183,6 +184,9 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
         db = datasette.get_database(route=route)
     except KeyError:
         message = f"There is no database called “{route}” here."
+        raise PageError(404, "Database not found", message)
+    if not site.serves(datasette, db.name):
+        message = f"The provenance pages are not switched on for “{db.name}” (settings: databases)."
         raise PageError(404, "Database not found", message)
     visible, private = await can_view_tables(datasette, request.actor, db.name, tables)
     if not visible:
@@ -256,7 +260,8 @@ async def stories(page: Page) -> Response:
             f"Sort by one of: {', '.join(queries.STORY_SORTS)}.",
             [(page.urls.stories(), "Stories, most copied first")],
         )
-    size = _int_arg(args, "_size", STORIES_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    default_size = min(site.page_size(page.datasette, page.database), MAX_PAGE_SIZE)
+    size = _int_arg(args, "_size", default_size, 1, MAX_PAGE_SIZE)
     number = _int_arg(args, "_page", 1, 1, 10**6)
     overview = await page.run(queries.story_overview, sort, size, (number - 1) * size)
     for story in overview["stories"]:

@@ -321,3 +321,21 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_articles_table_page_is_readable_and_links_the_stories(server, open_page):
+    """`datasette serve` on a database ingest made, no metadata: the articles table of the
+    five seeds fits in under 3,000 pixels at 1280 wide (full texts made it 22,628)."""
+    page = open_page(server + "/seeds/articles")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    shoot(page, "articles-table-desktop")
+    assert height < 3000, f"the articles table page is {height}px tall"
+    assert page.locator(".provenance-preview").count() == 10
+    lineage = page.locator(".provenance-more a", has_text="lineage").first
+    assert lineage.get_attribute("href") == seeds_page("article", REUTERS)
+    page.locator("details.nav-menu summary").click()
+    stories = page.locator("details.nav-menu a", has_text="Provenance stories")
+    assert stories.count() >= 1
+    database = open_page(server + "/seeds")
+    assert database.locator(".provenance-stories-link a").get_attribute("href") == seeds_page()
+    shoot(database, "database-page-desktop")

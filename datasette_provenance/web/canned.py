@@ -1,0 +1,127 @@
+"""The canned queries offered on every provenance database (registered by the plugin,
+on Datasette 0.65 and 1.0a alike; see ``site``).
+
+Each has a title and a description Datasette shows above its results.
+"""
+
+from __future__ import annotations
+
+CANNED_QUERIES: dict[str, dict[str, str]] = {
+    "uncredited_copies": {
+        "title": "Uncredited copies",
+        "description": (
+            "Articles that reuse another article's text (verbatim, lightly edited or "
+            "paraphrased) without naming its outlet or agency, most copied first."
+        ),
+        "sql": """
+select
+  d.id as copy_id,
+  d.title as copy_title,
+  d.outlet as copy_outlet,
+  d.published as copy_published,
+  m.label,
+  round(m.source_containment, 2) as share_of_source_reused,
+  round(m.derived_containment, 2) as share_of_copy_from_source,
+  s.id as source_id,
+  s.outlet as source_outlet,
+  s.published as source_published
+from matches m
+join articles s on s.id = m.source_article_id
+join articles d on d.id = m.derived_article_id
+where m.credited = 0
+  and m.label in ('verbatim', 'light_edit', 'paraphrase')
+order by m.source_containment desc, d.published
+""",
+    },
+    "most_copied_originals": {
+        "title": "Most-copied originals",
+        "description": (
+            "Story origins ranked by how many articles derive from them, with how many of "
+            "those copies are uncredited."
+        ),
+        "sql": """
+select
+  o.id as origin_id,
+  o.title,
+  o.outlet,
+  o.published,
+  count(distinct l.article_id) as copies,
+  count(distinct case when m.credited = 0 then l.article_id end) as uncredited_copies
+from lineage l
+join clusters c on c.id = l.cluster_id
+join articles o on o.id = c.origin_article_id
+left join matches m on m.id = l.match_id
+where l.label is not null and not l.is_origin
+group by o.id
+order by copies desc, uncredited_copies desc
+limit 100
+""",
+    },
+    "outlets_reusing_agencies": {
+        "title": "Which outlets reuse which source most",
+        "description": (
+            "For every pair of (copying outlet, outlet or agency copied), how many copies, "
+            "how many uncredited, and how much of the source they reuse on average."
+        ),
+        "sql": """
+select
+  coalesce(d.outlet, '(outlet not known)') as outlet,
+  coalesce(s.outlet, (
+    select cr.agency from article_credits cr
+    where cr.article_id = s.id and cr.agency is not null
+    order by cr.start_char limit 1
+  ), '(source not known)') as reuses,
+  count(*) as copies,
+  sum(m.credited = 0) as uncredited,
+  round(avg(m.source_containment), 2) as average_share_reused
+from matches m
+join articles s on s.id = m.source_article_id
+join articles d on d.id = m.derived_article_id
+where m.label in ('verbatim', 'light_edit', 'paraphrase')
+group by 1, 2
+order by copies desc, uncredited desc
+""",
+    },
+    "copies_per_hour": {
+        "title": "Copies per hour after the original",
+        "description": (
+            "How fast stories spread: derived articles counted by whole hours between the "
+            "origin's and the copy's publication times (only where both are known)."
+        ),
+        "sql": """
+select
+  cast((julianday(d.published) - julianday(o.published)) * 24 as integer) as hours_after_original,
+  count(*) as copies,
+  sum(m.credited = 0) as uncredited
+from lineage l
+join clusters c on c.id = l.cluster_id
+join articles o on o.id = c.origin_article_id
+join articles d on d.id = l.article_id
+left join matches m on m.id = l.match_id
+where l.label is not null and not l.is_origin
+  and julianday(d.published) is not null and julianday(o.published) is not null
+group by 1
+order by 1
+""",
+    },
+    "matches_for_article": {
+        "title": "Everything one article shares text with",
+        "description": (
+            "All verified matches in which an article is the source or the derived text. "
+            "Paste an article id."
+        ),
+        "sql": """
+select
+  m.source_article_id,
+  m.derived_article_id,
+  m.label,
+  m.credited,
+  round(m.source_containment, 2) as source_containment,
+  round(m.derived_containment, 2) as derived_containment,
+  m.evidence
+from matches m
+where m.source_article_id = :article_id or m.derived_article_id = :article_id
+order by m.source_containment desc
+""",
+    },
+}

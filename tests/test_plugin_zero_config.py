@@ -1,0 +1,173 @@
+"""A user's own database, served with no metadata file: `datasette serve news.db`.
+
+The database is the seeds ingested under another name (news.db), as a user would make
+it; everything here comes from the plugin's hooks and settings, on Datasette 0.65 and 1.0a.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+
+import pytest
+from datasette.app import Datasette
+from markupsafe import escape
+
+from tests.conftest import SEED_IDS
+
+pytestmark = pytest.mark.asyncio
+
+INTERNAL = {"lsh_index", "lsh_pending", "lsh_recent", "provenance_meta", "signatures"}
+QUERIES = {
+    "uncredited_copies",
+    "most_copied_originals",
+    "outlets_reusing_agencies",
+    "copies_per_hour",
+    "matches_for_article",
+}
+
+
+@pytest.fixture(scope="module")
+def news_db(seeds_db_path, tmp_path_factory):
+    path = tmp_path_factory.mktemp("news") / "news.db"
+    shutil.copy(seeds_db_path, path)
+    return path
+
+
+async def served(news_db, *others, **kwargs) -> Datasette:
+    datasette = Datasette(immutables=[str(news_db), *map(str, others)], **kwargs)
+    await datasette.invoke_startup()
+    return datasette
+
+
+def settings(**values) -> dict:
+    """Plugin settings where both versions read them (1.0a moves metadata plugins to config)."""
+    return {"metadata": {"plugins": {"datasette-provenance": values}}}
+
+
+async def database_json(datasette, name="news") -> dict:
+    response = await datasette.client.get(f"/{name}.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+async def test_canned_queries_with_descriptions_that_run(news_db):
+    datasette = await served(news_db)
+    queries = {q["name"]: q for q in (await database_json(datasette))["queries"]}
+    assert set(queries) == QUERIES
+    assert all(q["title"] and q["description"] for q in queries.values())
+    copies = await datasette.client.get("/news/uncredited_copies.json?_shape=array")
+    assert copies.status_code == 200
+    assert {row["copy_id"] for row in copies.json()} == {SEED_IDS["copy"]}
+    page = (await datasette.client.get("/news/uncredited_copies")).text
+    assert str(escape(queries["uncredited_copies"]["description"])) in page
+
+
+async def test_internal_tables_are_hidden_and_described_tables_are_not(news_db):
+    tables = {t["name"]: t for t in (await database_json(await served(news_db)))["tables"]}
+    assert {name for name, table in tables.items() if table["hidden"]} == INTERNAL
+    assert not tables["articles"]["hidden"]
+
+
+async def test_main_menu_and_database_page_link_the_stories_page(news_db):
+    datasette = await served(news_db)
+    for path in ("/", "/news", "/news/articles"):
+        html = (await datasette.client.get(path)).text
+        menu = html.split('class="nav-menu', 1)[1].split("</details>", 1)[0]
+        assert 'href="/news/-/provenance"' in menu, path
+    database_page = (await datasette.client.get("/news")).text
+    visible = database_page.split('class="page-header', 1)[1].split("<h2", 1)[0]
+    assert 'class="provenance-stories-link"' in visible
+
+
+async def test_what_the_user_configured_wins(news_db):
+    own_query = {"sql": "select 1 as mine", "title": "Mine"}
+    news = {
+        "description": "My own words",
+        "queries": {"uncredited_copies": own_query},
+        "tables": {"signatures": {"hidden": False}},
+    }
+    if hasattr(Datasette, "add_query"):  # 1.0a reads queries from datasette.yaml only
+        config = {"databases": {"news": {"queries": news.pop("queries")}}}
+        datasette = await served(news_db, metadata={"databases": {"news": news}}, config=config)
+    else:
+        datasette = await served(news_db, metadata={"databases": {"news": news}})
+    page = await database_json(datasette)
+    assert {q["name"]: q["title"] for q in page["queries"]}["uncredited_copies"] == "Mine"
+    assert "signatures" not in {t["name"] for t in page["tables"] if t["hidden"]}
+    assert "My own words" in (await datasette.client.get("/news")).text
+
+
+async def test_settings_choose_databases_tables_queries(news_db, tmp_path):
+    other = tmp_path / "other.db"
+    shutil.copy(news_db, other)
+    datasette = await served(
+        news_db, other, **settings(databases=["other"], hidden_tables=[], queries=False)
+    )
+    assert {q["name"] for q in (await database_json(datasette))["queries"]} == set()
+    assert not any(t["hidden"] for t in (await database_json(datasette))["tables"])
+    assert (await database_json(datasette, "other"))["queries"] == []
+    menu = (await datasette.client.get("/")).text
+    assert 'href="/other/-/provenance"' in menu and 'href="/news/-/provenance"' not in menu
+
+
+async def test_page_size_setting_and_bad_settings(news_db, provenance_db_path):
+    datasette = await served(provenance_db_path, **settings(page_size=1))  # two stories
+    stories = (await datasette.client.get("/provenance/-/provenance.json")).json()
+    assert len(stories["stories"]) == 1
+    stories = (await datasette.client.get("/provenance/-/provenance.json?_size=5")).json()
+    assert len(stories["stories"]) == 2
+    with pytest.raises(Exception, match="datasette-provenance: page_size must be a whole number"):
+        await served(news_db, **settings(page_size="ten"))
+
+
+async def test_plugin_pages_show_the_licence_and_source_footer(news_db):
+    metadata = {
+        "license": "CC BY 4.0",
+        "license_url": "https://creativecommons.org/licenses/by/4.0/",
+        "databases": {"news": {"source": "Newsroom archive", "source_url": "https://example.org/"}},
+    }
+    datasette = await served(news_db, metadata=metadata)
+    for path in ("/news/-/provenance", f"/news/-/provenance/article/{SEED_IDS['copy']}"):
+        footer = (await datasette.client.get(path)).text.split('<footer class="ft">', 1)[1]
+        assert 'Data license:' in footer and "CC BY 4.0" in footer, path
+        assert "Newsroom archive" in footer and 'href="https://example.org/"' in footer, path
+
+
+async def test_long_texts_are_shortened_on_table_pages_only(news_db):
+    datasette = await served(news_db)
+    table = (await datasette.client.get("/news/articles")).text
+    previews = re.findall(r'class="provenance-preview">([^<]*)</span>', table)
+    assert len(previews) == 10  # raw and clean text of five articles
+    assert all(len(html.unescape(preview)) <= 201 for preview in previews)
+    assert f'href="/news/-/provenance/article/{SEED_IDS["reuters"]}"' in table
+    row = (await datasette.client.get(f"/news/articles/{SEED_IDS['reuters']}")).text
+    assert "provenance-preview" not in row
+    assert "the war in Ukraine, and possible Russian help" in row  # deep in the text
+    rows = (await datasette.client.get("/news/articles.json?_shape=array")).json()
+    assert all("provenance-preview" not in r["raw_text"] for r in rows)
+
+
+async def test_provenance_facets_are_suggested_on_articles(news_db):
+    datasette = await served(news_db)
+    page = (await datasette.client.get("/news/articles.json?_extra=suggested_facets")).json()
+    suggested = {facet["toggle_url"].split("&_facet_")[-1] for facet in page["suggested_facets"]}
+    assert {"provenance_label=id", "provenance_origin=id", "provenance_credit=id"} <= suggested
+
+
+async def test_database_settings_add_to_the_top_level_ones(news_db):
+    """Even where the database has configuration of its own (1.0a41's plugin_config then
+    forgets the top level)."""
+    plugin = "datasette-provenance"
+    metadata = {
+        "plugins": {plugin: {"text_preview": 100}},
+        "databases": {
+            "news": {"plugins": {plugin: {"queries": False}}, "tables": {"articles": {"size": 5}}}
+        },
+    }
+    datasette = await served(news_db, metadata=metadata)
+    assert (await database_json(datasette))["queries"] == []
+    table = (await datasette.client.get("/news/articles")).text
+    previews = re.findall(r'class="provenance-preview">([^<]*)</span>', table)
+    assert previews and all(len(html.unescape(preview)) <= 101 for preview in previews)
