@@ -18,9 +18,9 @@ from . import ingest as ingestion
 from . import readers, store
 from .options import column_names, column_options, one_line_errors
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# metadata.json and datasette.yaml describe a database named "provenance".
+PACKAGE = Path(__file__).resolve().parent
 DEFAULT_DEMO_DB = "provenance.db"
+DEMO_METADATA = PACKAGE / "demo.json"
 
 
 @click.group()
@@ -194,19 +194,19 @@ def evaluate(pairs, texts, json_out, leave_one_out):
 
 @cli.command()
 @click.option("--db", default=DEFAULT_DEMO_DB, show_default=True, type=click.Path(dir_okay=False))
-@click.option("--seeds", type=click.Path(exists=True, file_okay=False), help="Seed directory")
+@click.option(
+    "--seeds", type=click.Path(exists=True, file_okay=False),
+    help="A directory of articles to use instead of the seeds shipped with the package",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Build the database, do not start Datasette")
 def demo(db, seeds, host, port, no_serve):
     """Ingest the seed articles and serve them with Datasette."""
-    seeds_dir = Path(seeds) if seeds else _find_project_file("seeds")
-    manifest = seeds_dir / "manifest.csv"
     with one_line_errors():
-        summary = ingestion.ingest(
+        summary = ingestion.ingest(  # the seeds' manifest.csv is found in their directory
             db,
-            sorted(str(path) for path in seeds_dir.glob("*.txt")),
-            manifest=str(manifest) if manifest.exists() else None,
+            [seeds or str(seeds_dir())],
             report=lambda line: click.echo(f"skipped: {line}", err=True),
         )
         database = store.connect(db)  # so the check page finds a pasted quote too
@@ -219,7 +219,7 @@ def demo(db, seeds, host, port, no_serve):
     if no_serve:
         return
     command = [sys.executable, "-m", "datasette", "serve", db, "--host", host, "--port", str(port)]
-    command += _metadata_options()
+    command += ["--metadata", str(DEMO_METADATA)]  # the site's title and licence
     click.echo(f"serving http://{host}:{port}/{Path(db).stem}/-/provenance  (Ctrl-C to stop)")
     try:
         sys.exit(subprocess.call(command))
@@ -227,31 +227,11 @@ def demo(db, seeds, host, port, no_serve):
         sys.exit(0)
 
 
-def _metadata_options() -> list[str]:
-    """Titles, descriptions and canned queries: Datasette 1.0 reads the queries from config."""
-    from datasette.version import __version__ as datasette_version
-
-    options = []
-    metadata = _find_project_file("metadata.json", required=False)
-    if metadata:
-        options += ["--metadata", str(metadata)]
-    config = _find_project_file("datasette.yaml", required=False)
-    if config and not datasette_version.startswith("0."):
-        options += ["--config", str(config)]
-    return options
-
-
-def _find_project_file(name: str, required: bool = True) -> Path | None:
-    """Look in the current directory, then in the checkout this package runs from."""
-    for base in (Path.cwd(), REPO_ROOT):
-        candidate = base / name
-        if candidate.exists():
-            return candidate
-    if required:
-        raise click.ClickException(
-            f"cannot find {name!r}: run from a datasette-provenance checkout or pass --seeds DIR"
-        )
-    return None
+def seeds_dir() -> Path:
+    """The five seed articles: package data in an installed wheel (mapped from the project's
+    seeds/ when it is built), the checkout's seeds/ in an editable install."""
+    packaged = PACKAGE / "seeds"
+    return packaged if packaged.is_dir() else PACKAGE.parent / "seeds"
 
 
 if __name__ == "__main__":
