@@ -171,3 +171,16 @@ async def test_database_settings_add_to_the_top_level_ones(news_db):
     table = (await datasette.client.get("/news/articles")).text
     previews = re.findall(r'class="provenance-preview">([^<]*)</span>', table)
     assert previews and all(len(html.unescape(preview)) <= 101 for preview in previews)
+
+
+async def test_story_titles_and_uncredited_counts_are_links(news_db):
+    datasette = await served(news_db)
+    stories = (await datasette.client.get("/news/-/provenance")).text
+    title = re.search(r'class="pv-story-title"><a href="([^"]+)"', stories)
+    assert title and title.group(1) == f"/news/-/provenance/article/{SEED_IDS['reuters']}"
+    uncredited = re.search(r'class="pv-number pv-alert"><a href="([^"]+)"', stories)
+    assert uncredited, stories
+    url = html.unescape(uncredited.group(1))
+    assert url.startswith("/news/articles?")
+    rows = (await datasette.client.get(url.replace("/news/articles?", "/news/articles.json?_shape=array&"))).json()
+    assert {row["id"] for row in rows} == {SEED_IDS["copy"]}

@@ -168,11 +168,20 @@ class CreditFacet(ProvenanceFacet):
 FACET_CLASSES = [DerivationFacet, OriginOutletFacet, CreditFacet]
 
 
+class StoryFilter:
+    """``?_provenance_story=<cluster id>``: the articles of one story (the stories page links
+    its uncredited counts to them); a filter, not a facet."""
+
+    name = "story"
+    filter_arg = "_provenance_story"
+    values_sql = "select article_id, cast(cluster_id as text) as value from lineage"
+
+
 async def filter_arguments(request, database: str, table: str, datasette) -> FilterArguments | None:
     """``?_provenance_label=`` and friends as WHERE clauses on ``articles``."""
     wanted = [
         (facet, value)
-        for facet in FACET_CLASSES
+        for facet in [*FACET_CLASSES, StoryFilter]
         for key, value in urllib.parse.parse_qsl(request.query_string)
         if key == facet.filter_arg
     ]

@@ -267,6 +267,9 @@ async def stories(page: Page) -> Response:
     for story in overview["stories"]:
         if story["origin"]:
             story["origin"]["url"] = page.urls.article(story["origin"]["id"])
+        story["uncredited_url"] = page.urls.table("articles") + "?" + urlencode(
+            {"_provenance_story": story["id"], "_provenance_credit": "uncredited"}
+        )
     links = {
         "sorts": {
             key: _query_url(page.urls.stories(), {"_sort": key, "_size": args.get("_size")})
