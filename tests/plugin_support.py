@@ -26,7 +26,7 @@ from datasette_test import Datasette
 from datasette_provenance import store
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-DB = "provenance"  # the fixture file is provenance.db, as in the README demo and metadata.json
+DB = "provenance"  # the fixture file is provenance.db, as in the README demo
 
 # Seed article ids: the seed file names, as the real ingest names them.
 REUTERS, PARAPHRASE, NYT, COPY, FRENCH = (
