@@ -29,6 +29,8 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
+from datasette.utils import StartupError
 from markupsafe import Markup, escape
 
 from .canned import CANNED_QUERIES
@@ -44,8 +46,9 @@ INTERNAL_TABLES = ("provenance_meta", "signatures", "lsh_index", "lsh_recent", "
 _DOCS = json.loads((Path(__file__).parent / "tables.json").read_text(encoding="utf-8"))
 
 
-class SettingsError(ValueError):
-    """A plugin setting of the wrong kind: Datasette refuses to start, naming it."""
+class SettingsError(StartupError, click.ClickException):
+    """A plugin setting of the wrong kind: Datasette refuses to start, naming it in one line
+    (1.0a reports a StartupError so; 0.65 runs the startup hooks inside its click command)."""
 
 
 @dataclass(frozen=True)
