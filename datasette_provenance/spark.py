@@ -429,7 +429,7 @@ def _file_records(item: tuple[str, bytes], columns) -> list[tuple]:
     (named with its own extension, which chooses the reader).
     """
     uri, data = item
-    extension = os.path.splitext(uri.rstrip("/"))[1].lower()
+    extension = readers.paths.extension(uri.rstrip("/"))
     if extension not in readers.READERS:
         return []
     display = uri[len("file:"):] if uri.startswith("file:") else uri
@@ -437,7 +437,13 @@ def _file_records(item: tuple[str, bytes], columns) -> list[tuple]:
         copy = os.path.join(folder, "input" + extension)
         with open(copy, "wb") as handle:
             handle.write(data)
-        return [_placed(result, display) for result in readers.read_file(copy, display, columns)]
+        results = list(readers.read_file(copy, display, columns))
+    if uri.startswith("file:"):  # a local file is stored relative to here, as ingest does
+        stored = os.path.relpath(display)
+        for result in results:
+            if isinstance(result, readers.ArticleRecord) and result.source_path:
+                result.source_path = stored + result.source_path[len(display) :]
+    return [_placed(result, display) for result in results]
 
 
 def _placed(result, display: str) -> tuple:
