@@ -55,7 +55,7 @@ _FURNITURE = re.compile(
     r"|tweet|print(?:\s+this)?"
     r"|e-?mail(?:\s+this(?:\s+(?:article|story))?)?"
     r"|(?:facebook|twitter|x|whatsapp|linkedin|telegram|email|print)"
-    r"(?:\s*[|·•]?\s*(?:facebook|twitter|x|whatsapp|linkedin|telegram|email|print))*)"
+    r"(?:\s*(?:[|·•]\s*)?(?:facebook|twitter|x|whatsapp|linkedin|telegram|email|print))*)"
     r"|(?P<navigation>(?:related(?:\s+(?:articles?|stories|news|posts|topics))?|read\s+more"
     r"|also\s+read|read\s+also|more\s+(?:stories|news)|recommended(?:\s+for\s+you)?|most\s+read"
     r"|trending(?:\s+now)?)\s*:?)"
@@ -66,7 +66,7 @@ _COPYRIGHT = re.compile(
     r"|todos\s+los\s+derechos\s+reservados|alle\s+rechte\s+vorbehalten|все\s+права\s+защищены"
     r"|جميع\s+الحقوق\s+محفوظة|版权所有|版權所有|trust\s+principles"
 )
-_POWERED_BY = re.compile(r"powered\s+by\s+(.+?)[\s.]*$", re.IGNORECASE)
+_POWERED_BY = re.compile(r"powered\s+by\s+(.*[^\s.]|.)[\s.]*$", re.IGNORECASE)
 _COPYRIGHT_HOLDER = re.compile(
     r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}(?:\s*[-–]\s*\d{4})?)?[\s.,]*"
     r"(.+?)\s*(?:[.,|]|all\s+rights\s+reserved|$)",

@@ -52,6 +52,8 @@ class CleanedArticle:
     credits: list[Credit] = field(default_factory=list)
     segments: list[SegmentSpan] = field(default_factory=list)  # cover the kept text, in order
     title: str | None = None  # the given title, else the one found in the text
+    # ends of ``removed``, for bisection (a text of many segments asks for each)
+    _removed_ends: list[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def clean_text(self) -> str:
@@ -77,7 +79,9 @@ class CleanedArticle:
     def _kept(self, start: int, end: int) -> list[tuple[int, int]]:
         ranges: list[tuple[int, int]] = []
         position = start
-        first = bisect.bisect_left([span.end for span in self.removed], start + 1)
+        if self._removed_ends is None or len(self._removed_ends) != len(self.removed):
+            self._removed_ends = [span.end for span in self.removed]
+        first = bisect.bisect_left(self._removed_ends, start + 1)
         for span in self.removed[first:]:
             if span.start >= end:
                 break

@@ -18,6 +18,7 @@ in a credit position or next to a reporting word.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from ..vocabulary import script_of
@@ -37,6 +38,9 @@ REPORTING_CREDIT_MAX_LINES = 6
 REPORTING_CREDIT_MAX_CHARS = 800
 # Characters either side of a short agency code searched for a reporting word.
 CONTEXT_WINDOW_CHARS = 40
+# Characters before an agency name searched for a "with" credit ("with additional reporting
+# from" is 31): the checks read next to the name, never the whole line before it.
+WITH_CREDIT_WINDOW_CHARS = 200
 
 # "(Reporting by ...", "Additional reporting by ...", "Editing by ...", "Reporting from ...";
 # the name after "by"/"from" must start with a capital (checked in code), so prose
@@ -73,10 +77,10 @@ _WITH_CREDIT = (
     r"(?i:with\s+(?:(?:additional\s+)?(?:inputs?|reporting|information)\s+(?:from|by)\s+)?)"
 )
 # The inside of a parenthesis naming only agencies: "(Reuters)", "(AFP/Reuters)".
-_PAREN_AGENCIES = re.compile(rf"\s*{_WITH_CREDIT}?{AGENCY_LIST}\s*\.?\s*")
+_PAREN_AGENCIES = re.compile(rf"\s*{_WITH_CREDIT}?{AGENCY_LIST}\s*(?:\.\s*)?")
 # A line that is only a wire marker: "(Reuters)", "— AFP", "Reuters", "With AFP".
 MARKER_LINE = re.compile(
-    rf"[{DASHES}•*\s]*{OPEN}?\s*{_WITH_CREDIT}?{AGENCY_LIST}\s*{CLOSE}?[\s.]*"
+    rf"[{DASHES}•*\s]*(?:{OPEN}\s*)?{_WITH_CREDIT}?{AGENCY_LIST}(?:\s*{CLOSE})?[\s.]*"
 )
 # A "with" credit ending the text before an agency name, after a sentence or dash.
 _WITH_BEFORE = re.compile(rf"(?:^|[.!?。]\s+|{DASH}{{1,2}}\s*|[(（]\s*)(?P<with>{_WITH_CREDIT})$")
@@ -95,10 +99,12 @@ _CONTEXT_AFTER = re.compile(
     re.IGNORECASE,
 )
 _DATELINE_TAIL = re.compile(rf"\s*(?:(?:{DASH}{{1,2}}|:)\s*)?")
-_SIGNOFF_TAIL = re.compile(rf"(?:\s*/\s*(?:{AGENCY_PATTERN}))*\s*\.?\s*$")
+_SIGNOFF_TAIL = re.compile(rf"(?:\s*/\s*(?:{AGENCY_PATTERN}))*\s*(?:\.\s*)?$")
 _PHOTOGRAPHER_TAIL = re.compile(r"(?:\s+Photo)?\s*/\s*[^\W\d_][^\n/()]{1,60}$")
 _SLASH_MARKER_TAIL = re.compile(r"/\s*\.?\s*")
-_INLINE_DASH = re.compile(rf"(?:^|(?<=\s)){DASH}{{1,2}}\s*$")
+_CREDIT_LAST_WORD = re.compile(r"(?i:with|from|by)$")  # how every "with" credit ends
+_SPACES = re.compile(r"\s*")
+_SPACES_AND_DOTS = re.compile(r"[ .]*")
 
 
 def mark_reporting_credits(page: Page) -> None:
@@ -160,9 +166,7 @@ def inline_credits(page: Page, line: Line) -> None:
     for hit in line.hits:
         if not hit.used:
             _hit_credit(page, line, hit)
-    if line.caption and not any(
-        c.kind == "photo_credit" for i, c in page.credits if i == line.index
-    ):
+    if line.caption and line.index not in page.photo_credited:
         tail = _PHOTO_TAIL.search(text, line.cstart, line.cend)
         if tail:
             start = tail.start() + (1 if text[tail.start()].isspace() else 0)
@@ -174,9 +178,7 @@ def _paren_credit(page: Page, line: Line, match: re.Match) -> None:
     """A parenthesis naming a photo credit or agencies: "(Photo: Reuters)", "(AFP)", or the
     marker of a dateline ("WASHINGTON (Reuters) -")."""
     inner = match.group(1)
-    hits = [
-        hit for hit in line.hits if match.start() < hit.start < match.end() and not hit.used
-    ]
+    hits = [hit for hit in line.hits_within(match.start() + 1, match.end()) if not hit.used]
     if _PHOTO_PAREN.match(inner) or (hits and "/" in inner and line.caption):
         page.credit_line_agencies(line, "photo_credit", match.start(), match.end())
         page.span(
@@ -186,24 +188,26 @@ def _paren_credit(page: Page, line: Line, match: re.Match) -> None:
     if not hits or not _PAREN_AGENCIES.fullmatch(inner):
         return
     before_start, after_end = match.start(), match.end()
-    prefix = page.text[line.cstart : before_start]
-    suffix = page.text[after_end : line.cend]
-    if not suffix.strip(" ."):  # at the end of the line
+    # Only spaces and full stops after it: the line ends with the marker.
+    if _SPACES_AND_DOTS.fullmatch(page.text, after_end, line.cend):
         kind = "photo_credit" if line.caption else "wire_marker"
         page.credit_line_agencies(line, kind, before_start, after_end)
+        only_spaces = _SPACES.fullmatch(page.text, after_end, line.cend)
         page.span(
             "credit_line",
             space_before(page.text, before_start, line.cstart),
-            line.cend if not suffix.strip() else after_end,
+            line.cend if only_spaces else after_end,
         )
         return
     tail = _DATELINE_TAIL.match(page.text, after_end, line.cend)  # always matches
     prefix_limit = (
         DATELINE_PREFIX_MAX_CHARS if tail.group().strip() else BARE_DATELINE_PREFIX_MAX_CHARS
     )
-    if len(prefix) <= prefix_limit and not _SENTENCE_END.search(prefix):
-        dateline_prefix(page, line, prefix, before_start, after_end, tail.end())
-        return
+    if before_start - line.cstart <= prefix_limit:
+        prefix = page.text[line.cstart : before_start]
+        if not _SENTENCE_END.search(prefix):
+            dateline_prefix(page, line, prefix, before_start, after_end, tail.end())
+            return
     page.credit_line_agencies(line, "wire_marker", before_start, after_end)
     page.span("credit_line", space_before(page.text, before_start, line.cstart), after_end)
 
@@ -211,7 +215,7 @@ def _paren_credit(page: Page, line: Line, match: re.Match) -> None:
 def _hit_credit(page: Page, line: Line, hit: Hit) -> None:
     """An agency name not yet part of a credit: a marker, a photo credit, or a
     mention (kept in the text as an attribution when it is one)."""
-    before = page.text[line.cstart : hit.start]
+    before = _Before(page.text, line.cstart, hit.start)
     for marker in (
         _dash_marker,
         _slash_marker,
@@ -228,14 +232,13 @@ def _hit_credit(page: Page, line: Line, hit: Hit) -> None:
     page.credit(line, kind, hit.agency, hit.start, hit.end)
 
 
-def _dash_marker(page: Page, line: Line, hit: Hit, before: str) -> bool:
+def _dash_marker(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
     """A dash sign-off closing a line ("... said. — AFP"), or a dash dateline opening
     it ("MOSCOW, Sept 13 — RIA Novosti. ...")."""
     text = page.text
-    dash = _INLINE_DASH.search(before)
-    if not dash:
+    dash_start = before.dash_start()
+    if dash_start is None:
         return False
-    dash_start = line.cstart + dash.start()
     tail = _SIGNOFF_TAIL.match(text, hit.end, line.cend)
     if tail and tail.end() == line.cend:
         page.mark_hits(line, dash_start, line.cend)
@@ -245,26 +248,30 @@ def _dash_marker(page: Page, line: Line, hit: Hit, before: str) -> bool:
     if (
         text[hit.end : hit.end + 1] in (".", ",")
         and len(before) <= DATELINE_PREFIX_MAX_CHARS
-        and not _SENTENCE_END.search(before)
+        and not _SENTENCE_END.search(before.string())
     ):
         cut = hit.end + 1
         while cut < line.cend and text[cut].isspace():
             cut += 1
         hit.used = True
-        dateline_prefix(page, line, before[: dash.start()], hit.start, hit.end, cut)
+        dateline_prefix(page, line, text[line.cstart : dash_start], hit.start, hit.end, cut)
         return True
     return False
 
 
-def _slash_marker(page: Page, line: Line, hit: Hit, before: str) -> bool:
+def _slash_marker(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
     """TASS style "МОСКВА, 13 сентября. /ТАСС/. ..." (or a "/AGENCY/" elsewhere)."""
     text = page.text
-    if not (before.endswith("/") and text[hit.end : hit.end + 1] == "/"):
+    if not (before.last_char() == "/" and text[hit.end : hit.end + 1] == "/"):
         return False
     hit.used = True
     marker_start, marker_end = hit.start - 1, hit.end + 1
-    place = before[:-1].rstrip(" .")
-    if len(place) <= DATELINE_PREFIX_MAX_CHARS and not _SENTENCE_END.search(place):
+    place_end = marker_start  # the place, without the spaces and dots before the marker
+    while place_end > line.cstart and text[place_end - 1] in " .":
+        place_end -= 1
+    short = place_end - line.cstart <= DATELINE_PREFIX_MAX_CHARS
+    place = text[line.cstart : place_end] if short else None
+    if place is not None and not _SENTENCE_END.search(place):
         cut = _SLASH_MARKER_TAIL.match(text, hit.end, line.cend).end()
         dateline_prefix(page, line, place, marker_start, marker_end, cut)
     else:
@@ -273,9 +280,9 @@ def _slash_marker(page: Page, line: Line, hit: Hit, before: str) -> bool:
     return True
 
 
-def _cjk_wire_marker(page: Page, line: Line, hit: Hit, before: str) -> bool:
+def _cjk_wire_marker(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
     """The Chinese wire opening "新华社北京9月13日电" (agency, place, date, "dispatch")."""
-    if before or script_of(page.text[hit.start]) != "cjk":
+    if len(before) or script_of(page.text[hit.start]) != "cjk":
         return False
     tail = CJK_WIRE_TAIL.match(page.text, hit.end, line.cend)
     if not tail:
@@ -286,7 +293,7 @@ def _cjk_wire_marker(page: Page, line: Line, hit: Hit, before: str) -> bool:
     return True
 
 
-def _photographer_credit(page: Page, line: Line, hit: Hit, before: str) -> bool:
+def _photographer_credit(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
     """A photographer credit closing a caption: "REUTERS/Kevin Lamarque", "AP Photo/X"."""
     text = page.text
     if not _PHOTOGRAPHER_TAIL.match(text, hit.end, line.cend):
@@ -299,12 +306,12 @@ def _photographer_credit(page: Page, line: Line, hit: Hit, before: str) -> bool:
     return True
 
 
-def _with_marker(page: Page, line: Line, hit: Hit, before: str) -> bool:
+def _with_marker(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
     """A "with" credit closing a paragraph: "... With AFP", "with inputs from PTI"."""
-    with_match = _WITH_BEFORE.search(before)
-    if not with_match or _SIGNOFF_TAIL.match(page.text, hit.end, line.cend).end() != line.cend:
+    start = before.with_credit_start()
+    # The sign-off must run to the end of the line ("With Reuters Reuters" does not).
+    if start is None or not _SIGNOFF_TAIL.match(page.text, hit.end, line.cend):
         return False
-    start = line.cstart + with_match.start("with")
     page.mark_hits(line, start, line.cend)
     page.credit(line, "wire_marker", hit.agency, start, line.cend)
     page.span("credit_line", space_before(page.text, start, line.cstart), line.cend)
@@ -315,23 +322,71 @@ def inherit_reporting_agency(page: Page, segments: list[tuple[int, int]]) -> Non
     """A reporting credit naming no agency takes its story's one wire agency."""
     if not any(c.kind == "reporting_credit" and c.agency is None for _, c in page.credits):
         return
-    bounds = segment_bounds(page, segments)
+    starts = [start for start, _ in segment_bounds(page, segments)]  # tile the text from 0
+    wire: list[set[str]] = [set() for _ in starts]  # each story's wire agencies
+    for _, credit in page.credits:
+        if credit.kind == "wire_marker" and credit.agency:
+            wire[bisect.bisect_right(starts, credit.start) - 1].add(credit.agency)
     for position, (line_index, credit) in enumerate(page.credits):
         if credit.kind != "reporting_credit" or credit.agency is not None:
             continue
-        start, end = next(
-            ((s, e) for s, e in bounds if s <= credit.start < e), (0, len(page.text))
-        )
-        wire = {
-            c.agency
-            for _, c in page.credits
-            if c.kind == "wire_marker" and c.agency and start <= c.start < end
-        }
-        if len(wire) == 1:
+        agencies = wire[bisect.bisect_right(starts, credit.start) - 1]
+        if len(agencies) == 1:
+            (agency,) = agencies
             page.credits[position] = (
                 line_index,
-                Credit(credit.kind, wire.pop(), credit.text, credit.start, credit.end),
+                Credit(credit.kind, agency, credit.text, credit.start, credit.end),
             )
+
+
+class _Before:
+    """The text of a line before an agency name, read back from the name: each credit check
+    looks only next to the name, so it costs the same however long the line is."""
+
+    __slots__ = ("source", "start", "end")
+
+    def __init__(self, source: str, start: int, end: int):
+        self.source, self.start, self.end = source, start, end
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def string(self) -> str:
+        """The whole text before the name (callers ask only when it is short)."""
+        return self.source[self.start : self.end]
+
+    def last_char(self) -> str:
+        return self.source[self.end - 1] if self.end > self.start else ""
+
+    def dash_start(self) -> int | None:
+        """Where the one or two dashes begin that stand before the name, with only spaces
+        between, after a space or at the line's start ("... said. — AFP"); else None."""
+        text, position = self.source, self.end
+        while position > self.start and text[position - 1].isspace():
+            position -= 1
+        run_end = position
+        while position > self.start and text[position - 1] in DASHES and run_end - position < 3:
+            position -= 1
+        if not 1 <= run_end - position <= 2:
+            return None
+        if position > self.start and not text[position - 1].isspace():
+            return None
+        return position
+
+    def with_credit_start(self) -> int | None:
+        """Where a "with" credit ("With", "with inputs from") right before the name starts,
+        after a sentence end, a dash, an opening parenthesis or the line's start; else None."""
+        text, space_start = self.source, self.end
+        while space_start > self.start and text[space_start - 1].isspace():
+            space_start -= 1
+        last_word = text[max(self.start, space_start - 4) : space_start]
+        if space_start == self.end or not _CREDIT_LAST_WORD.search(last_word):
+            return None
+        window = max(self.start, self.end - WITH_CREDIT_WINDOW_CHARS)
+        # A cut window must not match as the line's start ("^"): a NUL there matches nothing.
+        prefix = "" if window == self.start else "\0"
+        found = _WITH_BEFORE.search(prefix + text[window : self.end])
+        return None if found is None else window - len(prefix) + found.start("with")
 
 
 def _in_reporting_context(text: str, hit: Hit, line: Line) -> bool:

@@ -16,13 +16,18 @@ DASHES = "-‐‑‒–—―−"
 DASH = f"[{DASHES}]"
 OPEN = "[(（]"
 CLOSE = "[)）]"
+# A line naming more agencies than this is a list, not credits: the first ones are read as
+# credits, the rest as text (each credit costs microseconds; a crafted line holds thousands).
+MAX_AGENCY_HITS_PER_LINE = 64
 # Invisible format characters (zero-width space/joiners, direction marks and
 # embeddings, BOM) that surround lines like whitespace does.
 _FORMAT_CHARS = (
     "\u200b\u200c\u200d\u200e\u200f"  # zero-width space and joiners, direction marks
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"  # embeddings, BOM
 )
-_STRIP = "".join(chr(code) for code in range(0x3001) if chr(code).isspace()) + _FORMAT_CHARS
+# What Python's \s matches (str.isspace; nothing above U+3000 is a space).
+UNICODE_SPACES = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+_STRIP = UNICODE_SPACES + _FORMAT_CHARS
 
 
 class Line:
@@ -45,6 +50,7 @@ class Line:
         "signature",
         "header_mark",
         "copyright_cue",
+        "hit_starts",
     )
 
     def __init__(
@@ -64,6 +70,15 @@ class Line:
         self.signature = False
         self.header_mark = False  # byline, dateline or wire-marker line
         self.copyright_cue = False  # a copyright cue word is on the line
+        self.hit_starts: list[int] | None = None  # the hits' starts, for hits_within
+
+    def hits_within(self, start: int, end: int) -> list[Hit]:
+        """The line's agency hits starting in ``[start, end)``, by bisection: a line may
+        hold thousands, and a rule asking for a range must not read them all."""
+        if self.hit_starts is None:
+            self.hit_starts = [hit.start for hit in self.hits]  # hits come sorted
+        low = bisect.bisect_left(self.hit_starts, start)
+        return self.hits[low : bisect.bisect_left(self.hit_starts, end, low)]
 
 
 
@@ -110,6 +125,7 @@ class Page:
         self.lines = split_lines(text)
         self.spans: list[Span] = []
         self.credits: list[tuple[int, Credit]] = []  # (line index, credit)
+        self.photo_credited: set[int] = set()  # indexes of lines holding a photo credit
 
     def span(self, kind: str, start: int, end: int) -> None:
         if end > start:
@@ -117,6 +133,8 @@ class Page:
 
     def credit(self, line: Line, kind: str, agency: str | None, start: int, end: int) -> None:
         self.credits.append((line.index, Credit(kind, agency, self.text[start:end], start, end)))
+        if kind == "photo_credit":
+            self.photo_credited.add(line.index)
 
     def remove_line(self, line: Line, kind: str) -> None:
         line.removed = kind
@@ -128,7 +146,9 @@ class Page:
             return
         starts = [line.start for line in self.lines]
         for hit in hits:
-            self.lines[bisect.bisect_right(starts, hit.start) - 1].hits.append(hit)
+            line = self.lines[bisect.bisect_right(starts, hit.start) - 1]
+            if len(line.hits) < MAX_AGENCY_HITS_PER_LINE:
+                line.hits.append(hit)
         for position in cues:
             self.lines[bisect.bisect_right(starts, position) - 1].copyright_cue = True
 
@@ -139,18 +159,16 @@ class Page:
         start = line.cstart if start is None else start
         end = line.cend if end is None else end
         agencies = []
-        for hit in line.hits:
-            if start <= hit.start < end:
-                hit.used = True
-                if hit.agency not in agencies:
-                    agencies.append(hit.agency)
+        for hit in line.hits_within(start, end):
+            hit.used = True
+            if hit.agency not in agencies:
+                agencies.append(hit.agency)
         for agency in agencies or [None]:
             self.credit(line, kind, agency, start, end)
 
     def mark_hits(self, line: Line, start: int, end: int) -> None:
-        for hit in line.hits:
-            if start <= hit.start < end:
-                hit.used = True
+        for hit in line.hits_within(start, end):
+            hit.used = True
 
 
 def space_before(text: str, position: int, floor: int) -> int:
