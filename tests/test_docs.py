@@ -48,3 +48,16 @@ def test_every_option_is_documented_in_its_commands_section(command):
 def test_the_section_names_are_real_commands():
     documented = re.findall(r"^### datasette-provenance (\S+)", README, re.M)
     assert sorted(documented) == COMMANDS
+
+
+def test_the_serve_and_publish_lines_need_no_metadata_file():
+    """The plugin supplies queries, descriptions and hidden tables: a reader copying the
+    README's datasette commands must not need a metadata file the project does not ship."""
+    lines = [
+        line
+        for line in README.splitlines()
+        if re.match(r"\s*datasette (-i|serve|publish)\b", line)
+    ]
+    assert lines
+    for line in lines:
+        assert not re.search(r"(^|\s)(-m|--metadata)\s", line), line

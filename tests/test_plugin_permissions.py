@@ -9,12 +9,14 @@ Runs on Datasette 0.65 and 1.0a (the suite runs once per version).
 from __future__ import annotations
 
 import re
+import sqlite3
 from urllib.parse import urlencode
 
 import pytest
 from datasette_test import actor_cookie
 from markupsafe import escape
 
+from datasette_provenance.web.canned import CANNED_QUERIES, tables_read
 from tests.plugin_support import (
     COPY,
     DB,
@@ -188,3 +190,39 @@ async def test_private_tables_hide_the_links_to_the_provenance_pages(provenance_
     assert anonymous.status_code == 200 and page() not in anonymous.text
     editor = await ds.client.get(f"/{DB}", cookies={"ds_actor": actor_cookie(ds, EDITOR)})
     assert f'href="{page()}"' in editor.text
+
+
+async def test_canned_queries_reading_a_private_table_are_offered_only_to_those_who_may_view_it(
+    provenance_db_path,
+):
+    """Canned queries run as trusted SQL: offered to an anonymous visitor, a query over a
+    private ``articles`` table would show its rows. Each query is judged by the tables it
+    reads, so one over ``matches`` alone stays public."""
+    ds = await serve(provenance_db_path, metadata=PRIVATE_CONFIGS["articles table"])
+    editor = {"ds_actor": actor_cookie(ds, EDITOR)}
+    for cookies, expected in (
+        (None, {"matches_for_article"}),
+        (editor, set(CANNED_QUERIES)),
+    ):
+        listed = (await ds.client.get(f"/{DB}.json", cookies=cookies)).json()["queries"]
+        assert {query["name"] for query in listed} == expected
+    for name in set(CANNED_QUERIES) - {"matches_for_article"}:
+        for target in (f"/{DB}/{name}", f"/{DB}/{name}.json"):
+            response = await ds.client.get(target)
+            assert response.status_code in (403, 404), target
+            assert_reveals_no_title(response, target)
+        allowed = await ds.client.get(f"/{DB}/{name}.json", cookies=editor)
+        assert allowed.status_code == 200, name
+    public = await ds.client.get(f"/{DB}/matches_for_article.json?article_id={COPY}")
+    assert public.status_code == 200 and public.json()["rows"]
+
+
+async def test_the_tables_a_canned_query_reads_come_from_its_sql(provenance_db_path):
+    conn = sqlite3.connect(provenance_db_path)
+    try:
+        read = {name: tables_read(conn, q["sql"]) for name, q in CANNED_QUERIES.items()}
+        assert read["uncredited_copies"] == {"matches", "articles"}
+        assert read["matches_for_article"] == {"matches"}
+        assert conn.execute("select 1").fetchone() == (1,)  # the authorizer is gone
+    finally:
+        conn.close()

@@ -110,6 +110,11 @@ async def test_settings_choose_databases_tables_queries(news_db, tmp_path):
     assert (await database_json(datasette, "other"))["queries"] == []
     menu = (await datasette.client.get("/")).text
     assert 'href="/other/-/provenance"' in menu and 'href="/news/-/provenance"' not in menu
+    # A database the setting leaves out gets no action links, id links or lineage links.
+    for path in ("/news", "/news/articles", "/news/matches"):
+        page = (await datasette.client.get(path)).text
+        assert "/news/-/provenance" not in page and "(lineage)" not in page, path
+    assert "/other/-/provenance/article/" in (await datasette.client.get("/other/articles")).text
 
 
 async def test_page_size_setting_and_bad_settings(news_db, provenance_db_path):
@@ -184,3 +189,15 @@ async def test_story_titles_and_uncredited_counts_are_links(news_db):
     assert url.startswith("/news/articles?")
     rows = (await datasette.client.get(url.replace("/news/articles?", "/news/articles.json?_shape=array&"))).json()
     assert {row["id"] for row in rows} == {SEED_IDS["copy"]}
+
+
+async def test_the_users_metadata_leaves_the_plugins_descriptions_alone(news_db):
+    """The user's column descriptions win on their site and stay there: the next
+    Datasette in the same process shows the plugin's own again."""
+    mine = "The headline, as I describe it"
+    described = {"columns": {"title": mine, "extra": "A column of mine"}}
+    first = await served(news_db, metadata={"databases": {"news": {"tables": {"articles": described}}}})
+    assert mine in (await first.client.get("/news/articles")).text
+    second = await served(news_db)
+    page = (await second.client.get("/news/articles")).text
+    assert mine not in page and "A column of mine" not in page

@@ -49,12 +49,58 @@ def get_metadata(datasette, key, database, table):
 
 @hookimpl
 def canned_queries(datasette, database, actor):
-    """Datasette 0.65 (1.0a has stored queries, added at startup); the user's own win."""
+    """Datasette 0.65 (1.0a has stored queries, added at startup); the user's own win.
+    Who may see each one is decided by ``permission_allowed``."""
     found = site.site(datasette).get(database)
     if found is None:
         return None
     own = datasette.metadata("queries", database=database, fallback=False) or {}
     return {name: q for name, q in site.canned_queries(found).items() if name not in own}
+
+
+@hookimpl
+def permission_allowed(datasette, actor, action, resource):
+    """Datasette 0.65: the plugin's canned queries run as trusted SQL, so each is refused
+    (view-query) to an actor who may not view a table it reads."""
+    if action != "view-query" or not isinstance(resource, (tuple, list)):
+        return None
+    database, name = resource
+    found = site.site(datasette).get(database)
+    if found is None or name not in found.query_tables:
+        return None
+    own = datasette.metadata("queries", database=database, fallback=False) or {}
+    if name in own:
+        return None
+
+    async def inner():
+        visible, _ = await can_view_tables(datasette, actor, database, found.query_tables[name])
+        return None if visible else False
+
+    return inner
+
+
+@hookimpl
+def permission_resources_sql(datasette, actor, action):
+    """Datasette 1.0a: the stored queries the plugin added are denied (view-query) to an
+    actor who may not view a table they read."""
+    if action != "view-query":
+        return None
+
+    async def inner():
+        from datasette.permissions import PermissionSQL
+
+        rows, params = [], {}
+        for database in site.site(datasette).databases.values():
+            for name in sorted(await site.hidden_queries(datasette, actor, database)):
+                n = len(params) // 2
+                params.update({f"provenance_db_{n}": database.name, f"provenance_q_{n}": name})
+                rows.append(
+                    f"select :provenance_db_{n} as parent, :provenance_q_{n} as child, "
+                    "0 as allow, 'reads a table the actor may not view' as reason"
+                )
+        return PermissionSQL(sql=" union all ".join(rows), params=params) if rows else None
+
+    return inner
 
 
 @hookimpl
@@ -221,7 +267,9 @@ def render_cell(row, value, column, table, database, datasette):
     """Article ids link to their lineage page; a match's label links to its compare page;
     long texts are shortened on table pages (row pages and JSON keep them whole)."""
     found = site.site(datasette).get(database)
-    if found is not None and (table, column) in cells.LONG_TEXT_COLUMNS:
+    if found is None:  # not a provenance database, or one the settings leave out
+        return None
+    if (table, column) in cells.LONG_TEXT_COLUMNS:
         urls = views.ProvenanceUrls(datasette, database)
         return cells.long_text(
             row, value, column, table, database, urls, found.settings.text_preview
@@ -252,8 +300,8 @@ def render_cell(row, value, column, table, database, datasette):
 
 
 async def _is_browsable(datasette, actor, database: str) -> bool:
-    db = datasette.get_database(database)
-    if not set(queries.PAGE_TABLES) <= set(await db.table_names()):
+    """A provenance database the settings serve, whose pages the actor may view."""
+    if site.site(datasette).get(database) is None:
         return False
     visible, _ = await can_view_tables(datasette, actor, database, queries.PAGE_TABLES)
     return visible

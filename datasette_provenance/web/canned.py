@@ -6,6 +6,10 @@ Each has a title and a description Datasette shows above its results.
 
 from __future__ import annotations
 
+import re
+import sqlite3
+import sys
+
 CANNED_QUERIES: dict[str, dict[str, str]] = {
     "uncredited_copies": {
         "title": "Uncredited copies",
@@ -125,3 +129,28 @@ order by m.source_containment desc
 """,
     },
 }
+
+
+def tables_read(conn, sql: str) -> frozenset[str]:
+    """The tables (and views) ``sql`` reads, as SQLite reports them while compiling it:
+    a query may be offered only to those who may view all of them. Read from the
+    statement itself, so a changed query never needs a hand-kept list."""
+    found: set[str] = set()
+
+    def authorizer(action, arg1, arg2, db_name, trigger_or_view):
+        if action == sqlite3.SQLITE_READ and arg1 and not arg1.startswith("sqlite_"):
+            found.add(arg1)
+        return sqlite3.SQLITE_OK
+
+    params = {name: None for name in re.findall(r"(?<![:\w]):(\w+)", sql)}
+    conn.set_authorizer(authorizer)
+    try:
+        conn.execute("explain " + sql, params).fetchall()
+    finally:
+        # None unregisters it from Python 3.11; before, a callback that allows all.
+        conn.set_authorizer(None if sys.version_info >= (3, 11) else _allow_all)
+    return frozenset(found)
+
+
+def _allow_all(*args) -> int:
+    return sqlite3.SQLITE_OK

@@ -24,6 +24,7 @@ fills gaps. Settings come from ``datasette.plugin_config("datasette-provenance")
 
 from __future__ import annotations
 
+import copy
 import json
 import weakref
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ import click
 from datasette.utils import StartupError
 from markupsafe import Markup, escape
 
-from .canned import CANNED_QUERIES
+from .canned import CANNED_QUERIES, tables_read
 from .permissions import can_view_tables
 from .queries import PAGE_TABLES
 
@@ -111,6 +112,8 @@ class ProvenanceDatabase:
     name: str
     settings: Settings
     metadata: dict = field(default_factory=dict)  # 0.65: served through get_metadata
+    # The canned queries the plugin offers here, each with the tables its SQL reads.
+    query_tables: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 class Site:
@@ -136,6 +139,10 @@ class Site:
             if not set(PAGE_TABLES) <= set(await db.table_names()):
                 continue
             found[name] = ProvenanceDatabase(name, Settings.read(datasette, database=name))
+            queries = canned_queries(found[name])
+            found[name].query_tables = await db.execute_fn(
+                lambda conn: {query: tables_read(conn, q["sql"]) for query, q in queries.items()}
+            )
         self.databases = found
         for database in found.values():
             if hasattr(datasette, "add_query"):
@@ -179,6 +186,18 @@ def canned_queries(database: ProvenanceDatabase) -> dict:
     return CANNED_QUERIES if database.settings.queries else {}
 
 
+async def hidden_queries(datasette, actor, database: ProvenanceDatabase) -> set[str]:
+    """The plugin's canned queries ``actor`` may not see: those reading a table the
+    actor may not view (a query would otherwise show a private table's rows)."""
+    tables = set().union(*database.query_tables.values())
+    private = set()
+    for table in sorted(tables):
+        visible, _ = await can_view_tables(datasette, actor, database.name, [table])
+        if not visible:
+            private.add(table)
+    return {name for name, read in database.query_tables.items() if read & private}
+
+
 # --------------------------------------------------------------------------- Datasette 0.65
 
 
@@ -187,7 +206,7 @@ def _metadata_0_65(datasette, database: ProvenanceDatabase, link: bool) -> dict:
     hidden = set(database.settings.hidden_tables)
     tables = {}
     for table, docs in _DOCS["tables"].items():
-        entry = dict(docs)
+        entry = copy.deepcopy(docs)  # Datasette 0.65 merges the user's metadata into it
         if table in hidden:
             entry["hidden"] = True
         tables[table] = entry
@@ -227,7 +246,8 @@ async def _apply_to_1_0(datasette, database: ProvenanceDatabase) -> None:
     for query_name, query in canned_queries(database).items():
         existing = await datasette.get_query(name, query_name)
         if existing is not None and existing.source != QUERY_SOURCE:
-            continue  # the user's own query of that name wins
+            database.query_tables.pop(query_name, None)  # the user's own query of that name wins
+            continue
         await datasette.add_query(
             name,
             query_name,
