@@ -208,6 +208,8 @@ def demo(db, seeds, host, port, no_serve):
             db,
             [seeds or str(seeds_dir())],
             report=lambda line: click.echo(f"skipped: {line}", err=True),
+            # The packaged seeds are stored as seeds/..., not as a site-packages folder.
+            relative_to=None if seeds else str(seeds_dir().parent),
         )
         database = store.connect(db)  # so the check page finds a pasted quote too
         try:

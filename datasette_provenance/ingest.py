@@ -154,6 +154,7 @@ def ingest(
     workers: int = 1,
     tables: Sequence[str] = (),
     absolute_paths: bool = False,
+    relative_to: str | None = None,
 ) -> IngestSummary:
     """Ingest ``paths`` (and ``tables``, ``FILE:TABLE`` each) into the database at
     ``db_path`` and (by default) match.
@@ -164,7 +165,8 @@ def ingest(
     manifest, a table that cannot be read) raise ``InputError`` before anything is
     written. A ``manifest.csv``/``manifest.json`` inside a directory given is that
     directory's manifest (``manifest``, when given, wins for the ids it names). Source
-    paths are stored relative to the working directory (``absolute_paths``: whole).
+    paths are stored relative to the working directory, or to ``relative_to``
+    (``absolute_paths``: whole).
     With ``workers`` > 1, cleaning and signing run in that many processes; this process
     stays the single writer.
     """
@@ -186,7 +188,7 @@ def ingest(
         _check_manifest_ids(db_path, manifest_rows, input_ids)
     records = _started(iter_records(paths, columns, exclude=not_articles, tables=tables))
     given = [*paths, *(spec.rpartition(":")[0] for spec in tables)]
-    records = _stored_source_paths(records, given, absolute_paths)
+    records = _stored_source_paths(records, given, absolute_paths, relative_to)
 
     db = store.connect(db_path)
     try:
@@ -304,12 +306,14 @@ def _interrupts_left_to_this_process():
         signal.signal(signal.SIGINT, previous)
 
 
-def _stored_source_paths(records: Iterator, given: Sequence[str], absolute: bool) -> Iterator:
+def _stored_source_paths(
+    records: Iterator, given: Sequence[str], absolute: bool, base: str | None = None
+) -> Iterator:
     """Source paths as stored: relative to the working directory, so that a published
     database shows no local folders (``absolute``: whole paths). Messages keep the paths
     as they were typed."""
     prefixes = sorted(
-        ((readable_name(os.fspath(path)), _stored_path(path, absolute)) for path in given),
+        ((_without_trailing_slash(path), _stored_path(path, absolute, base)) for path in given),
         key=lambda pair: -len(pair[0]),
     )
     for item in records:
@@ -317,17 +321,26 @@ def _stored_source_paths(records: Iterator, given: Sequence[str], absolute: bool
             for shown, stored in prefixes:
                 rest = item.source_path[len(shown) :]
                 if item.source_path.startswith(shown) and rest[:1] in ("", os.sep, ":"):
+                    if rest[:1] == os.sep:  # "seeds//000.txt", as typed with a slash
+                        rest = os.sep + rest.lstrip(os.sep)
                     item.source_path = stored + rest
                     break
         yield item
 
 
-def _stored_path(path: str, absolute: bool) -> str:
+def _without_trailing_slash(path) -> str:
+    """A path as typed, for matching the files found under it: ``seeds/`` names them
+    ``seeds/000.txt`` as ``seeds`` does."""
+    shown = readable_name(os.fspath(path))
+    return shown.rstrip(os.sep) or shown
+
+
+def _stored_path(path: str, absolute: bool, base: str | None = None) -> str:
     path = readable_name(os.fspath(path))
     if absolute:
         return os.path.abspath(path)
     try:
-        return os.path.relpath(path)
+        return os.path.relpath(path, base)
     except ValueError:  # on another drive (Windows) there is no relative path
         return os.path.abspath(path)
 

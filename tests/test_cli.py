@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from datasette_provenance.cli import cli
 
-from .conftest import REPO_ROOT, SEEDS_DIR
+from .conftest import REPO_ROOT, SEED_IDS, SEEDS_DIR
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -74,6 +74,15 @@ def test_demo_builds_database(tmp_path):
     assert "5 added" in result.output
     with sqlite3.connect(db_path) as conn:  # quotes can be checked in the demo
         assert conn.execute("select count(*) from articles_fts").fetchone() == (5,)
+
+
+def test_demo_stores_the_seeds_as_seeds_wherever_they_are_installed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # far from the package's own seeds
+    result = CliRunner().invoke(cli, ["demo", "--db", "demo.db", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "demo.db") as conn:
+        paths = {path for (path,) in conn.execute("select source_path from articles")}
+    assert paths == {f"seeds/{article_id}.txt" for article_id in SEED_IDS.values()}
 
 
 def test_missing_input_is_one_line_exit_2(tmp_path):

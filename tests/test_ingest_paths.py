@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from contextlib import closing
 
+import pytest
 from click.testing import CliRunner
 
 from datasette_provenance.cli import cli
@@ -30,6 +31,28 @@ def test_a_manifest_inside_the_directory_is_used_and_said(tmp_path, monkeypatch)
     articles = stored(tmp_path / "news.db")
     assert len(articles) == 5
     assert articles[SEED_IDS["reuters"]]["outlet"] == "Reuters"
+
+
+def test_manifests_in_subdirectories_are_used_too(tmp_path, monkeypatch):
+    shutil.copytree(SEEDS_DIR, tmp_path / "data" / "wires")
+    (tmp_path / "data" / "wires" / "manifest.csv").rename(tmp_path / "data" / "manifest.csv")
+    later = tmp_path / "data" / "wires" / "later"
+    later.mkdir()
+    (tmp_path / "data" / "wires" / f"{SEED_IDS['copy']}.txt").rename(later / f"{SEED_IDS['copy']}.txt")
+    (later / "manifest.json").write_text(json.dumps([{"id": SEED_IDS["copy"], "outlet": "Copier"}]))
+    (tmp_path / "data" / ".hidden").mkdir()
+    (tmp_path / "data" / ".hidden" / "manifest.json").write_text("not json")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["ingest", "news.db", "data", "--no-match"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == [
+        "manifest: data/manifest.csv (found in data)",
+        "manifest: data/wires/later/manifest.json (found in data/wires/later)",
+    ]
+    articles = stored(tmp_path / "news.db")
+    assert len(articles) == 5
+    assert articles[SEED_IDS["reuters"]]["outlet"] == "Reuters"
+    assert articles[SEED_IDS["copy"]]["outlet"] == "Copier"
 
 
 def test_a_manifest_given_with_the_flag_wins_over_the_directory_one(tmp_path, monkeypatch):
@@ -58,12 +81,13 @@ def test_two_manifests_in_one_directory_stop_the_run(tmp_path, monkeypatch):
     assert not (tmp_path / "news.db").exists()
 
 
-def test_source_paths_are_stored_relative_to_the_working_directory(tmp_path, monkeypatch):
+@pytest.mark.parametrize("slash", ["", "/", "//"])
+def test_source_paths_are_stored_relative_to_the_working_directory(tmp_path, monkeypatch, slash):
     shutil.copytree(SEEDS_DIR, tmp_path / "data" / "seeds")
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    given = str(tmp_path / "data" / "seeds")  # an absolute path, as typed
+    given = str(tmp_path / "data" / "seeds") + slash  # an absolute path, as typed
     assert CliRunner().invoke(cli, ["ingest", "news.db", given, "--no-match"]).exit_code == 0
     paths = {row["source_path"] for row in stored(work / "news.db").values()}
     assert f"../data/seeds/{SEED_IDS['copy']}.txt" in paths

@@ -137,6 +137,89 @@ def test_from_table_problems_stop_before_writing(tmp_path, scraped, source, mess
     assert not db.exists()
 
 
+def test_from_table_skips_a_row_whose_text_is_not_utf8_and_reads_on(tmp_path):
+    source = tmp_path / "scraped.db"
+    with closing(sqlite3.connect(source)) as conn:
+        conn.execute("create table stories (id text, text text, notes text)")
+        conn.execute("insert into stories values ('first', ?, cast(? as text))", (STORY, b"\xff"))
+        conn.execute("insert into stories values ('bad', cast(? as text), '')", (b"caf\xe9 au lait",))
+        conn.execute("insert into stories values ('last', ?, '')", (OTHER_STORY,))
+        conn.commit()
+    db = tmp_path / "news.db"
+    result = ingest(db, "--from-table", f"{source}:stories", "--no-match")
+    assert result.exit_code == 1, result.output
+    assert result.output.count("\n") == len(result.output.splitlines())  # one line each
+    assert skipped_lines(result) == [
+        f"skipped: {source}:stories:2: column 'text' is not UTF-8 text (byte 0xe9 at offset 3)"
+    ]
+    assert set(articles(db)) == {"first", "last"}  # an unused column's bytes do not matter
+
+
+def test_from_table_streams_views_and_without_rowid_tables(tmp_path, monkeypatch):
+    """Read a batch at a time, never the whole table at once."""
+    from datasette_provenance.readers import tables
+
+    source = tmp_path / "scraped.db"
+    with closing(sqlite3.connect(source)) as conn:
+        conn.execute("create table keyed (id text primary key, text text) without rowid")
+        conn.executemany(
+            "insert into keyed values (?, ?)", [(f"s{n}", f"{STORY} Number {n}.") for n in range(7)]
+        )
+        conn.execute("create view everything as select * from keyed")
+        conn.commit()
+    fetched = []
+    connect = tables.TableSource._connect
+
+    class Watched:
+        def __init__(self, cursor):
+            self.cursor = cursor
+
+        def fetchmany(self, size):
+            rows = self.cursor.fetchmany(size)
+            fetched.append(len(rows))
+            return rows
+
+        def fetchall(self):
+            raise AssertionError("read the whole table at once")
+
+    class WatchedConnection:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def execute(self, *args):
+            return Watched(self.conn.execute(*args))
+
+        def close(self):
+            self.conn.close()
+
+    monkeypatch.setattr(tables, "BATCH_ROWS", 3)
+    for name in ("keyed", "everything"):
+        fetched.clear()
+        spec = f"{source}:{name}"
+        made = tables.TableSource(spec)
+        monkeypatch.setattr(made, "_connect", lambda: WatchedConnection(connect(made)))
+        records = list(made.records())
+        assert [record.id for record in records] == [f"s{n}" for n in range(7)]
+        assert max(fetched) <= 3 and sum(fetched) == 7
+
+
+def test_from_table_reads_a_json_array_of_inferred_fields(tmp_path):
+    source = tmp_path / "scraped.db"
+    with closing(sqlite3.connect(source)) as conn:
+        conn.execute("create table stories (id text, text text, outlet text, inferred text)")
+        conn.execute(
+            "insert into stories values ('a', ?, 'Wire', ?)", (STORY, json.dumps(["outlet"]))
+        )
+        conn.execute("insert into stories values ('b', ?, 'Wire', '[\"outlet\"')", (OTHER_STORY,))
+        conn.commit()
+    db = tmp_path / "news.db"
+    result = ingest(db, "--from-table", f"{source}:stories", "--no-match")
+    assert json.loads(articles(db)["a"]["inferred_fields"]) == ["outlet"]
+    assert skipped_lines(result) == [
+        f"skipped: {source}:stories:2: 'inferred' is not a JSON array: '[\"outlet\"'"
+    ]
+
+
 # --------------------------------------------------------------------------- WARC
 
 
@@ -231,6 +314,54 @@ def test_bad_warc_files_are_skipped_with_one_line(tmp_path):
     assert set(articles(db)) == {"https://news.example/bridge"}  # read before the cut
 
 
+def test_a_warc_cut_anywhere_says_so_in_one_line_and_keeps_what_came_before(tmp_path):
+    """Cut inside a record's headers or body, plain or gzipped at any byte: never a
+    traceback, never a silent loss; the records before the cut are kept."""
+    for name, gzip_records in (("crawl.warc", False), ("crawl.warc.gz", True)):
+        whole = write_warc(tmp_path / name, CRAWL, gzip_records).read_bytes()
+        ends = record_ends(tmp_path / name)
+        for cut in range(10, len(whole) - 20, 61):
+            if any(end <= cut and not whole[end:cut].strip() for end in ends):
+                continue  # cut between two records: nothing tells it from a shorter file
+            broken = tmp_path / f"cut-{cut}-{name}"
+            broken.write_bytes(whole[:cut])
+            db = tmp_path / f"{cut}-{name}.db"
+            result = ingest(db, broken, "--no-match")
+            assert result.exception is None or isinstance(result.exception, SystemExit), (
+                cut, result.output)
+            assert result.exit_code == 1, (cut, result.output)
+            lines = skipped_lines(result)
+            assert len(lines) == 1 and lines[0].startswith(f"skipped: {broken}: "), (cut, lines)
+            kept = set(articles(db)) if db.exists() else set()
+            assert kept <= {"https://news.example/bridge"}
+            if cut > len(whole) // 2:
+                assert kept == {"https://news.example/bridge"}, cut
+
+
+def record_ends(path: Path) -> list[int]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(path, "rb") as handle:
+        iterator = ArchiveIterator(handle)
+        return [
+            iterator.get_record_offset() + iterator.get_record_length() for _ in iterator
+        ]
+
+
+def test_a_warc_error_line_has_no_control_characters(tmp_path):
+    url = "https://news.example/\x1b[31mred\x07"
+    good = write_warc(tmp_path / "crawl.warc", [(url, "200 OK", "text/html", page("Red", STORY))], False)
+    cut = tmp_path / "cut.warc"
+    cut.write_bytes(good.read_bytes()[:-60])
+    result = ingest(tmp_path / "news.db", cut, "--no-match")
+    (line,) = skipped_lines(result)
+    assert line == (
+        f"skipped: {cut}: record 1 (https://news.example/\\x1b[31mred\\x07): record cut short "
+        "(the file ends inside it)"
+    )
+    assert line.isprintable()
+
+
 # --------------------------------------------------------------------------- feeds
 
 
@@ -315,3 +446,52 @@ def test_an_html_fragment_file_gives_its_text(tmp_path):
     result = ingest(tmp_path / "news.db", fragment, "--no-match")
     assert result.exit_code == 0, result.output
     assert articles(tmp_path / "news.db")["snippet"]["raw_text"].startswith("Officials said")
+
+
+def test_empty_feeds_are_skipped_with_one_line(tmp_path):
+    empty = tmp_path / "empty.rss"
+    empty.write_bytes(b"")
+    blank = tmp_path / "blank.atom"
+    blank.write_text("  \n")
+    no_version = tmp_path / "tiny.rss"
+    no_version.write_text("<?xml version='1.0'?><nothing/>")
+    db = tmp_path / "news.db"
+    result = ingest(db, empty, blank, no_version, "--no-match")
+    assert result.exit_code == 1, result.output
+    assert skipped_lines(result) == [
+        f"skipped: {empty}: empty file",
+        f"skipped: {blank}: empty file",
+        f"skipped: {no_version}: not an RSS or Atom feed",
+    ]
+
+
+def test_feed_entries_without_tags_lose_their_entities_and_guids_are_not_urls(tmp_path):
+    feed = tmp_path / "news.rss"
+    items = f"""<item><title>Cafe</title><guid>story-1234</guid>
+<description>{STORY} Tom &amp;amp; Jerry&amp;#8217;s caf&amp;eacute; &amp;lt;3.</description></item>"""
+    feed.write_text(rss(items), encoding="utf-8")
+    db = tmp_path / "news.db"
+    result = ingest(db, feed, "--no-match")
+    assert result.exit_code == 0, result.output
+    (entry,) = articles(db).values()
+    assert entry["id"] == "story-1234"
+    assert entry["url"] is None  # a guid that is no web address
+    assert entry["raw_text"].endswith("Tom & Jerry\u2019s caf\u00e9 <3.")
+
+
+def test_a_feed_may_be_larger_than_one_article(tmp_path, monkeypatch):
+    from datasette_provenance.readers import feeds, records
+
+    monkeypatch.setattr(feeds, "MAX_FEED_BYTES", 4096)
+    feed = tmp_path / "big.rss"
+    items = "".join(
+        f"<item><guid>s{n}</guid><description>{STORY} Number {n}.</description></item>"
+        for n in range(12)
+    )
+    feed.write_text(rss(items), encoding="utf-8")
+    result = ingest(tmp_path / "news.db", feed, "--no-match")
+    size = feed.stat().st_size / 1024 / 1024
+    assert skipped_lines(result) == [
+        f"skipped: {feed}: file is {size:.1f} MB, over the 0.00390625 MB limit for one feed"
+    ]
+    assert records.MAX_FEED_BYTES > records.MAX_ARTICLE_BYTES

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ast
 import email
 import re
+import sqlite3
 import subprocess
 import sys
 import zipfile
+from contextlib import closing
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -141,6 +143,10 @@ def test_installed_wheel_runs_demo_help_ingest_and_serves_a_page(installed, tmp_
     page = _run(installed / "python", "-c", _PAGE_SCRIPT, db, cwd=tmp_path).stdout
     assert page.splitlines()[0] == "200"
     assert SEED_IDS["copy"] in page  # the uncredited copy, from the canned query
+    _run(installed / "datasette-provenance", "demo", "--db", "demo.db", "--no-serve", cwd=tmp_path)
+    with closing(sqlite3.connect(tmp_path / "demo.db")) as conn:
+        paths = {path for (path,) in conn.execute("select source_path from articles")}
+    assert paths == {f"seeds/{article_id}.txt" for article_id in SEED_IDS.values()}  # no site-packages
 
 
 # A page served by the venv's Datasette and plugin, through Datasette's own client.

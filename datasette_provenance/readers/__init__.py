@@ -36,20 +36,24 @@ a file cannot be opened or read                     skip  the file, the OS reaso
 binary file (NUL bytes, >5% control bytes)          skip  the file
 not UTF-8, and no plausible legacy encoding         skip  file(:line), the first bad byte
 empty or whitespace-only text; empty file           skip  file(:line)
-article over ``MAX_ARTICLE_BYTES`` (20 MB)          skip  file(:line), the size
+article over ``MAX_ARTICLE_BYTES`` (20 MB), a feed  skip  file(:line), the size
+  file over ``MAX_FEED_BYTES`` (100 MB)
 JSONL line: invalid JSON, not an object             skip  file:line, the JSON error
 JSONL line nested too deeply                        skip  file:line
 CSV record: bad quoting, wrong field count          skip  file:line where the record starts
 CSV header without an id or text column             skip  file:1, the columns it has
 record: no/empty id, non-string field               skip  file:line, the field
 WARC: not a WARC file, unreadable compression       skip  the file, warcio's reason
+WARC: cut short or damaged (in headers, a gzip      skip  file: record N, the reason
+  member, after the last whole record)                    (the records before are kept)
 WARC record: cut short, no text in its page         skip  file: record N (URL)
 feed: not RSS/Atom, no entries                      skip  file(:line), the parser's reason
 feed: the file ends inside an entry                 skip  file:line, the entry number
 feed entry: no id or link, no text                  skip  file: entry N
 --from-table: no file, not SQLite, no such table,   stop  the file (and table), the tables
   no id or text column                                    or columns it has
---from-table row: as a record above                 skip  file:table:rowid, the field
+--from-table row: as a record above, text that is   skip  file:table:rowid, the field
+  not UTF-8
 ==================================================  ====  =================================
 """
 

@@ -30,14 +30,17 @@ BINARY_CONTROL_SHARE = 0.05
 LEGACY_ENCODINGS = ("cp1252", "cp1251", "koi8_r", "cp1256")
 
 
-def read_whole_file(path: str, display: str) -> bytes | InputError:
+def read_whole_file(
+    path: str, display: str, limit: int | None = None, per: str = "one article"
+) -> bytes | InputError:
+    limit = limit or records.MAX_ARTICLE_BYTES
     size = os.stat(path).st_size
-    if size > records.MAX_ARTICLE_BYTES:
-        return InputError(too_large(size, "file"), path=display)
+    if size > limit:
+        return InputError(too_large(size, "file", limit, per), path=display)
     with open(path, "rb") as handle:
-        data = handle.read(records.MAX_ARTICLE_BYTES + 1)
-    if len(data) > records.MAX_ARTICLE_BYTES:  # grew since stat
-        return InputError(too_large(len(data), "file"), path=display)
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # grew since stat
+        return InputError(too_large(len(data), "file", limit, per), path=display)
     return data
 
 

@@ -12,20 +12,34 @@ feedparser can; when the file ends inside an entry (cut short), that entry is sk
 
 from __future__ import annotations
 
+from html import unescape
 from typing import Iterator
+from urllib.parse import urlsplit
 
 from .dates import normalize_published
 from .decoding import read_whole_file
 from .html import extract_html
-from .records import ArticleRecord, ColumnNames, InputError, Reader, clean_value
+from .records import (
+    MAX_ARTICLE_BYTES,
+    MAX_FEED_BYTES,
+    ArticleRecord,
+    ColumnNames,
+    InputError,
+    Reader,
+    clean_value,
+    too_large,
+)
 
 
 def read(path: str, display: str, columns: ColumnNames) -> Iterator[ArticleRecord | InputError]:
     import feedparser  # imported here: only feeds need it
 
-    data = read_whole_file(path, display)
+    data = read_whole_file(path, display, MAX_FEED_BYTES, "one feed")
     if isinstance(data, InputError):
         yield data
+        return
+    if not data.strip():
+        yield InputError("empty file", path=display)
         return
     # Bytes, not the path: given a string, feedparser may fetch it as a URL.
     feed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
@@ -33,7 +47,7 @@ def read(path: str, display: str, columns: ColumnNames) -> Iterator[ArticleRecor
         if feed.bozo:
             reason = f"not an RSS or Atom feed ({_problem(feed)})"
         else:
-            reason = "a feed without entries" if feed.version else "not an RSS or Atom feed"
+            reason = "a feed without entries" if feed.get("version") else "not an RSS or Atom feed"
         yield InputError(reason, path=display, line=_line(feed))
         return
     outlet = clean_value(feed.feed.get("title"))
@@ -53,7 +67,10 @@ def _article(entry, outlet: str | None, where: str) -> ArticleRecord | InputErro
     if not article_id:
         return InputError("entry without an id or link", path=where)
     html = _fullest_text(entry)
-    text = extract_html(html)["text"] if "<" in html else html.strip()
+    if len(html) > MAX_ARTICLE_BYTES:
+        return InputError(too_large(None, "entry text"), path=where)
+    # Text without tags may still hold entities (&amp;, &#8217;).
+    text = extract_html(html)["text"] if "<" in html else unescape(html).strip()
     if not text.strip():
         return InputError("entry without text", path=where)
     return ArticleRecord(
@@ -61,11 +78,16 @@ def _article(entry, outlet: str | None, where: str) -> ArticleRecord | InputErro
         text=text,
         title=clean_value(entry.get("title")),
         outlet=outlet,
-        url=link,
+        url=link if _is_web_address(link) else None,  # a guid "1234" is no address
         published=_published(entry),
         inferred_fields=["outlet"] if outlet else [],
         source_path=where,
     )
+
+
+def _is_web_address(value: str | None) -> bool:
+    parts = urlsplit(value or "")
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _fullest_text(entry) -> str:

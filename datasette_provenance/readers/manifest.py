@@ -44,27 +44,50 @@ DIRECTORY_MANIFESTS = ("manifest.csv", "manifest.json")
 
 
 def directory_manifests(paths: Iterable[PathInput]) -> list[tuple[str, str]]:
-    """(directory, its manifest) for each directory given that holds one; raises
-    ``InputError`` for a directory holding both names (which one is meant?)."""
+    """(directory, its manifest) for each directory given, or under one given, that holds
+    one (parents before their subdirectories: a deeper manifest wins for an id both name);
+    raises ``InputError`` for a directory holding both names (which one is meant?)."""
     found = []
     for given in paths:
-        directory = os.fspath(given)
-        if not os.path.isdir(directory):
-            continue
-        present = [
-            os.path.join(directory, name)
-            for name in DIRECTORY_MANIFESTS
-            if os.path.isfile(os.path.join(directory, name))
-        ]
-        if len(present) > 1:
-            raise InputError(
-                f"two manifests ({', '.join(DIRECTORY_MANIFESTS)}): keep one, or name the one "
-                "to use with --manifest",
-                path=directory,
-            )
-        if present:
-            found.append((directory, present[0]))
+        if os.path.isdir(os.fspath(given)):
+            found += _manifests_under(os.fspath(given), set())
     return found
+
+
+def _manifests_under(directory: str, visited: set[str]) -> list[tuple[str, str]]:
+    """The walk of ``paths.walk``: hidden entries skipped, each real directory once."""
+    real = os.path.realpath(directory)
+    if real in visited:  # a symlink loop
+        return []
+    visited.add(real)
+    found = _manifest_of(directory)
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        return found  # reported when the articles are read
+    for entry in entries:
+        try:
+            if not entry.name.startswith(".") and entry.is_dir():
+                found += _manifests_under(os.path.join(directory, entry.name), visited)
+        except OSError:
+            continue
+    return found
+
+
+def _manifest_of(directory: str) -> list[tuple[str, str]]:
+    present = [
+        os.path.join(directory, name)
+        for name in DIRECTORY_MANIFESTS
+        if os.path.isfile(os.path.join(directory, name))
+    ]
+    if len(present) > 1:
+        raise InputError(
+            f"two manifests ({', '.join(DIRECTORY_MANIFESTS)}): keep one, or name the one "
+            "to use with --manifest",
+            path=directory,
+        )
+    return [(directory, present[0])] if present else []
 
 
 def read_manifest(path: PathInput) -> dict[str, dict]:

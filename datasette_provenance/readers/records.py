@@ -18,6 +18,8 @@ from typing import Callable, Iterable, Iterator, Union
 # record). Real articles are kilobytes; anything this large is a dump or a binary
 # that slipped through, and reading it whole would cost hundreds of MB of memory.
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
+# A feed holds many articles (feedparser reads it whole, several times its size in memory).
+MAX_FEED_BYTES = 100 * 1024 * 1024
 
 # Metadata fields a manifest or a record may mark as inferred.
 METADATA_FIELDS = ("title", "outlet", "url", "published", "language")
@@ -180,11 +182,13 @@ def json_type(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def too_large(size: int | None, what: str) -> str:
-    limit = MAX_ARTICLE_BYTES / 1024 / 1024
+def too_large(
+    size: int | None, what: str, limit: int | None = None, per: str = "one article"
+) -> str:
+    megabytes = (limit or MAX_ARTICLE_BYTES) / 1024 / 1024
     if size is None:
-        return f"{what} over the {limit:g} MB limit for one article"
-    return f"{what} is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB limit for one article"
+        return f"{what} over the {megabytes:g} MB limit for {per}"
+    return f"{what} is {size / 1024 / 1024:.1f} MB, over the {megabytes:g} MB limit for {per}"
 
 
 def os_reason(error: OSError) -> str:

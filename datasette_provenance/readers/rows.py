@@ -9,6 +9,7 @@ fields that are guesses, as in a manifest.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Mapping
 
@@ -127,6 +128,11 @@ def parse_inferred(value: object) -> list[str]:
     """Field names from an ``inferred`` cell or JSON value; unknown names are an error."""
     if value is None or value == "":
         return []
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:  # a JSON array in a text cell, as sqlite-utils stores a list
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError(f"'inferred' is not a JSON array: {value[:40]!r}") from None
     if isinstance(value, str):
         names = [part for part in re.split(r"[\s,;|]+", value) if part]
     elif isinstance(value, list) and all(isinstance(part, str) for part in value):

@@ -50,12 +50,18 @@ class TableSource:
                 )
 
     def records(self) -> Iterator[ArticleRecord | InputError]:
+        used = [column for column in self.resolved.values() if column is not None]
         for rowid, row in self._rows():
+            bad = next((key for key in used if isinstance(row.get(key), NotUtf8)), None)
+            if bad is not None:
+                yield InputError(row[bad].reason(bad), path=self.display, line=rowid)
+                continue
             yield record_from_mapping(row, self.columns, path=self.display, line=rowid)
 
     def _inspect(self) -> tuple[list[str], bool]:
         """The table's column names, and whether it can be read in rowid order."""
         with closing(self._connect()) as conn:
+            conn.text_factory = lambda data: data.decode("utf-8", "backslashreplace")
             kinds = dict(
                 conn.execute("select name, type from sqlite_master where type in ('table', 'view')")
             )
@@ -69,14 +75,21 @@ class TableSource:
         path = os.path.abspath(self.path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         conn.row_factory = sqlite3.Row
+        conn.text_factory = _text
         return conn
 
     def _rows(self) -> Iterator[tuple[int, dict]]:
         quoted = _quote(self.table)
-        if not self.by_rowid:  # a view or WITHOUT ROWID table: one read, rows numbered
+        if not self.by_rowid:
+            # A view or WITHOUT ROWID table: one query, fetched a batch at a time, rows
+            # numbered. Its read lasts the whole run (a WAL database still takes writes).
             with closing(self._connect()) as conn:
-                rows = conn.execute(f"select * from {quoted}").fetchall()
-            yield from ((number, dict(row)) for number, row in enumerate(rows, start=1))
+                cursor = conn.execute(f"select * from {quoted}")
+                number = 0
+                while batch := cursor.fetchmany(BATCH_ROWS):
+                    for row in batch:
+                        number += 1
+                        yield number, dict(row)
             return
         last = None
         while True:
@@ -92,6 +105,29 @@ class TableSource:
                 values = dict(row)
                 last = values.pop(_ROWID)
                 yield last, values
+
+
+class NotUtf8(bytes):
+    """A text value whose bytes are not UTF-8: its row is skipped, named, not the run."""
+
+    def reason(self, column: str) -> str:
+        try:
+            self.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return (
+                f"column {column!r} is not UTF-8 text (byte 0x{self[error.start]:02x} "
+                f"at offset {error.start})"
+            )
+        return f"column {column!r} is not UTF-8 text"
+
+
+def _text(data: bytes) -> str | NotUtf8:
+    """SQLite text as str, decoded value by value: one bad value would otherwise stop the
+    whole read half-way (sqlite3's own decoding raises for the batch)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return NotUtf8(data)
 
 
 def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
