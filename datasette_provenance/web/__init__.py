@@ -9,7 +9,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from . import cells, queries, site, sqlfunctions, views
+from . import cells, privacy, queries, site, sqlfunctions, views
 from .permissions import can_view_tables
 
 
@@ -60,8 +60,31 @@ def canned_queries(datasette, database, actor):
 
 @hookimpl
 def permission_allowed(datasette, actor, action, resource):
-    """Datasette 0.65: the plugin's canned queries run as trusted SQL, so each is refused
-    (view-query) to an actor who may not view a table it reads."""
+    """Datasette 0.65: the plugin's canned queries, and whatever shows article text
+    (``privacy``), are refused to an actor who may not view what they read."""
+    checks = [
+        check
+        for check in (
+            _canned_query_allowed(datasette, actor, action, resource),
+            privacy.permission_allowed(datasette, actor, action, resource),
+        )
+        if check is not None
+    ]
+    if not checks:
+        return None
+
+    async def inner():
+        for check in checks:
+            if await check() is False:
+                return False
+        return None
+
+    return inner
+
+
+def _canned_query_allowed(datasette, actor, action, resource):
+    """The plugin's canned queries run as trusted SQL, so each is refused (view-query) to
+    an actor who may not view a table it reads."""
     if action != "view-query" or not isinstance(resource, (tuple, list)):
         return None
     database, name = resource
@@ -81,8 +104,28 @@ def permission_allowed(datasette, actor, action, resource):
 
 @hookimpl
 def permission_resources_sql(datasette, actor, action):
-    """Datasette 1.0a: the stored queries the plugin added are denied (view-query) to an
-    actor who may not view a table they read."""
+    """Datasette 1.0a: the same two rules, as deny rows."""
+    rules = [
+        rule
+        for rule in (
+            _canned_query_rules(datasette, actor, action),
+            privacy.permission_resources_sql(datasette, actor, action),
+        )
+        if rule is not None
+    ]
+    if not rules:
+        return None
+
+    async def inner():
+        found = [await rule() for rule in rules]
+        return [sql for sql in found if sql is not None] or None
+
+    return inner
+
+
+def _canned_query_rules(datasette, actor, action):
+    """The stored queries the plugin added are denied (view-query) to an actor who may
+    not view a table they read."""
     if action != "view-query":
         return None
 
