@@ -1,12 +1,15 @@
 """Datasette hooks for datasette-provenance (kept thin: pages live in views.py).
 
 Works with Datasette 0.65 and 1.0: hooks a version does not know (``row_actions``
-on 0.65) are ignored by it, and hooks take only the arguments both versions pass.
+on 0.65) are ignored by it, and hooks take only the arguments both versions pass
+(render_cell is defined to match the version: 0.65 refuses an unknown argument).
 """
 
 from __future__ import annotations
 
-from datasette import hookimpl
+import inspect
+
+from datasette import hookimpl, hookspecs
 from markupsafe import Markup, escape
 
 from . import cells, privacy, queries, site, sqlfunctions, views
@@ -31,9 +34,11 @@ def asgi_wrapper(datasette):
                 return await app(scope, receive, send)
             await site.site(datasette).refresh(datasette)
             token = cells.REQUEST_PATH.set(scope.get("path"))
+            cache = cells.REQUEST_CACHE.set({})
             try:
                 await app(scope, receive, send)
             finally:
+                cells.REQUEST_CACHE.reset(cache)
                 cells.REQUEST_PATH.reset(token)
 
         return provenance_app
@@ -269,77 +274,51 @@ def table_actions(datasette, actor, database, table):
 @hookimpl
 def row_actions(datasette, actor, database, table, row):
     """Datasette 1.0 only: links from a row page to the lineage and compare pages."""
-    urls = views.ProvenanceUrls(datasette, database)
-    if table == "articles" and _looks_like(row, "content_hash"):
-        return [{"href": urls.article(_raw(row["id"])), "label": "Lineage of this article"}]
-    if table == "matches" and _looks_like(row, "derived_segment_id"):
-        source, derived = _raw(row["source_article_id"]), _raw(row["derived_article_id"])
+    links = _row_links(views.ProvenanceUrls(datasette, database), table, row)
+    if not links or site.site(datasette).get(database) is None:
+        return None
+
+    async def inner():
+        return links if await cells.may_open_pages(datasette, actor, database) else None
+
+    return inner
+
+
+def _row_links(urls, table: str, row) -> list[dict] | None:
+    if table == "articles" and cells.looks_like(row, "content_hash"):
+        return [{"href": urls.article(cells.raw(row["id"])), "label": "Lineage of this article"}]
+    if table == "matches" and cells.looks_like(row, "derived_segment_id"):
+        source, derived = cells.raw(row["source_article_id"]), cells.raw(row["derived_article_id"])
         return [
             {"href": urls.compare(source, derived), "label": "Compare the two texts side by side"},
             {"href": urls.article(derived), "label": "Lineage of the derived article"},
         ]
-    if table == "lineage" and _looks_like(row, "parent_segment_id"):
-        return [{"href": urls.article(_raw(row["article_id"])), "label": "Lineage of this article"}]
-    if table == "clusters" and _looks_like(row, "origin_article_id") and row["origin_article_id"]:
+    if table == "lineage" and cells.looks_like(row, "parent_segment_id"):
+        return [{"href": urls.article(cells.raw(row["article_id"])), "label": "Lineage of this article"}]
+    if table == "clusters" and cells.looks_like(row, "origin_article_id") and row["origin_article_id"]:
         return [
             {
-                "href": urls.article(_raw(row["origin_article_id"])),
+                "href": urls.article(cells.raw(row["origin_article_id"])),
                 "label": "Lineage of the origin article",
             }
         ]
     return None
 
 
-# (table, column) -> a column only provenance tables have, so that same-named tables
-# in other databases are left alone.
-_ARTICLE_ID_CELLS = {
-    ("articles", "id"): "content_hash",
-    ("matches", "source_article_id"): "derived_segment_id",
-    ("matches", "derived_article_id"): "derived_segment_id",
-    ("lineage", "article_id"): "parent_segment_id",
-    ("lineage", "parent_article_id"): "parent_segment_id",
-    ("clusters", "origin_article_id"): "origin_article_id",
-    ("segments", "article_id"): "match_pending",
-    ("article_credits", "article_id"): "matched_text",
-    ("boilerplate_spans", "article_id"): "matched_text",
-}
+# Datasette 1.0 passes render_cell the request (so the visitor is known); 0.65 refuses a
+# hook that asks for it, so there links go only where anyone may open the pages.
+if "request" in inspect.signature(hookspecs.render_cell).parameters:
 
+    @hookimpl
+    def render_cell(row, value, column, table, database, datasette, request):
+        actor = getattr(request, "actor", None) if request is not None else None
+        return cells.render(row, value, column, table, database, datasette, actor)
 
-@hookimpl
-def render_cell(row, value, column, table, database, datasette):
-    """Article ids link to their lineage page; a match's label links to its compare page;
-    long texts are shortened on table pages (row pages and JSON keep them whole)."""
-    found = site.site(datasette).get(database)
-    if found is None:  # not a provenance database, or one the settings leave out
-        return None
-    if (table, column) in cells.LONG_TEXT_COLUMNS:
-        urls = views.ProvenanceUrls(datasette, database)
-        return cells.long_text(
-            row, value, column, table, database, urls, found.settings.text_preview
-        )
-    if table == "matches" and column == "label" and _looks_like(row, "derived_segment_id"):
-        urls = views.ProvenanceUrls(datasette, database)
-        href = urls.compare(_raw(row["source_article_id"]), _raw(row["derived_article_id"]))
-        return Markup(f'<a href="{escape(href)}" title="Compare the two texts">{escape(value)}</a>')
-    marker = _ARTICLE_ID_CELLS.get((table, column))
-    if marker is None or value is None or not _looks_like(row, marker):
-        return None
-    urls = views.ProvenanceUrls(datasette, database)
-    article_id, label = _raw(value), value.get("label") if isinstance(value, dict) else None
-    if article_id is None:
-        return None
-    if label is not None or (table, column) != ("articles", "id"):
-        shown = Markup(
-            f'<a href="{escape(urls.row("articles", article_id))}">'
-            f"{escape(label or article_id)}</a>"
-        )
-    else:
-        shown = escape(article_id)
-    lineage = escape(urls.article(article_id))
-    return Markup(
-        f'{shown} <a class="provenance-lineage-link" href="{lineage}" '
-        f'title="Where this text comes from and who copied it">(lineage)</a>'
-    )
+else:
+
+    @hookimpl
+    def render_cell(row, value, column, table, database, datasette):
+        return cells.render(row, value, column, table, database, datasette, None)
 
 
 async def _is_browsable(datasette, actor, database: str) -> bool:
@@ -348,15 +327,3 @@ async def _is_browsable(datasette, actor, database: str) -> bool:
         return False
     visible, _ = await can_view_tables(datasette, actor, database, queries.PAGE_TABLES)
     return visible
-
-
-def _raw(value):
-    """A cell's stored value: Datasette passes expanded foreign keys as {"value", "label"}."""
-    return value.get("value") if isinstance(value, dict) else value
-
-
-def _looks_like(row, column: str) -> bool:
-    try:
-        return column in row.keys()
-    except AttributeError:
-        return False
