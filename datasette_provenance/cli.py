@@ -2,8 +2,10 @@
 
 Exit codes: 0 success; 1 finished, but some inputs were skipped (each reported on
 one line); 2 stopped before writing anything (bad arguments, missing path,
-unreadable manifest, strict-mode failure, incompatible database); 130 interrupted
-(re-run the same command to finish: completed articles are kept).
+unreadable manifest, strict-mode failure, incompatible database); 3 stopped after
+writing part of the work (a full disk, say: what was written is kept, the message
+says how much; re-run the same command to finish); 130 interrupted (re-run the same
+command to finish: completed articles are kept).
 """
 
 from __future__ import annotations

@@ -69,6 +69,7 @@ class IngestSummary:
     seconds: float = 0.0
     matching: object | None = None
     notes: list[str] = field(default_factory=list)  # said before the counts
+    committed: int = 0  # articles added or updated by committed batches
 
     def lines(self) -> list[str]:
         lines = [
@@ -192,30 +193,49 @@ def ingest(
 
     db = store.connect(db_path)
     try:
-        index.check_params(db, params)
-        seen_ids: set[str] = set()
-        records = _records_with_progress(records, progress)
-        records = (_with_manifest(item, manifest_rows, seen_ids) for item in records)
-        with _preparer(workers, params) as prepare:
-            # While this process writes one batch, the workers prepare the next.
-            previous = None  # (prepared articles when ready, unchanged records)
-            for batch in batches(records, BATCH_SIZE):
-                good = _report_bad_records(batch, summary, say)
-                unchanged, to_prepare = _split_unchanged(db, good)
-                current = (prepare(to_prepare), unchanged)
-                if previous:
-                    _write_prepared(db, previous, summary, params)
-                previous = current
-            if previous:
-                _write_prepared(db, previous, summary, params)
-        index.flush(db)  # new segments become visible to lookups
-        _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
-        if run_matching:
-            summary.matching = update_matches(db, progress=progress)
+        _ingest_records(db, records, manifest, manifest_rows, run_matching, progress,
+                        params, workers, summary, say)  # fmt: skip
+    except (sqlite3.Error, OSError) as error:
+        if not summary.committed:
+            raise
+        raise store.StoppedAfterWriting(
+            f"{_one_line(error)}: stopped after {summary.committed:,} articles were written "
+            "(they are kept; run the same command again to finish)"
+        ) from error
     finally:
         db.conn.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _ingest_records(db, records, manifest, manifest_rows, run_matching, progress,
+                    params, workers, summary, say) -> None:  # fmt: skip
+    """Write the records in batches, then flush the index, apply the manifest, match."""
+    with store.write_transaction(db):
+        index.check_params(db, params)  # records the params on first use
+    seen_ids: set[str] = set()
+    records = _records_with_progress(records, progress)
+    records = (_with_manifest(item, manifest_rows, seen_ids) for item in records)
+    with _preparer(workers, params) as prepare:
+        # While this process writes one batch, the workers prepare the next.
+        previous = None  # (prepared articles when ready, unchanged records)
+        for batch in batches(records, BATCH_SIZE):
+            good = _report_bad_records(batch, summary, say)
+            unchanged, to_prepare = _split_unchanged(db, good)
+            current = (prepare(to_prepare), unchanged)
+            if previous:
+                _write_prepared(db, previous, summary, params)
+            previous = current
+        if previous:
+            _write_prepared(db, previous, summary, params)
+    index.flush(db)  # new segments become visible to lookups
+    _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
+    if run_matching:
+        summary.matching = update_matches(db, progress=progress)
+
+
+def _one_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _report_bad_records(batch: list, summary: IngestSummary, say) -> list[ArticleRecord]:
@@ -467,10 +487,11 @@ def write_batch(
     """
     if not prepared and not unchanged:
         return
-    existing = _existing_hashes(db, [article.id for article in prepared])
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     to_index = []
-    with db.conn:
+    with store.write_transaction(db):
+        # Read under the write lock: another ingest may have stored these ids meanwhile.
+        existing = _existing_hashes(db, [article.id for article in prepared])
         for record in unchanged:
             summary.unchanged += _update_metadata_only(db, record)
         for article in prepared:
@@ -495,6 +516,7 @@ def write_batch(
             deferred=True,
             precomputed_buckets=[segment.buckets for segment in to_index],
         )
+    summary.committed = summary.added + summary.updated
 
 
 def _existing_hashes(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:
@@ -550,8 +572,8 @@ def _apply_manifest_to_stored(db, manifest_path, manifest_rows, seen_ids, summar
     leftovers = [article_id for article_id in manifest_rows if article_id not in seen_ids]
     if not leftovers:
         return
-    stored = _stored_ids(db.conn, leftovers)
-    with db.conn:
+    with store.write_transaction(db):
+        stored = _stored_ids(db.conn, leftovers)
         for article_id in leftovers:
             extra = manifest_rows[article_id]
             if article_id not in stored:

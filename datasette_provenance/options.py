@@ -18,7 +18,7 @@ from .ingest import IngestAborted
 from .matching.index import IndexParamsError
 from .parameters import ParamsError, SettingsError
 from .readers import COLUMN_ALIASES, ColumnNames, InputError
-from .store import SchemaError
+from .store import SchemaError, StoppedAfterWriting
 
 # Exceptions whose message is meant for the user, shown as one line.
 USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -44,6 +44,9 @@ def one_line_errors(*more: type[BaseException]):
             err=True,
         )
         sys.exit(130)
+    except StoppedAfterWriting as error:  # a disk filled up, say: what was written is kept
+        click.echo(f"error: {str(error).splitlines()[0]}", err=True)
+        sys.exit(3)
     except USER_ERRORS + more as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         click.echo(f"error: {message}", err=True)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Iterable
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 import sqlite_utils
 
@@ -25,10 +26,19 @@ SCHEMA_VERSION = 2
 CACHE_KIB = 64 * 1024
 # Size the WAL file is truncated to after a checkpoint (see connect).
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
+# How long a writer waits for another process's write transaction: SQLite has one writer at
+# a time, so concurrent ingests and matches take turns rather than fail.
+BUSY_TIMEOUT_SECONDS = 600
 
 
 class SchemaError(Exception):
     """The database cannot be used by this version of datasette-provenance."""
+
+
+class StoppedAfterWriting(Exception):
+    """A run failed after part of its work was committed (a full disk, say): what was
+    written is kept, and running the same command again completes it. ``str`` is one line
+    saying how much was written."""
 
 
 # Each statement is run with IF NOT EXISTS, so running the list twice is harmless.
@@ -314,7 +324,7 @@ def has_search(db: sqlite_utils.Database) -> bool:
 
 def connect(path: str) -> sqlite_utils.Database:
     """Open (creating if needed) a provenance database in WAL mode, schema ready."""
-    conn = sqlite3.connect(path, timeout=30)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA journal_mode = WAL")
@@ -384,8 +394,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     All in one write transaction, begun before the version is read: a failed upgrade
     leaves the database as it was, and two processes cannot both upgrade it. (Python's
     sqlite3 would run the DDL outside any transaction.)"""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(db):
         found = schema_version(db)
         if found is not None and found > SCHEMA_VERSION:
             raise SchemaError(
@@ -399,10 +408,6 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for statement in SCHEMA_STATEMENTS:
             db.conn.execute(statement)
         set_meta(db, "schema_version", SCHEMA_VERSION)
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()
 
 
 def _refuse_early_index_layout(db: sqlite_utils.Database) -> None:
@@ -416,6 +421,26 @@ def _refuse_early_index_layout(db: sqlite_utils.Database) -> None:
             "datasette-provenance (old similarity-index layout) and cannot be upgraded in place; "
             "ingest the articles into a new database"
         )
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction that holds SQLite's write lock from its first statement.
+
+    What it reads, it reads under that lock: no other process commits between a read and
+    the write that depends on it (Python's sqlite3 begins a transaction only at the first
+    write, after the reads). Inside a transaction the caller opened, it is part of that one.
+    """
+    if db.conn.in_transaction:
+        yield
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 def get_meta(db: sqlite_utils.Database, key: str, default=None):

@@ -229,7 +229,7 @@ def test_interrupted_run_is_completed_by_the_next(seeds_db_copy, monkeypatch):
         if calls:
             raise KeyboardInterrupt
         calls.append(1)
-        real_write(*args)
+        return real_write(*args)
 
     monkeypatch.setattr(update, "_write_chunk", crash_after_first_chunk)
     with pytest.raises(KeyboardInterrupt):

@@ -52,7 +52,7 @@ from ..parameters import (
     SignatureParams,
     describe_differences,
 )
-from ..store import LSH_MERGED_META_KEY, database_name, get_meta, set_meta
+from ..store import LSH_MERGED_META_KEY, database_name, get_meta, set_meta, write_transaction
 from .lsh import (
     CandidateHit,
     bucket_kind,
@@ -332,12 +332,12 @@ def flush(
     batch_segments = batch_segments or FLUSH_SEGMENTS
     moved = 0
     while True:
-        low = db.execute("SELECT min(segment) FROM lsh_pending").fetchone()[0]
-        if low is None:
-            _merge_if_due(db)
-            return moved
-        high = low + batch_segments
-        with db.conn:
+        # Read under the write lock: another process may flush the same rows meanwhile.
+        with write_transaction(db):
+            low = db.execute("SELECT min(segment) FROM lsh_pending").fetchone()[0]
+            if low is None:
+                break
+            high = low + batch_segments
             cursor = db.conn.execute(
                 "INSERT INTO lsh_recent (bucket, segment) SELECT j.value, p.segment "
                 "FROM lsh_pending AS p, json_each(p.buckets) AS j "
@@ -355,15 +355,18 @@ def flush(
                 )
         if progress:
             progress(cursor.rowcount)
+    _merge_if_due(db)
+    return moved
 
 
 def _merge_if_due(db: sqlite_utils.Database) -> None:
     """Merge lsh_recent into lsh_index once it holds MERGE_SHARE as many segments."""
-    merged = get_meta(db, MERGED_META_KEY, 0)
-    flushed, _ = pending_segments(db)
-    if flushed - merged < max(MERGE_MIN_SEGMENTS, MERGE_SHARE * merged):
-        return
-    with db.conn:  # lsh_recent is read in its key order: one sorted pass over lsh_index
+    with write_transaction(db):
+        merged = get_meta(db, MERGED_META_KEY, 0)
+        flushed, _ = pending_segments(db)
+        if flushed - merged < max(MERGE_MIN_SEGMENTS, MERGE_SHARE * merged):
+            return
+        # lsh_recent is read in its key order: one sorted pass over lsh_index
         db.conn.execute(
             "INSERT INTO lsh_index (bucket, segment) SELECT bucket, segment FROM lsh_recent "
             "ORDER BY bucket, segment"

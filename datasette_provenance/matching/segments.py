@@ -44,6 +44,10 @@ class SegmentStore:
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
+        # segments.seq of each segment as loaded: a segment stored again meanwhile (its article
+        # re-ingested by another process) has a new seq, so what was computed from the old
+        # text is recognised and not written (matching.update).
+        self.seqs: dict[str, int] = {}
         self.cache: OrderedDict[str, SegmentData] = OrderedDict()
 
     def get(self, segment_id: str) -> SegmentData:
@@ -65,13 +69,14 @@ class SegmentStore:
     def _load(self, segment_id: str) -> SegmentData:
         row = self.db.execute(
             "SELECT s.article_id, s.start_char, s.end_char, s.word_count, s.title, a.raw_text, "
-            "a.outlet, a.published, a.inferred_fields, a.title, a.word_count "
+            "a.outlet, a.published, a.inferred_fields, a.title, a.word_count, s.seq "
             "FROM segments s JOIN articles a ON a.id = s.article_id WHERE s.id = ?",
             [segment_id],
         ).fetchone()
         if row is None:
             raise KeyError(f"no segment {segment_id!r}")
-        fields = SegmentFields(*row)
+        fields = SegmentFields(*row[:-1])
+        self.seqs[segment_id] = row[-1]
         removed = self.db.execute(
             "SELECT start_char, end_char FROM boilerplate_spans WHERE article_id = ? "
             "ORDER BY start_char",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -25,7 +26,15 @@ from ..parameters import (
     SignatureParams,
     check_matching_settings,
 )
-from ..store import LINEAGE_STALE_KEY, get_meta, insert_rows, set_meta, store_match
+from ..store import (
+    LINEAGE_STALE_KEY,
+    StoppedAfterWriting,
+    get_meta,
+    insert_rows,
+    set_meta,
+    store_match,
+    write_transaction,
+)
 from ..vocabulary import DERIVED_LABELS
 from . import index, lineage
 from .pairs import PairResult, best_candidates, compare_segments
@@ -44,6 +53,7 @@ class MatchSummary:
     derived: int = 0
     clusters: int = 0
     seconds: float = 0.0
+    segments_written: int = 0  # by committed chunks
 
     def __str__(self) -> str:
         return (
@@ -94,7 +104,7 @@ def update_matches(
     """
     started = time.perf_counter()
     params = index.stored_params(db) or DEFAULT_PARAMS
-    with db.conn:
+    with write_transaction(db):
         index.check_params(db, params)
         check_matching_settings(db, DEFAULT_CANDIDATES, DEFAULT_THRESHOLDS, recompute=full)
         if full:
@@ -105,22 +115,38 @@ def update_matches(
     ]
     summary = MatchSummary(segments=len(pending))
     store = SegmentStore(db)
-    compared: set[frozenset[str]] = set()
     report = _progress_reporter(progress, len(pending))
-    for start in range(0, len(pending), CHUNK_SIZE):
-        chunk = pending[start : start + CHUNK_SIZE]
-        written_earlier = set(compared)  # pairs stored (or found not worth it) by earlier chunks
-        results = _match_chunk(db, store, chunk, params, compared, summary)
-        _write_chunk(db, chunk, results, written_earlier)
-        summary.matches_stored += len(results)
-        summary.derived += sum(result.label in DERIVED_LABELS for result in results)
-        report(len(chunk))
+    try:
+        _match_pending(db, store, pending, params, summary, report)
+    except (sqlite3.Error, OSError) as error:
+        if not summary.segments_written:
+            raise
+        raise StoppedAfterWriting(
+            f"{str(error).splitlines()[0]}: stopped after matching {summary.segments_written:,} "
+            "segments (kept; run the same command again to finish)"
+        ) from error
     if pending or get_meta(db, LINEAGE_STALE_KEY):
         summary.clusters = rebuild_lineage(db)
     else:
         summary.clusters = db.execute("SELECT count(*) FROM clusters").fetchone()[0]
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _match_pending(db, store, pending, params, summary, report) -> None:
+    """Match the pending segments chunk by chunk, each chunk written in one transaction."""
+    compared: set[frozenset[str]] = set()
+    for start in range(0, len(pending), CHUNK_SIZE):
+        chunk = pending[start : start + CHUNK_SIZE]
+        written_earlier = set(compared)  # pairs stored (or found not worth it) by earlier chunks
+        # Matches another process writes while this chunk is compared are newer: kept.
+        existing = [row[0] for row in _matches_involving(db, chunk)]
+        results = _match_chunk(db, store, chunk, params, compared, summary)
+        results = _write_chunk(db, store, chunk, results, written_earlier, existing)
+        summary.matches_stored += len(results)
+        summary.derived += sum(result.label in DERIVED_LABELS for result in results)
+        summary.segments_written += len(chunk)
+        report(len(chunk))
 
 
 def _match_chunk(
@@ -153,24 +179,58 @@ def _match_chunk(
 
 
 def _write_chunk(
-    db, chunk: list[str], results: list[PairResult], written_earlier: set[frozenset[str]]
-) -> None:
-    """Replace the chunk's matches in one transaction (keeping what earlier chunks wrote)."""
+    db,
+    store: SegmentStore,
+    chunk: list[str],
+    results: list[PairResult],
+    written_earlier: set[frozenset[str]],
+    existing: list[int],
+) -> list[PairResult]:
+    """Replace the chunk's matches in one transaction (keeping what earlier chunks wrote);
+    returns the results written.
+
+    Another process may have written since the chunk was compared: a result is written only
+    if both its segments are still the ones compared (same ``seq``), and only the matches
+    that existed before the comparison (``existing``) can be stale."""
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    with db.conn:
+    with write_transaction(db):
+        involved = {s for r in results for s in (r.source.segment_id, r.derived.segment_id)}
+        current = _current_seqs(db, involved | set(chunk))
+        results = [
+            result
+            for result in results
+            if all(
+                current.get(segment.segment_id) == store.seqs.get(segment.segment_id)
+                for segment in (result.source, result.derived)
+            )
+        ]
+        before = set(existing)
         stale = [
             match_id
             for match_id, source_id, derived_id in _matches_involving(db, chunk)
-            if frozenset((source_id, derived_id)) not in written_earlier
+            if match_id in before and frozenset((source_id, derived_id)) not in written_earlier
         ]
         for start in range(0, len(stale), 500):
             ids = stale[start : start + 500]
             db.conn.execute(f"DELETE FROM matches WHERE id IN ({','.join('?' * len(ids))})", ids)
         for result in results:
             _store_result(db, result, now)
-        marks = ",".join("?" * len(chunk))
-        db.conn.execute(f"UPDATE segments SET match_pending = 0 WHERE id IN ({marks})", chunk)
+        db.conn.executemany(  # a segment stored again meanwhile stays pending
+            "UPDATE segments SET match_pending = 0 WHERE id = ? AND seq = ?",
+            [(segment_id, store.seqs.get(segment_id)) for segment_id in chunk],
+        )
         set_meta(db, LINEAGE_STALE_KEY, True)
+    return results
+
+
+def _current_seqs(db, segment_ids: set[str]) -> dict[str, int]:
+    """segments.seq of these segments now (deleted ones are missing)."""
+    ids, seqs = list(segment_ids), {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        seqs.update(db.execute(f"SELECT id, seq FROM segments WHERE id IN ({marks})", part))
+    return seqs
 
 
 def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]:
@@ -245,7 +305,15 @@ def _progress_reporter(progress, total: int) -> Callable[[int], None]:
 
 
 def rebuild_lineage(db: sqlite_utils.Database) -> int:
-    """Recompute ``clusters`` and ``lineage`` from the stored matches (one transaction)."""
+    """Recompute ``clusters`` and ``lineage`` from the stored matches (one transaction).
+
+    Read and written under one write lock: a process that read the matches before another
+    wrote more would otherwise replace the newer lineage with an older one."""
+    with write_transaction(db):
+        return _rebuild_lineage(db)
+
+
+def _rebuild_lineage(db: sqlite_utils.Database) -> int:
     nodes = {
         segment_id: lineage.SegmentNode(segment_id, article_id, title, published)
         for segment_id, article_id, title, published in db.execute(
@@ -262,12 +330,11 @@ def rebuild_lineage(db: sqlite_utils.Database) -> int:
         )
     ]
     clusters = lineage.build_clusters(nodes, edges)
-    with db.conn:
-        db.conn.execute("DELETE FROM lineage")
-        db.conn.execute("DELETE FROM clusters")
-        for cluster_id, cluster in enumerate(clusters, start=1):
-            _store_cluster(db, cluster_id, cluster)
-        set_meta(db, LINEAGE_STALE_KEY, False)
+    db.conn.execute("DELETE FROM lineage")
+    db.conn.execute("DELETE FROM clusters")
+    for cluster_id, cluster in enumerate(clusters, start=1):
+        _store_cluster(db, cluster_id, cluster)
+    set_meta(db, LINEAGE_STALE_KEY, False)
     return len(clusters)
 
 

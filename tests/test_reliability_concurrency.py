@@ -1,0 +1,131 @@
+"""Any number of ingest and match processes on one database end as one run after another.
+
+SQLite has one writer at a time; each process reads what its writes depend on inside
+the same write transaction (store.write_transaction), so no process works from a
+state another has changed meanwhile. Here four CLI ingests of four parts of a
+synthetic corpus (wire stories and their copies, split so that copies and originals
+land in different parts), plus a `match` and a re-ingest of changed articles, run at
+the same time. Their database must equal, table by table (tests/db_compare), the one
+made by the same commands run one after another; every process must exit 0 with no
+traceback. A variant slows one process's lineage rebuild (as on a big archive) so
+that the others write while it computes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import load_benchmark
+from .db_compare import differences
+
+pytestmark = pytest.mark.slow
+
+ARTICLES = 320
+PARTS = 4
+RUN_TIMEOUT = 600
+COMPARED = ("articles", "segments", "article_credits", "boilerplate_spans", "signatures",
+            "lsh_bands", "matches", "passages", "clusters", "lineage")  # fmt: skip
+
+# Loaded by the child processes of the slowed run (PYTHONPATH): sleeps after computing
+# clusters, before writing them.
+SLOW_LINEAGE = '''
+import os, time
+if os.environ.get("PROVENANCE_TEST_SLOW_LINEAGE"):
+    from datasette_provenance.matching import lineage
+    _build = lineage.build_clusters
+    def build_clusters(*args, **kwargs):
+        clusters = _build(*args, **kwargs)
+        time.sleep(float(os.environ["PROVENANCE_TEST_SLOW_LINEAGE"]))
+        return clusters
+    lineage.build_clusters = build_clusters
+'''
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "datasette_provenance.cli", *args]
+
+
+@pytest.fixture(scope="module")
+def rounds(tmp_path_factory) -> list[list[Path]]:
+    """Two rounds of inputs run together: PARTS parts of a corpus (articles dealt out in
+    turn, so a story's copies are spread over the parts); then new articles, and some of
+    the first round's articles with changed text, at once (different ids in each file)."""
+    synthetic = load_benchmark("synthetic")
+    folder = tmp_path_factory.mktemp("concurrency")
+    articles = [article for article, _ in synthetic.generate(ARTICLES + ARTICLES // 4)]
+    first, later = articles[:ARTICLES], articles[ARTICLES:]
+
+    def write(name: str, chosen) -> Path:
+        path = folder / f"{name}.jsonl"
+        path.write_text("".join(article.to_json() + "\n" for article in chosen))
+        return path
+
+    parts = [write(f"part{number}", first[number::PARTS]) for number in range(PARTS)]
+    for article in first[:12]:
+        article.text += "\n\nA paragraph added in an update of the story."
+    return [parts, [write("new", later), write("changed", first[:12])]]
+
+
+def commands(db: Path, paths: list[Path]) -> list[list[str]]:
+    return [cli("ingest", str(db), str(path), "--quiet") for path in paths] + [
+        cli("match", str(db), "--quiet")
+    ]
+
+
+@pytest.fixture(scope="module")
+def sequential(rounds, tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("sequential") / "news.db"
+    for paths in rounds:
+        for command in commands(db, paths):
+            subprocess.run(command, check=True, timeout=RUN_TIMEOUT, capture_output=True)
+    return db
+
+
+def run_together(db: Path, rounds: list[list[Path]], env: dict | None = None) -> list[tuple[int, str]]:
+    """Each round's commands at once, the rounds one after the other."""
+    subprocess.run(_create(db), check=True)  # one schema, not one per process
+    results = []
+    for paths in rounds:
+        processes = [  # ``env`` only for the first: the others run at full speed meanwhile
+            subprocess.Popen(
+                command,
+                env={**os.environ, **(env or {})} if number == 0 else None,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for number, command in enumerate(commands(db, paths))
+        ]
+        for process in processes:
+            _, stderr = process.communicate(timeout=RUN_TIMEOUT)
+            results.append((process.returncode, stderr))
+    return results
+
+
+def _create(db: Path) -> list[str]:
+    return [sys.executable, "-c", f"from datasette_provenance import store; store.connect({str(db)!r})"]
+
+
+def assert_same_as_sequential(db: Path, sequential: Path, results) -> None:
+    for code, stderr in results:
+        assert code == 0 and "Traceback" not in stderr, stderr[-2000:]
+    assert differences(sequential, db, tables=COMPARED) == {}
+
+
+def test_concurrent_ingests_end_as_sequential_ones(rounds, sequential, tmp_path):
+    db = tmp_path / "news.db"
+    assert_same_as_sequential(db, sequential, run_together(db, rounds))
+
+
+def test_a_slow_lineage_rebuild_loses_nothing(rounds, sequential, tmp_path):
+    """The case that lost half the lineage: one process computes clusters slowly while the
+    others write matches; it must not write its older lineage over theirs."""
+    (tmp_path / "sitecustomize.py").write_text(SLOW_LINEAGE)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])),
+           "PROVENANCE_TEST_SLOW_LINEAGE": "8"}  # fmt: skip
+    db = tmp_path / "news.db"
+    assert_same_as_sequential(db, sequential, run_together(db, rounds, env))
