@@ -18,7 +18,7 @@ import click
 
 from . import ingest as ingestion
 from . import readers, store
-from .options import column_names, column_options, one_line_errors
+from .options import column_names, column_options, one_line_errors, warn_if_served_immutable
 
 PACKAGE = Path(__file__).resolve().parent
 DEFAULT_DEMO_DB = "provenance.db"
@@ -63,6 +63,7 @@ def cli():
 def ingest(db, paths, tables, manifest, no_match, strict, workers, absolute_paths, quiet, **columns):
     if not paths and not tables:
         raise click.UsageError("give PATHS to read, or --from-table FILE:TABLE")
+    warn_if_served_immutable(db)
     with one_line_errors():
         summary = ingestion.ingest(
             db,
@@ -104,6 +105,7 @@ def match_command(db, full, rebuild_index, quiet, engine, spark_master, parquet_
     """(Re)compute matches, passages, clusters and lineage in DB. Idempotent."""
     from .matching import update
 
+    warn_if_served_immutable(db)
     if engine == "spark":
         _match_on_spark(db, rebuild_index, spark_master, parquet_out, quiet)
         return
@@ -145,6 +147,7 @@ def search_index(db, drop):
     Datasette then shows a search box on the articles table, and the check page finds
     excerpts too short for the similarity index (a quote, a sentence).
     """
+    warn_if_served_immutable(db)
     with one_line_errors():
         database = store.connect(db)
         try:
@@ -165,6 +168,7 @@ def upgrade(db):
 
     Ingest and match do this themselves; run it on a database you only serve.
     """
+    warn_if_served_immutable(db)
     with one_line_errors():
         found = store.upgrade(db)
     if found == store.SCHEMA_VERSION:

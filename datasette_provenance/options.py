@@ -8,9 +8,11 @@ stderr and an exit code (see ``cli`` for the codes), never a traceback.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -74,3 +76,53 @@ def column_options(function):
 def column_names(options: dict) -> ColumnNames:
     """The ``ColumnNames`` that ``column_options`` collected (as ``<field>_column``)."""
     return ColumnNames(**{name[: -len("_column")]: value for name, value in options.items()})
+
+
+def warn_if_served_immutable(db_path: str) -> None:
+    """Datasette serving a file with ``-i`` reads it as never changing: after a write it
+    answers "database disk image is malformed" until it is restarted. Say so before
+    writing (seen in the command lines of running processes: Linux only)."""
+    for pid in immutable_servers(db_path):
+        click.echo(
+            f"warning: {db_path} is served by Datasette with -i (immutable), process {pid}: "
+            "its pages will fail after this write until it is restarted; serve with -i only "
+            "a finished copy",
+            err=True,
+        )
+
+
+def immutable_servers(db_path: str) -> list[int]:
+    """Process ids of ``datasette`` processes given ``db_path`` with -i/--immutable. An
+    immutable reader takes no lock, so SQLite cannot tell; /proc can (elsewhere: none)."""
+    target = os.path.realpath(db_path)
+    try:
+        entries = [entry for entry in os.scandir("/proc") if entry.name.isdigit()]
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        try:
+            argv = Path(entry.path, "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(os.path.join(entry.path, "cwd"))
+        except OSError:
+            continue
+        args = [os.fsdecode(arg) for arg in argv if arg]
+        if _runs_datasette(args) and target in _immutable_paths(args, cwd):
+            found.append(int(entry.name))
+    return found
+
+
+def _runs_datasette(args: list[str]) -> bool:
+    """``datasette ...``, ``python .../datasette ...`` or ``python -m datasette ...``."""
+    head = args[:3]
+    return any(Path(arg).name == "datasette" for arg in head) or "datasette" in args[2:3]
+
+
+def _immutable_paths(args: list[str], cwd: str) -> set[str]:
+    paths = set()
+    for position, arg in enumerate(args):
+        if arg in ("-i", "--immutable") and position + 1 < len(args):
+            paths.add(args[position + 1])
+        elif arg.startswith("--immutable="):
+            paths.add(arg.split("=", 1)[1])
+    return {os.path.realpath(os.path.join(cwd, path)) for path in paths}

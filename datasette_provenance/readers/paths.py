@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from typing import Collection, Iterable, Iterator
 
 from .records import InputError, PathInput, os_reason
@@ -39,6 +40,9 @@ def check_targets(
                 + ", ".join(sorted(suffixes)),
                 path=path,
             )
+        kind = special_file_kind(path)
+        if kind:  # reading a FIFO waits for a writer, a device may never end
+            raise InputError(f"{kind}, not a regular file", path=path)
         targets.append((path, path, False))
     return targets
 
@@ -70,8 +74,28 @@ def walk(
             continue
         if is_dir:
             yield from walk(entry.path, child_display, suffixes, visited)
-        elif is_file and extension(entry.name) in suffixes:
+        elif extension(entry.name) not in suffixes:
+            continue
+        elif is_file:
             yield entry.path, child_display
+        else:  # reported, not read: a FIFO or a device could keep the run waiting forever
+            kind = special_file_kind(entry.path) or "not readable as a file"
+            yield InputError(f"{kind}, not a regular file", path=child_display)
+
+
+def special_file_kind(path: str) -> str | None:
+    """"a FIFO (named pipe)", "a device" or "a socket" for such a path (through symlinks)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # reported when it is read
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return None
 
 
 def extension(path: str) -> str:
