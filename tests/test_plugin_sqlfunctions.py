@@ -97,3 +97,45 @@ def test_every_function_is_registered_on_a_plain_connection():
     raw = "ADVERTISEMENT\n\nKim met Putin on Wednesday at the cosmodrome in Russia.\n"
     cleaned = conn.execute("select provenance_clean(?)", [raw]).fetchone()[0]
     assert cleaned == "Kim met Putin on Wednesday at the cosmodrome in Russia."
+
+
+# Forty different 100,000-character texts, one per row (a constant argument would be
+# cleaned once): each call takes a noticeable time, and forty rows are too few SQLite
+# steps for Datasette's own clock, which looks every thousand.
+SLOW_SQL = (
+    "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) "
+    "select length(provenance_clean(replace(printf('%.*c', 20000, 'x'), 'x', 'word ') || i)) "
+    "as kept from n"
+)
+
+
+def sql_url(sql: str) -> str:
+    from urllib.parse import quote
+
+    from datasette.app import Datasette
+
+    query = "/-/query.json" if hasattr(Datasette, "add_query") else ".json"
+    return f"/{DB}{query}?sql={quote(sql)}"
+
+
+@pytest.mark.asyncio
+async def test_the_functions_keep_to_datasettes_time_limit(provenance_db_path):
+    """Before, this query ran every call (seconds) under a 50 ms limit and answered 200."""
+    ds = await serve(provenance_db_path, settings={"sql_time_limit_ms": 50})
+    response = await ds.client.get(sql_url(SLOW_SQL))
+    assert response.status_code == 400, response.text[:300]
+    assert "too long" in response.text
+
+
+@pytest.mark.asyncio
+async def test_huge_values_are_refused_not_built(provenance_db_path):
+    ds = await serve(provenance_db_path)
+    for sql in (
+        "select length(printf('%.*c', 1000000000, 'x')) as n",
+        f"select provenance_normalize(printf('%.*c', {sqlfunctions.MAX_TEXT_CHARS + 1}, 'x')) as n",
+    ):
+        response = await ds.client.get(sql_url(sql))
+        if response.status_code == 200:  # a text past MAX_TEXT_CHARS is unusable input
+            assert response.json()["rows"][0] in ([None], {"n": None}), sql
+        else:  # SQLite's length limit: "string or blob too big"
+            assert response.status_code == 400 and "too big" in response.text, sql

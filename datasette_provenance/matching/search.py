@@ -38,6 +38,12 @@ SHORT_TEXT_WORDS = 50
 SEARCH_MAX_WORDS = 30
 
 
+# A longer "word" is not searched for: FTS5 makes a phrase of its tokens and reads every
+# token's list of articles, so a pasted `or.or.or…` without spaces (one 199 KB word) cost
+# 39 s and 3.45 GB on 3,000 articles, growing with the archive. Real words stay far below.
+SEARCH_MAX_WORD_CHARS = 40
+
+
 SEARCH_GROUP_WORDS = 3  # at least this many words in a group, so each stays selective
 
 
@@ -160,8 +166,10 @@ def _kept_segments(db: sqlite_utils.Database, query: str, wanted: set[str]) -> l
 
 
 def _search_words(text: str) -> set[str]:
-    """The text's distinct search words (above) of two or more characters, lower case."""
-    return {word for word in _SEARCH_WORD.findall(text.lower()) if len(word) > 1}
+    """The text's distinct search words (above) of 2 to SEARCH_MAX_WORD_CHARS characters,
+    lower case."""
+    words = _SEARCH_WORD.findall(text.lower())
+    return {word for word in words if 1 < len(word) <= SEARCH_MAX_WORD_CHARS}
 
 
 def _all_words_query(words: list[str]) -> str:

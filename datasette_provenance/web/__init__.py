@@ -202,8 +202,8 @@ def register_commands(cli):
 
 
 @hookimpl
-def prepare_connection(conn):
-    sqlfunctions.register(conn)
+def prepare_connection(conn, database, datasette):
+    sqlfunctions.register(conn, datasette.setting("sql_time_limit_ms"))
 
 
 # facets.py subclasses Datasette's table machinery (a third of a second to import):

@@ -13,12 +13,21 @@ Datasette query editor or in a canned query:
   datelines removed (``cleaning.clean_article``).
 
 Every function returns NULL for NULL or unusable input instead of raising, so
-one odd row never breaks a whole query.
+one odd row never breaks a whole query. A text longer than ``MAX_TEXT_CHARS`` is
+unusable input: a short URL can build a huge string (``printf('%.*c', 1e8, 'x')``).
+
+Under Datasette the functions keep to its time limit (``sql_time_limit_ms``).
+Datasette checks its clock every thousand SQLite steps, which can be a hundred
+calls of an expensive function; so each call also checks how long its statement
+has run and interrupts it once over the limit (Datasette then reports the time
+limit as for any slow query).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
+from functools import wraps
 
 import numpy as np
 
@@ -27,6 +36,13 @@ from ..matching import tokens
 
 # Word n-gram length used by provenance_containment (the matcher's default).
 CONTAINMENT_SHINGLE_SIZE = 5
+# Longest text a function reads, as the check page's paste (cleaning it: a tenth of a second).
+MAX_TEXT_CHARS = 200_000
+# Longest signature BLOB (a 256-permutation signature is 1 KiB).
+MAX_SIGNATURE_BYTES = 64 * 1024
+# Largest string or BLOB SQLite may build on a Datasette connection (articles are at most
+# 20 MB): ``printf('%.*c', 1000000000, 'x')`` is refused at once instead of building 1 GB.
+MAX_VALUE_BYTES = 64 * 1024 * 1024
 
 
 def provenance_jaccard(sig_a: bytes | None, sig_b: bytes | None) -> float | None:
@@ -47,6 +63,8 @@ def provenance_jaccard(sig_a: bytes | None, sig_b: bytes | None) -> float | None
         return None
     if not sig_a or len(sig_a) != len(sig_b) or len(sig_a) % 4:
         return None
+    if len(sig_a) > MAX_SIGNATURE_BYTES:
+        return None
     values_a = np.frombuffer(sig_a, dtype="<u4")
     values_b = np.frombuffer(sig_b, dtype="<u4")
     return float(np.count_nonzero(values_a == values_b)) / len(values_a)
@@ -65,7 +83,7 @@ def provenance_containment(text_a: str | None, text_b: str | None) -> float | No
         join articles d on d.id = m.derived_article_id
         order by copied_share desc
     """
-    if not isinstance(text_a, str) or not isinstance(text_b, str):
+    if not _usable(text_a) or not _usable(text_b):
         return None
     shingles_a = _shingle_set(text_a)
     if not shingles_a:
@@ -79,7 +97,7 @@ def provenance_normalize(text: str | None) -> str | None:
     Example: ``select provenance_normalize('The U.S. Army''s Café')``
     returns ``'the us armys cafe'``.
     """
-    if not isinstance(text, str):
+    if not _usable(text):
         return None
     return " ".join(tokens.words(text))
 
@@ -92,21 +110,55 @@ def provenance_clean(text: str | None) -> str | None:
         select id, provenance_clean(raw_text) = clean_text as unchanged
         from articles limit 10
     """
-    if not isinstance(text, str):
+    if not _usable(text):
         return None
     return clean_article(text).clean_text
 
 
-def register(conn: sqlite3.Connection) -> None:
-    """Add the functions to one SQLite connection."""
+def _usable(text) -> bool:
+    return isinstance(text, str) and len(text) <= MAX_TEXT_CHARS
+
+
+def register(conn: sqlite3.Connection, time_limit_ms: int | None = None) -> None:
+    """Add the functions to one SQLite connection. With ``time_limit_ms`` (Datasette's),
+    a statement calling them is interrupted once it has run that long, and no string or
+    BLOB may grow past ``MAX_VALUE_BYTES``."""
     functions = [
         ("provenance_jaccard", 2, provenance_jaccard),
         ("provenance_containment", 2, provenance_containment),
         ("provenance_normalize", 1, provenance_normalize),
         ("provenance_clean", 1, provenance_clean),
     ]
+    clock = _StatementClock(conn, time_limit_ms) if time_limit_ms else None
+    if clock and hasattr(conn, "setlimit"):  # Python 3.11+
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
     for name, arity, function in functions:
-        conn.create_function(name, arity, function, deterministic=True)
+        timed = clock.timed(function) if clock else function
+        conn.create_function(name, arity, timed, deterministic=True)
+
+
+class _StatementClock:
+    """When the connection's current statement began (SQLite's trace callback runs as each
+    one starts); a call made after the limit interrupts the statement instead of running."""
+
+    def __init__(self, conn: sqlite3.Connection, limit_ms: int):
+        self.conn, self.limit = conn, limit_ms / 1000
+        self.started = time.perf_counter()
+        conn.set_trace_callback(self._statement_started)
+
+    def _statement_started(self, sql: str) -> None:
+        if not sql.startswith("-- "):  # not a statement run inside another (FTS5's own)
+            self.started = time.perf_counter()
+
+    def timed(self, function):
+        @wraps(function)
+        def call(*args):
+            if time.perf_counter() - self.started > self.limit:
+                self.conn.interrupt()  # Datasette answers "SQL query took too long"
+                return None
+            return function(*args)
+
+        return call
 
 
 def _shingle_set(text: str) -> set[int]:
