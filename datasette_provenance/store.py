@@ -284,38 +284,75 @@ SEARCH_TABLE = "articles_fts"
 SEARCH_COLUMNS = ("title", "clean_text")
 
 
+# The index and its triggers exactly as sqlite-utils' enable_fts writes them (Datasette and
+# detect_fts find the index by its content= table), but run here in one transaction:
+# sqlite-utils runs them as a script, committing statement by statement, and a kill between
+# two left an index without the triggers that keep it current.
+SEARCH_TRIGGERS = ("articles_ai", "articles_ad", "articles_au")
+_COLUMNS = ", ".join(f'"{column}"' for column in SEARCH_COLUMNS)
+_NEW = ", ".join(f'new."{column}"' for column in SEARCH_COLUMNS)
+_OLD = ", ".join(f'old."{column}"' for column in SEARCH_COLUMNS)
+_INSERT_NEW = f'INSERT INTO "{SEARCH_TABLE}" (rowid, {_COLUMNS}) VALUES (new.rowid, {_NEW});'
+_DELETE_OLD = (
+    f'INSERT INTO "{SEARCH_TABLE}" ("{SEARCH_TABLE}", rowid, {_COLUMNS}) '
+    f"VALUES('delete', old.rowid, {_OLD});"
+)
+SEARCH_STATEMENTS: tuple[str, ...] = (
+    f'CREATE VIRTUAL TABLE "{SEARCH_TABLE}" USING FTS5 (\n    {_COLUMNS},\n    content="articles"\n)',
+    f'INSERT INTO "{SEARCH_TABLE}" (rowid, {_COLUMNS}) SELECT rowid, {_COLUMNS} FROM "articles"',
+    f'CREATE TRIGGER "articles_ai" AFTER INSERT ON "articles" BEGIN\n  {_INSERT_NEW}\nEND',
+    f'CREATE TRIGGER "articles_ad" AFTER DELETE ON "articles" BEGIN\n  {_DELETE_OLD}\nEND',
+    f'CREATE TRIGGER "articles_au" AFTER UPDATE ON "articles" BEGIN\n  {_DELETE_OLD}\n'
+    f"  {_INSERT_NEW}\nEND",
+)
+
+
 def enable_search(db: sqlite_utils.Database) -> int:
-    """Build (or rebuild) the FTS5 index of article titles and clean texts; returns its rows."""
-    existed = has_search(db)
-    if existed and db["articles"].detect_fts() != SEARCH_TABLE:
-        _drop_search_index(db)  # made by hand (no content= table): sqlite-utils can't see it
-        existed = False
-    # Recreates an index set up otherwise (other columns, no triggers), but leaves one set
-    # up like this as it is, however out of step with the articles: hence the rebuild.
-    db["articles"].enable_fts(
-        list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True, replace=True
-    )
-    if existed:
-        db["articles"].rebuild_fts()
+    """Build (or rebuild) the FTS5 index of article titles and clean texts; returns its rows.
+
+    One transaction (FTS5 tables and triggers are transactional): killed at any point, the
+    database has the index it had (or none), or the new one with its triggers."""
+    with write_transaction(db):
+        _drop_search_index(db)  # whatever was there: made by hand, other columns, no triggers
+        for statement in SEARCH_STATEMENTS:
+            db.conn.execute(statement)
     return db[SEARCH_TABLE].count
 
 
 def disable_search(db: sqlite_utils.Database) -> None:
     """Drop the full-text index and its triggers (articles are untouched)."""
-    if has_search(db):
+    with write_transaction(db):
         _drop_search_index(db)
 
 
+def search_index_problem(conn) -> str | None:
+    """Why the full-text index would miss articles (None: it would not): it lacks a trigger
+    that keeps it current. Takes a plain connection, as the plugin pages have."""
+    names = {
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'articles'"
+        )
+    }
+    missing = [name for name in SEARCH_TRIGGERS if name not in names]
+    if not missing:
+        return None
+    return (
+        f"full-text index has no update triggers ({', '.join(missing)}): articles added or "
+        "changed since it was built are not in it; run `datasette-provenance search-index` again"
+    )
+
+
 def _drop_search_index(db: sqlite_utils.Database) -> None:
-    """By name: sqlite-utils only recognises an index whose content= names the table."""
-    with db.conn:
-        for trigger in ("articles_ai", "articles_ad", "articles_au"):  # sqlite-utils' names
-            db.conn.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
-        kind = db.conn.execute(
-            "SELECT type FROM sqlite_master WHERE name = ?", [SEARCH_TABLE]
-        ).fetchone()
-        if kind:
-            db.conn.execute(f"DROP {kind[0].upper()} IF EXISTS [{SEARCH_TABLE}]")
+    """By name (sqlite-utils only recognises an index whose content= names the table), in
+    the caller's transaction."""
+    for trigger in SEARCH_TRIGGERS:  # sqlite-utils' names
+        db.conn.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
+    kind = db.conn.execute(
+        "SELECT type FROM sqlite_master WHERE name = ?", [SEARCH_TABLE]
+    ).fetchone()
+    if kind:
+        db.conn.execute(f"DROP {kind[0].upper()} IF EXISTS [{SEARCH_TABLE}]")
 
 
 def has_search(db: sqlite_utils.Database) -> bool:

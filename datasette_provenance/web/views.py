@@ -23,7 +23,7 @@ from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
 from ..matching import tokens
-from ..store import SCHEMA_VERSION, SEARCH_TABLE, SchemaError, schema_version
+from ..store import SCHEMA_VERSION, SEARCH_TABLE, SchemaError, schema_version, search_index_problem
 from ..vocabulary import BADGE_WORDS, PASSAGE_KINDS
 from . import graph, highlight, queries, site
 from .permissions import can_view_tables
@@ -510,6 +510,9 @@ async def check(page: Page) -> Response:
         return await _check_compare(page, text, results, compare_id)
     words = len(tokens.words(text))  # as the matcher counts them (a CJK character is one)
     warning = None if searchable else _short_text_warning(words)
+    index_problem = await page.db.execute_fn(search_index_problem) if searchable else None
+    if index_problem:  # short excerpts of newer articles would silently not be found
+        warning = " ".join(filter(None, [warning, f"This site's {index_problem}."]))
     data = {"text_length": len(text), "words": words, "warning": warning, "results": results}
     return await page.respond(
         "provenance_check.html", {**context, "results": results, "warning": warning}, data
