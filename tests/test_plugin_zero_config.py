@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import sqlite3
+from contextlib import closing
 
 import pytest
 from datasette.app import Datasette
@@ -201,3 +203,18 @@ async def test_the_users_metadata_leaves_the_plugins_descriptions_alone(news_db)
     second = await served(news_db)
     page = (await second.client.get("/news/articles")).text
     assert mine not in page and "A column of mine" not in page
+
+
+async def test_a_database_lacking_a_column_a_canned_query_reads_is_still_served(news_db, tmp_path):
+    """An older database (no matches.evidence column): the query that reads it is listed
+    and fails when run, as any broken query does; everything else works."""
+    older = tmp_path / "older.db"
+    shutil.copy(news_db, older)
+    with closing(sqlite3.connect(older)) as conn:
+        conn.execute("alter table matches drop column evidence")
+        conn.commit()
+    datasette = await served(older)
+    queries = {q["name"] for q in (await database_json(datasette, "older"))["queries"]}
+    assert queries == QUERIES
+    copies = await datasette.client.get("/older/uncredited_copies.json?_shape=array")
+    assert copies.status_code == 200 and copies.json()

@@ -4,9 +4,10 @@ Any table or view, made by sqlite-utils, a scraper or another Datasette instance
 row is one article, its fields found by the same ``--*-column`` options (and aliases) as
 CSV and JSONL rows. Problems with the table itself (no file, not SQLite, no such table,
 no id or text column) stop the run before anything is read; a bad row is skipped, named
-``file:table:rowid``. The file is opened read-only and read in batches of rows, each a
-short read of its own, so a table in the very database being ingested into can be read
-while articles are written. (The only reader that opens SQLite: other people's tables,
+``file:table:rowid`` (text that is not UTF-8 included). The file is opened read-only and
+a table read in batches of rows, each a short read of its own, so a table in the very
+database being ingested into can be read while articles are written; a view or WITHOUT
+ROWID table is one query, fetched a batch at a time. (The only reader that opens SQLite: other people's tables,
 never the provenance store.)
 """
 
