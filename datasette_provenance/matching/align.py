@@ -87,6 +87,11 @@ MOVED_PARAPHRASE_SIMILARITY = 0.45
 # The sentence alignment table is skipped beyond this many cells (about 2,000 x
 # 2,000 sentences, far beyond any article): memory stays bounded.
 MAX_ALIGNMENT_CELLS = 4_000_000
+# Memory the sentence alignment of one pair may take, estimated from the counts before any
+# table is made (``sentence_alignment_bytes``, about twice what is measured): two 100 KB
+# near-duplicates are estimated at 181 MB (94 MB measured); two 1 MB ones took 5.95 GB and two
+# minutes. Beyond it a pair gets its copy passages only (found without the sentence tables).
+MAX_SENTENCE_ALIGNMENT_BYTES = 512 * 1024 * 1024
 # A sentence already covered this much by copies or quotations is not re-aligned.
 MAX_COVERED_FOR_PARAPHRASE = 0.5
 # Both sentences of a paraphrase pair this much inside quotes: a shared quotation
@@ -952,6 +957,8 @@ def _sentence_links(
     """
     if not source.sentences or not derived.sentences:
         return _SentenceLinks([], [], 0.0, [])
+    if sentence_alignment_bytes(source, derived) > MAX_SENTENCE_ALIGNMENT_BYTES:
+        return _SentenceLinks([], [], 0.0, [])
     similarity, informative = _sentence_similarity(source, derived)
     # Two renderings of one quote (say, two translations) are shared quotation, not reuse.
     both_quoted = _quoted_sentences(source)[:, None] & _quoted_sentences(derived)[None, :]
@@ -996,6 +1003,14 @@ def _quoted_sentences(prepared: PreparedText) -> np.ndarray:
         ],
         dtype=bool,
     )
+
+
+def sentence_alignment_bytes(source: PreparedText, derived: PreparedText) -> int:
+    """The most the sentence alignment of two texts allocates (8-byte cells): two sentence x
+    shared-term matrices and their weighted copies, and about ten sentence x sentence tables."""
+    shared = len(source.term_counts.keys() & derived.term_counts.keys())
+    rows, columns = len(source.sentences), len(derived.sentences)
+    return 8 * (2 * shared * (rows + columns) + 10 * rows * columns)
 
 
 def _sentence_similarity(
