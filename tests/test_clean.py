@@ -415,6 +415,17 @@ def test_credit_lines_and_markers(text, expected, removed):
     assert_consistent(result)
 
 
+def test_a_with_credit_is_a_credit_only_at_the_end_of_its_line():
+    # "With AFP" closing a paragraph credits AFP; "With AFP reporters watching, ..." is prose
+    # (it used to stop the whole ingest with an AttributeError).
+    assert credits_of(clean_article("The team trained. With AFP reporters watching, it won.")) == [
+        ("attribution", "AFP", "AFP")
+    ]
+    assert credits_of(clean_article("The team trained hard. With AFP")) == [
+        ("wire_marker", "AFP", "With AFP")
+    ]
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
