@@ -85,8 +85,8 @@ def test_000_reuters_wire_story(cleaned):
     )
     assert len(result.segments) == 1 and result.segments[0].title == result.title
     assert ("wire_marker", "Reuters", "(Reuters)") in credits_of(result)
-    assert ("dateline", None, "September 13, 2023") in credits_of(result)
-    (reporting,) = [c for c in result.credits if c.kind == "reporting_credit"]
+    assert ("other", None, "September 13, 2023") in credits_of(result)
+    (reporting,) = [c for c in result.credits if c.kind == "text_credit"]
     assert reporting.agency == "Reuters"  # named by the story's wire marker
     assert reporting.text.startswith("(Reporting by Hyunsu Yim") and reporting.text.endswith(
         "William Maclean)"
@@ -105,7 +105,7 @@ def test_001_photo_credit_and_copyright(cleaned):
     assert result.title is None  # starts straight with a paragraph
     assert ("photo_credit", "Reuters", "(Photo: Reuters)") in credits_of(result)
     assert (
-        "copyright",
+        "text_credit",
         "Vygr Media",
         "© Copyright 2023. All Rights Reserved Powered by Vygr Media.",
     ) in credits_of(result)
@@ -123,8 +123,8 @@ def test_002_comment_form_and_contributed_reporting(cleaned):
         "Leave a Reply",
         "Your email address will not be published. Required fields are marked *",
     ]
-    assert credits_of(result, "reporting_credit") == [
-        ("reporting_credit", None, "Alina Lobzina and Valeriya Safronova contributed reporting.")
+    assert credits_of(result, "text_credit") == [
+        ("text_credit", None, "Alina Lobzina and Valeriya Safronova contributed reporting.")
     ]
     assert [c for c in result.credits if c.agency] == []
     clean = result.clean_text
@@ -204,11 +204,11 @@ NON_LATIN = [
         "(أ ف ب)",
         "بوتين وكيم يبحثان التعاون العسكري",
         {
-            ("dateline", None, "موسكو"),
+            ("other", None, "موسكو"),
             ("wire_marker", "Reuters", "(رويترز)"),
             ("attribution", "AFP", "فرانس برس"),
             ("attribution", "Reuters", "رويترز"),
-            ("wire_marker", "AFP", "(أ ف ب)"),
+            ("text_credit", "AFP", "(أ ف ب)"),
         },
         ["موسكو (رويترز) - ", "(أ ف ب)"],
         id="arabic",
@@ -222,13 +222,13 @@ NON_LATIN = [
         "13 сентября 2023 г.",
         "Путин и Ким провели переговоры",
         {
-            ("dateline", None, "МОСКВА, 13 сентября"),
+            ("other", None, "МОСКВА, 13 сентября"),
             ("wire_marker", "TASS", "/ТАСС/"),
             ("attribution", "Reuters", "Рейтер"),
             ("attribution", "Interfax", "Интерфакса"),
-            ("dateline", None, "ВЛАДИВОСТОК"),
+            ("other", None, "ВЛАДИВОСТОК"),
             ("wire_marker", "Reuters", "(Рейтер)"),
-            ("dateline", None, "13 сентября 2023 г."),
+            ("other", None, "13 сентября 2023 г."),
         },
         ["МОСКВА, 13 сентября. /ТАСС/. ", "ВЛАДИВОСТОК (Рейтер) - ", "13 сентября 2023 г."],
         id="russian",
@@ -242,7 +242,7 @@ NON_LATIN = [
         {
             ("wire_marker", "Xinhua", "新华社符拉迪沃斯托克9月13日电 "),
             ("attribution", "Reuters", "路透社"),
-            ("wire_marker", "AFP", "（法新社）"),
+            ("text_credit", "AFP", "（法新社）"),
             ("attribution", "AP", "美联社"),
         },
         ["新华社符拉迪沃斯托克9月13日电 ", "（法新社）"],
@@ -254,7 +254,7 @@ NON_LATIN = [
         "روئٹرز کے مطابق دونوں رہنماؤں نے فوجی تعاون پر بات کی۔ شنہوا نے بھی یہ خبر دی۔",
         "پیوٹن اور کم جونگ ان کی ملاقات",
         {
-            ("dateline", None, "ماسکو"),
+            ("other", None, "ماسکو"),
             ("wire_marker", "AFP", "(اے ایف پی)"),
             ("attribution", "Reuters", "روئٹرز"),
             ("attribution", "Xinhua", "شنہوا"),
@@ -293,21 +293,21 @@ def test_rtl_marks_and_combining_characters_are_handled():
     [
         (
             "WASHINGTON (Reuters) - The U.S. said it was watching.",
-            [("dateline", None, "WASHINGTON"), ("wire_marker", "Reuters", "(Reuters)")],
+            [("other", None, "WASHINGTON"), ("wire_marker", "Reuters", "(Reuters)")],
             "WASHINGTON (Reuters) - ",
         ),
         (
             "MOSCOW, Sept 13 (Reuters) - Russia said it would help.",
-            [("dateline", None, "MOSCOW, Sept 13"), ("wire_marker", "Reuters", "(Reuters)")],
+            [("other", None, "MOSCOW, Sept 13"), ("wire_marker", "Reuters", "(Reuters)")],
             "MOSCOW, Sept 13 (Reuters) - ",
         ),
         (
             "WASHINGTON (AP) — Officials said the talks ended.",
-            [("dateline", None, "WASHINGTON"), ("wire_marker", "AP", "(AP)")],
+            [("other", None, "WASHINGTON"), ("wire_marker", "AP", "(AP)")],
             "WASHINGTON (AP) — ",
         ),
         ("(AFP) - Officials said the talks ended.", [("wire_marker", "AFP", "(AFP)")], "(AFP) - "),
-        ("Officials said the talks ended. — AFP", [("wire_marker", "AFP", "— AFP")], " — AFP"),
+        ("Officials said the talks ended. — AFP", [("text_credit", "AFP", "— AFP")], " — AFP"),
         ("— AFP", [("wire_marker", "AFP", "— AFP")], "— AFP"),
         ("Reuters", [("wire_marker", "Reuters", "Reuters")], "Reuters"),
         (
@@ -322,12 +322,12 @@ def test_rtl_marks_and_combining_characters_are_handled():
         ),
         (
             "The talks ended on Wednesday. With AFP",
-            [("wire_marker", "AFP", "With AFP")],
+            [("text_credit", "AFP", "With AFP")],
             " With AFP",
         ),
         (
             "MOSCOW, Sept 13 - RIA Novosti. The Kremlin said talks went well.",
-            [("dateline", None, "MOSCOW, Sept 13"), ("wire_marker", "RIA Novosti", "RIA Novosti")],
+            [("other", None, "MOSCOW, Sept 13"), ("wire_marker", "RIA Novosti", "RIA Novosti")],
             "MOSCOW, Sept 13 - RIA Novosti. ",
         ),
         (
@@ -352,20 +352,20 @@ def test_rtl_marks_and_combining_characters_are_handled():
         ),
         (
             "By Jane Doe and John Roe, Reuters",
-            [("byline", "Reuters", "By Jane Doe and John Roe, Reuters")],
+            [("wire_marker", "Reuters", "By Jane Doe and John Roe, Reuters")],
             "By Jane Doe and John Roe, Reuters",
         ),
-        ("By JANE DOE", [("byline", None, "By JANE DOE")], "By JANE DOE"),
+        ("By JANE DOE", [("other", None, "By JANE DOE")], "By JANE DOE"),
         (
             "Reporting by Jane Doe; Editing by John Roe",
-            [("reporting_credit", None, "Reporting by Jane Doe; Editing by John Roe")],
+            [("text_credit", None, "Reporting by Jane Doe; Editing by John Roe")],
             "Reporting by Jane Doe; Editing by John Roe",
         ),
         (
             "Associated Press writer Jim Heintz in Moscow contributed to this report.",
             [
                 (
-                    "reporting_credit",
+                    "text_credit",
                     "AP",
                     "Associated Press writer Jim Heintz in Moscow contributed to this report.",
                 )
@@ -374,14 +374,14 @@ def test_rtl_marks_and_combining_characters_are_handled():
         ),
         (
             "(Reporting by the Moscow bureau)",
-            [("reporting_credit", None, "(Reporting by the Moscow bureau)")],
+            [("text_credit", None, "(Reporting by the Moscow bureau)")],
             "(Reporting by the Moscow bureau)",
         ),
         (
             WRAPPED_CREDIT,
             [
                 (
-                    "reporting_credit",
+                    "text_credit",
                     None,
                     WRAPPED_CREDIT,
                 )
@@ -390,22 +390,22 @@ def test_rtl_marks_and_combining_characters_are_handled():
         ),
         (
             "© 2023 Reuters. All rights reserved.",
-            [("copyright", "Reuters", "© 2023 Reuters. All rights reserved.")],
+            [("text_credit", "Reuters", "© 2023 Reuters. All rights reserved.")],
             "© 2023 Reuters. All rights reserved.",
         ),
         (
             "Copyright 2023 The Daily Example",
-            [("copyright", "The Daily Example", "Copyright 2023 The Daily Example")],
+            [("text_credit", "The Daily Example", "Copyright 2023 The Daily Example")],
             "Copyright 2023 The Daily Example",
         ),
         (
             "Updated: Wednesday, Sept. 13, 2023 10:15 AM EDT",
-            [("dateline", None, "Updated: Wednesday, Sept. 13, 2023 10:15 AM EDT")],
+            [("other", None, "Updated: Wednesday, Sept. 13, 2023 10:15 AM EDT")],
             "Updated: Wednesday, Sept. 13, 2023 10:15 AM EDT",
         ),
-        ("13.09.2023", [("dateline", None, "13.09.2023")], "13.09.2023"),
-        ("TT", [("signoff", None, "TT")], "TT"),
-        ("(jk/rb)", [("signoff", None, "(jk/rb)")], "(jk/rb)"),
+        ("13.09.2023", [("other", None, "13.09.2023")], "13.09.2023"),
+        ("TT", [("other", None, "TT")], "TT"),
+        ("(jk/rb)", [("other", None, "(jk/rb)")], "(jk/rb)"),
     ],
 )
 def test_credit_lines_and_markers(text, expected, removed):
@@ -422,7 +422,7 @@ def test_a_with_credit_is_a_credit_only_at_the_end_of_its_line():
         ("attribution", "AFP", "AFP")
     ]
     assert credits_of(clean_article("The team trained hard. With AFP")) == [
-        ("wire_marker", "AFP", "With AFP")
+        ("text_credit", "AFP", "With AFP")
     ]
 
 

@@ -6,7 +6,9 @@ removed spans.
 
 * ``boilerplate`` - ads, comment forms, share buttons, copyright lines, sign-offs,
   repeated captions and paragraphs (``Span``; left out of the clean text);
-* ``credits`` - wire markers, photo and reporting credits, attributions (``Credit``);
+* ``credits`` - wire markers, text credits, attributions and photo credits (``Credit``,
+  kinds in ``vocabulary.CREDIT_KINDS``), and an outlet's other names in a text
+  (``find_name_credits``);
 * ``datelines`` - datelines, date lines and bylines (also ``Credit``);
 * ``segments`` - the stories of a file that holds several, and their titles
   (``SegmentSpan``);
@@ -28,5 +30,14 @@ checks: about 0.1-0.2 µs per word on the seed articles (timeit, CPython 3.11).
 from .agencies import find_agencies
 from .cleaned import CleanedArticle, Credit, SegmentSpan, Span
 from .cleaner import clean_article
+from .credits import find_name_credits
 
-__all__ = ["CleanedArticle", "Credit", "SegmentSpan", "Span", "clean_article", "find_agencies"]
+__all__ = [
+    "CleanedArticle",
+    "Credit",
+    "SegmentSpan",
+    "Span",
+    "clean_article",
+    "find_agencies",
+    "find_name_credits",
+]

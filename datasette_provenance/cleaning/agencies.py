@@ -10,14 +10,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..vocabulary import AGENCY_ALIASES, ARABIC_CLITICS, CJK_RANGES, AgencyAlias, is_cjk, script_of
+from ..vocabulary import (
+    AGENCY_ALIASES,
+    ARABIC_CLITICS,
+    CJK_RANGES,
+    MARKER,
+    NAME,
+    PHOTO,
+    AgencyAlias,
+    is_cjk,
+    script_of,
+)
 
 # Not followed by a letter or digit: any word character except CJK, which is
 # written without spaces, so "据AFP报道" still has AFP as a word.
 _WORD_CHAR_AHEAD = f"(?![^\\W{CJK_RANGES}])"
 
 
-def _is_word_char(char: str) -> bool:
+def is_word_char(char: str) -> bool:
     return (char.isalnum() or char == "_") and not is_cjk(char)
 
 
@@ -77,7 +87,8 @@ def _literal_trie(words: dict[str, str]) -> str:
 
 AGENCY_PATTERN = _trie_pattern({alias: _alias_tail(alias) for alias in AGENCY_ALIASES})
 # Several agencies in one credit: "AFP/Reuters", "Reuters and AP", "AFP, Getty Images".
-AGENCY_LIST = rf"(?:{AGENCY_PATTERN})(?:\s*(?:/|,|;|&|\band\b|\+)\s*(?:{AGENCY_PATTERN}))*"
+LIST_SEPARATOR = r"\s*(?:/|,|;|&|\band\b|\+|،|؛|、)\s*"
+AGENCY_LIST = rf"(?:{AGENCY_PATTERN})(?:{LIST_SEPARATOR}(?:{AGENCY_PATTERN}))*"
 
 # Copyright cue words, found in the same pass over the text as agency names so
 # only the lines holding one get a closer look.
@@ -143,8 +154,19 @@ class Hit:
     start: int
     end: int
     agency: str
-    weak: bool
+    strength: str  # vocabulary.NAME, CODE, MARKER or PHOTO
     used: bool = False
+
+    @property
+    def weak(self) -> bool:
+        """Not a distinctive name: counts only in a credit position (or, for a code, beside
+        a reporting word)."""
+        return self.strength != NAME
+
+    @property
+    def marker_only(self) -> bool:
+        """An ordinary word ("Online") or a photo-only code: never counts from context."""
+        return self.strength in (MARKER, PHOTO)
 
 
 def _resolve_alias(matched: str) -> AgencyAlias | None:
@@ -161,10 +183,10 @@ def _left_boundary_ok(text: str, start: int, alias: AgencyAlias) -> bool:
     if not alias.bounded or start == 0:
         return True
     before = text[start - 1]
-    if not _is_word_char(before):
+    if not is_word_char(before):
         return True
     if alias.arabic and before in ARABIC_CLITICS:  # "لرويترز" = "to Reuters"
-        return start == 1 or not _is_word_char(text[start - 2])
+        return start == 1 or not is_word_char(text[start - 2])
     return False
 
 
@@ -193,7 +215,7 @@ def scan(text: str, start: int = 0, end: int | None = None) -> tuple[list[Hit], 
             return
         alias = _resolve_alias(matched)
         if alias is not None and _left_boundary_ok(text, position, alias):
-            hits.append(Hit(position, position + len(matched), alias.agency, alias.weak))
+            hits.append(Hit(position, position + len(matched), alias.agency, alias.strength))
 
     piece = text[start:end]
     non_ascii = not piece.isascii() and not _NON_ASCII_FIRST.isdisjoint(piece)
@@ -204,7 +226,7 @@ def scan(text: str, start: int = 0, end: int | None = None) -> tuple[list[Hit], 
         position = text.find(word, start, end)
         while position >= 0:
             after = position + len(word)
-            if after >= len(text) or not _is_word_char(text[after]):
+            if after >= len(text) or not is_word_char(text[after]):
                 found(word, position)
             position = text.find(word, after, end)
     hits.sort(key=lambda hit: hit.start)

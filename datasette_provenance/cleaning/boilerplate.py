@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 
+from ..vocabulary import OTHER_CREDIT, PHOTO_CREDIT, TEXT_CREDIT, WIRE_MARKER
 from .cleaned import Span
-from .credits import MARKER_LINE, PHOTO_LINE, PHOTO_LINE_STARTS
+from .credits import MARKER_LINE, PHOTO_LINE, PHOTO_LINE_STARTS, marker_line_ok, photo_form
 from .datelines import BYLINE, DATE_LINE, DIGIT
 from .page import DASHES, Line, Page
 
@@ -81,10 +82,12 @@ def classify_line(page: Page, line: Line) -> None:
     size = len(text)
     if size <= SHORT_LINE_CHARS:
         low = text.lower()  # for the lowercase patterns; never used for offsets
-        if line.hits and MARKER_LINE.fullmatch(text):
+        if line.hits and MARKER_LINE.fullmatch(text) and marker_line_ok(line):
+            # Above the text: the story's wire marker; below it: a sign-off credit.
+            kind, form = (TEXT_CREDIT, "sign_off") if page.seen_body else (WIRE_MARKER, "line")
             for hit in line.hits:
                 hit.used = True
-                page.credit(line, "wire_marker", hit.agency, line.cstart, line.cend)
+                page.credit(line, kind, form, hit.agency, line.cstart, line.cend)
             line.header_mark = True
             page.remove_line(line, "credit_line")
             return
@@ -93,22 +96,22 @@ def classify_line(page: Page, line: Line) -> None:
             page.remove_line(line, furniture.lastgroup)
             return
         if low.startswith(PHOTO_LINE_STARTS) and PHOTO_LINE.fullmatch(text):
-            page.credit_line_agencies(line, "photo_credit")
+            page.credit_line_agencies(line, PHOTO_CREDIT, photo_form(text))
             page.remove_line(line, "credit_line")
             return
         if _is_signature(text):
             line.signature = True
-            page.credit(line, "signoff", None, line.cstart, line.cend)
+            page.credit(line, OTHER_CREDIT, "signoff", None, line.cstart, line.cend)
             page.remove_line(line, "signature")
             return
         if DIGIT.search(low) and DATE_LINE.fullmatch(low):
             line.header_mark = True
-            page.credit(line, "dateline", None, line.cstart, line.cend)
+            page.credit(line, OTHER_CREDIT, "dateline", None, line.cstart, line.cend)
             page.remove_line(line, "dateline")
             return
         if BYLINE.fullmatch(text):
             line.header_mark = True
-            page.credit_line_agencies(line, "byline")
+            page.credit_line_agencies(line, WIRE_MARKER, "byline", other_kind=OTHER_CREDIT)
             page.remove_line(line, "byline")
             return
     if (
@@ -116,7 +119,8 @@ def classify_line(page: Page, line: Line) -> None:
         and (line.copyright_cue or _starts_like_copyright(text))
         and _COPYRIGHT.search(text.lower())
     ):
-        page.credit(line, "copyright", _copyright_holder(line), line.cstart, line.cend)
+        holder = _copyright_holder(line)
+        page.credit(line, TEXT_CREDIT, "copyright", holder, line.cstart, line.cend)
         for hit in line.hits:
             hit.used = True
         page.remove_line(line, "copyright")

@@ -23,14 +23,18 @@ class Span:
 
 @dataclass(frozen=True)
 class Credit:
-    """A credit line, wire marker, dateline or byline."""
+    """A credit line, wire marker, attribution, photo credit, dateline or byline."""
 
-    # wire_marker, photo_credit, reporting_credit, dateline, byline, signoff, copyright, attribution
-    kind: str
+    kind: str  # vocabulary.CREDIT_KINDS: wire_marker, text_credit, attribution, photo_credit, other
     agency: str | None  # canonical outlet/agency name ("Reuters", "AFP") when one is named
     text: str
     start: int
     end: int
+    # How it was written: dateline, line, byline, slash, parenthesis (wire markers);
+    # sign_off, with, reporting, copyright, source (text credits); sentence (attributions);
+    # line, parenthesis, caption, photographer, video (photo credits); dateline, byline,
+    # signoff (other).
+    form: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from .boilerplate import classify_line, non_overlapping, remove_repeats
 from .cleaned import CleanedArticle
 from .credits import inherit_reporting_agency, inline_credits, mark_reporting_credits
 from .page import Page
-from .segments import describe_content_line, find_segments, titled_segments
+from .segments import describe_content_line, find_segments, is_prose, titled_segments
 
 
 def clean_article(raw_text: str, title: str | None = None) -> CleanedArticle:
@@ -23,6 +23,7 @@ def clean_article(raw_text: str, title: str | None = None) -> CleanedArticle:
     page.attach_agency_hits()
     for line in page.lines:
         classify_line(page, line)
+        page.seen_body = page.seen_body or is_prose(line)
     mark_reporting_credits(page)
     for line in page.lines:
         if line.removed is None:

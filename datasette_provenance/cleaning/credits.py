@@ -1,28 +1,48 @@
-"""Credits: wire markers, photo and reporting credits, and agencies named in the text.
+"""Credits: what a text says about where its words and pictures come from.
 
-* ``wire_marker`` - "(Reuters)", "WASHINGTON (AP) -" (with its dateline, see
-  ``datelines``), "— AFP", "/ТАСС/", "新华社北京9月13日电", "(with inputs from PTI)";
-* ``photo_credit`` - "(Photo: Reuters)", "(Photo by X / AFP)", "REUTERS/Name", an
-  agency named in a caption;
-* ``reporting_credit`` - "(Reporting by ...; editing by ...)", possibly wrapped over
-  several lines, and "X contributed reporting."; one that names no agency inherits
-  the one wire agency of its story, so Reuters' "(Reporting by ...)" block is
-  credited to Reuters;
-* ``attribution`` - a sentence naming an agency ("AFP reported", "told Reuters").
+Each credit is one of the kinds in ``vocabulary.CREDIT_KINDS``, with the form it was
+written in (``Credit.form``):
+
+* ``wire_marker`` - the agency's marker where the story starts: in its dateline
+  ("WASHINGTON (AP) -", "ممبئی (اے پی پی)", "МОСКВА. /ТАСС/.", "新华社北京9月13日电"; form
+  ``dateline``, ``slash``), on a line of its own above the text ("(Reuters)"; ``line``),
+  in a byline ("By Jane Doe, Reuters"; ``byline``) or inside a line (``parenthesis``);
+* ``text_credit`` - a credit line for the text: a sign-off ("— AFP", "(AFP)" closing a
+  paragraph, "(Reuters)" below the text; ``sign_off``), "With AFP", "with inputs from
+  PTI" (``with``), "(Reporting by ...; editing by ...)" and "X contributed reporting"
+  (``reporting``; one naming no agency inherits its story's one wire agency, so
+  Reuters' block is credited to Reuters), a copyright line (``copyright``: its holder);
+* ``attribution`` - a sentence naming an agency ("AFP reported", "told Reuters",
+  "据路透社报道"; ``sentence``);
+* ``photo_credit`` - "(Photo: Reuters)", "Video: AFP", "REUTERS/Name", an agency named
+  in a caption (``line``, ``parenthesis``, ``caption``, ``photographer``, ``video``);
+* ``other`` - a dateline, byline or sign-off naming no agency.
 
 Credit lines and markers leave the clean text (span kind ``credit_line``);
-attributions are sentences and stay. Distinctive agency names count wherever they
-appear; short codes that are also ordinary acronyms ("AP", "UPI", "EPA") count only
-in a credit position or next to a reporting word.
+attributions are sentences and stay. How much an agency's name counts depends on its
+form (``vocabulary``): distinctive names anywhere; codes that are ordinary acronyms
+("AP", "PTI") in a credit position or beside an unambiguous reporting word; ordinary
+words ("Online", "MENA") only inside a marker; "PA" only under a photo.
+``find_name_credits`` finds an outlet's other names ("The New York Times reported")
+by the same kind of rules.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from typing import Iterable, Iterator
 
-from ..vocabulary import script_of
-from .agencies import AGENCY_LIST, AGENCY_PATTERN, Hit
+from ..vocabulary import (
+    ATTRIBUTION,
+    MARKER,
+    PHOTO,
+    PHOTO_CREDIT,
+    TEXT_CREDIT,
+    WIRE_MARKER,
+    script_of,
+)
+from .agencies import AGENCY_LIST, AGENCY_PATTERN, LIST_SEPARATOR, Hit, is_word_char
 from .cleaned import Credit
 from .datelines import (
     BARE_DATELINE_PREFIX_MAX_CHARS,
@@ -30,7 +50,7 @@ from .datelines import (
     DATELINE_PREFIX_MAX_CHARS,
     dateline_prefix,
 )
-from .page import CLOSE, DASH, DASHES, OPEN, Line, Page, space_before
+from .page import CLOSE, DASH, DASHES, OPEN, VIDEO_WORDS, Line, Page, space_before
 from .segments import segment_bounds
 
 # A reporting credit in parentheses may wrap over a few lines.
@@ -59,14 +79,21 @@ _CONTRIBUTED_REPORTING = re.compile(
     r"(?:\s+(?:from|in)\s+[^.!?\n]{1,80})?\.?",
     re.IGNORECASE,
 )
-_PHOTO_WORD = r"(?:photo(?:graph)?s?|pictures?|images?|foto|фото)(?:\s+credit)?"
-# A short line that is only a photo credit: "Photo: Reuters", "Image by John Smith".
-PHOTO_LINE_STARTS = ("photo", "picture", "image", "foto", "фото")
+_VIDEO_WORD = re.compile(VIDEO_WORDS, re.IGNORECASE)
+_PHOTO_WORD = (
+    r"(?:photo(?:graph)?s?|pictures?|images?|foto|фото|فوٹو|फोटो|videos?|footage|видео|ویڈیو)"
+    r"(?:\s+credit)?"
+)
+# A short line that is only a photo or video credit: "Photo: Reuters", "Video: AFP".
+PHOTO_LINE_STARTS = (
+    "photo", "picture", "image", "foto", "фото", "فوٹو", "फोटो", "video", "footage", "видео",
+    "ویڈیو",
+)  # fmt: skip
 PHOTO_LINE = re.compile(rf"{_PHOTO_WORD}\s*(?::|by)\s*\S.{{0,80}}", re.IGNORECASE)
 # The inside of a photo-credit parenthesis: "(Photo: Reuters)", "(Photo by X / AFP)".
 _PHOTO_PAREN = re.compile(
     r"\s*(?:photo(?:graph)?s?|pics?|pictures?|images?|file\s+photo|foto|credit|фото|صورة|تصوير"
-    r"|照片|图片|写真|사진)\b",
+    rf"|فوٹو|فائل\s+فوٹو|फोटो|照片|图片|写真|사진|{VIDEO_WORDS})\b",
     re.IGNORECASE,
 )
 # A photo credit closing a caption: "... in Moscow. Photo: Reuters".
@@ -76,8 +103,17 @@ _PAREN = re.compile(rf"{OPEN}([^()（）]{{1,200}}){CLOSE}")
 _WITH_CREDIT = (
     r"(?i:with\s+(?:(?:additional\s+)?(?:inputs?|reporting|information)\s+(?:from|by)\s+)?)"
 )
-# The inside of a parenthesis naming only agencies: "(Reuters)", "(AFP/Reuters)".
-_PAREN_AGENCIES = re.compile(rf"\s*{_WITH_CREDIT}?{AGENCY_LIST}\s*(?:\.\s*)?")
+# A desk or staff credit beside an agency in one marker: "(AFP/Sports Desk)",
+# "(اے ایف پی/اسپورٹس ڈیسک)" - the agency is credited, the desk is the outlet's own.
+_DESK = (
+    r"(?:[^\W\d_][\w'’.-]*\s+){0,2}(?i:desk|staff|bureau|correspondents?|reporters?)"
+    r"|(?:\S+\s+){0,2}(?:ڈیسک|رپورٹر|نمائندہ|بیورو)"
+)
+# The inside of a parenthesis naming only agencies: "(Reuters)", "(AFP/Reuters)", a desk.
+_PAREN_AGENCIES = re.compile(
+    rf"\s*{_WITH_CREDIT}?(?:(?:{_DESK}){LIST_SEPARATOR})?{AGENCY_LIST}"
+    rf"(?:{LIST_SEPARATOR}(?:{_DESK}))?\s*(?:\.\s*)?"
+)
 # A line that is only a wire marker: "(Reuters)", "— AFP", "Reuters", "With AFP".
 MARKER_LINE = re.compile(
     rf"[{DASHES}•*\s]*(?:{OPEN}\s*)?{_WITH_CREDIT}?{AGENCY_LIST}(?:\s*{CLOSE})?[\s.]*"
@@ -85,17 +121,31 @@ MARKER_LINE = re.compile(
 # A "with" credit ending the text before an agency name, after a sentence or dash.
 _WITH_BEFORE = re.compile(rf"(?:^|[.!?。]\s+|{DASH}{{1,2}}\s*|[(（]\s*)(?P<with>{_WITH_CREDIT})$")
 _SENTENCE_END = re.compile(r"[.!?。！？؟](?:\s|$)")
-# Words next to a short agency code that make it a credit ("told AP", "AP reported").
+# Reporting words next to a short agency code that make it a credit ("told AP", "AP
+# reported", "according to PTI", "据美联社"). Only unambiguous ones: parties, companies
+# and exams "say", are voted "for" and sat "by" ("PTI said", "votes for AAP", "AP exams").
 _CONTEXT_BEFORE = re.compile(
-    r"(?:\b(?:told|to|according\s+to|via|by|from|per|cited\s+by|quoted\s+by|with|for|said)"
-    r"\s+(?:the\s+)?"
-    r"|(?:agency|агентств\w*|агентству|وكالة|لوكالة|ایجنسی)\s+|据|據)$",
+    r"(?:\b(?:told|according\s+to|via|per|cited\s+by|quoted\s+by|(?:first\s+)?reported\s+by"
+    r"|citing|cites|(?:in\s+an\s+)?interview\s+with|speaking\s+to|spoke\s+to|talking\s+to"
+    r"|said\s+to)\s+(?:the\s+)?"
+    r"|(?:news\s+agency|agency|агентств\w*|агентству|وكالة|لوكالة|ایجنسی)\s+"
+    r"|(?:по\s+данным|по\s+информации|сообщили?|сообщила)\s+"
+    r"|(?:وفقا\s+ل|نقلا\s+عن|ذكرت|أفادت)\s*|据|據|援引)$",
     re.IGNORECASE,
 )
 _CONTEXT_AFTER = re.compile(
-    r"(?:['’]s)?\s*(?:reported|reports|reporting|said|says|quoted|cited|learned|news|agency|wire"
-    r"|reporter|correspondent|photographer|journalist|interview|tally|calculations|photo"
-    r"|报道|報道|报导|通讯社|сообщ\w*|переда\w*|агентств\w*|الإخبارية|للأنباء|نیوز)",
+    r"(?:['’]s)?\s*(?:reported|reports|has\s+learned|learned|news\s+agency|agency|wire\s+service"
+    r"|reporter|correspondent|photographer|journalist|tally|calculations|count\b"
+    r"|报道|報道|报导|消息|通讯社|通信|сообщ\w*|переда\w*|агентств\w*|الإخبارية|للأنباء"
+    r"|کے\s+مطابق|کی\s+رپورٹ|के\s+मुताबिक|के\s+अनुसार|को\s+बताया|によると|が報じ|에\s*따르면|통신)",
+    re.IGNORECASE,
+)
+# A code followed by a role in an organisation is the organisation ("PTI chief", "AAP
+# leader", "told PTI workers"), not an agency.
+_ORGANISATION_AFTER = re.compile(
+    r"['’]?s?\s+(?:workers?|leaders?|leadership|supporters?|chief|chairman|chairperson|members?"
+    r"|government|party|lawmakers?|candidates?|founder|spokes(?:person|man|woman)|president"
+    r"|secretary|activists?|MNAs?|MPAs?|MLAs?|MPs?|senators?|rally|exams?|scores?|courses?)\b",
     re.IGNORECASE,
 )
 _DATELINE_TAIL = re.compile(rf"\s*(?:(?:{DASH}{{1,2}}|:)\s*)?")
@@ -153,7 +203,7 @@ def _reporting_credit(page: Page, first: Line, last: Line) -> None:
                 agencies.append(hit.agency)
         line.removed = "credit_line"
     for agency in agencies or [None]:
-        page.credit(first, "reporting_credit", agency, first.cstart, last.cend)
+        page.credit(first, TEXT_CREDIT, "reporting", agency, first.cstart, last.cend)
     page.span("credit_line", first.start, last.end)
 
 
@@ -170,7 +220,7 @@ def inline_credits(page: Page, line: Line) -> None:
         tail = _PHOTO_TAIL.search(text, line.cstart, line.cend)
         if tail:
             start = tail.start() + (1 if text[tail.start()].isspace() else 0)
-            page.credit_line_agencies(line, "photo_credit", start, line.cend)
+            page.credit_line_agencies(line, PHOTO_CREDIT, "caption", start, line.cend)
             page.span("credit_line", tail.start(), line.cend)
 
 
@@ -180,18 +230,21 @@ def _paren_credit(page: Page, line: Line, match: re.Match) -> None:
     inner = match.group(1)
     hits = [hit for hit in line.hits_within(match.start() + 1, match.end()) if not hit.used]
     if _PHOTO_PAREN.match(inner) or (hits and "/" in inner and line.caption):
-        page.credit_line_agencies(line, "photo_credit", match.start(), match.end())
+        form = photo_form(inner, "parenthesis")
+        page.credit_line_agencies(line, PHOTO_CREDIT, form, match.start(), match.end())
         page.span(
             "credit_line", space_before(page.text, match.start(), line.cstart), match.end()
         )
         return
     if not hits or not _PAREN_AGENCIES.fullmatch(inner):
         return
+    if not line.caption and all(hit.strength == PHOTO for hit in hits):
+        return  # "Harrisburg (PA)": a photo agency's code is a credit only under a photo
     before_start, after_end = match.start(), match.end()
     # Only spaces and full stops after it: the line ends with the marker.
     if _SPACES_AND_DOTS.fullmatch(page.text, after_end, line.cend):
-        kind = "photo_credit" if line.caption else "wire_marker"
-        page.credit_line_agencies(line, kind, before_start, after_end)
+        kind, form = (PHOTO_CREDIT, "caption") if line.caption else (TEXT_CREDIT, "sign_off")
+        page.credit_line_agencies(line, kind, form, before_start, after_end)
         only_spaces = _SPACES.fullmatch(page.text, after_end, line.cend)
         page.span(
             "credit_line",
@@ -208,7 +261,7 @@ def _paren_credit(page: Page, line: Line, match: re.Match) -> None:
         if not _SENTENCE_END.search(prefix):
             dateline_prefix(page, line, prefix, before_start, after_end, tail.end())
             return
-    page.credit_line_agencies(line, "wire_marker", before_start, after_end)
+    page.credit_line_agencies(line, WIRE_MARKER, "parenthesis", before_start, after_end)
     page.span("credit_line", space_before(page.text, before_start, line.cstart), after_end)
 
 
@@ -225,11 +278,13 @@ def _hit_credit(page: Page, line: Line, hit: Hit) -> None:
     ):
         if marker(page, line, hit, before):
             return
-    if hit.weak and not _in_reporting_context(page.text, hit, line):
+    if hit.marker_only and not (line.caption and hit.strength == PHOTO):
+        return  # an ordinary word outside a marker ("Online", "MENA")
+    if hit.weak and not line.caption and not _in_reporting_context(page.text, hit, line):
         return
     hit.used = True
-    kind = "photo_credit" if line.caption else "attribution"
-    page.credit(line, kind, hit.agency, hit.start, hit.end)
+    kind, form = (PHOTO_CREDIT, "caption") if line.caption else (ATTRIBUTION, "sentence")
+    page.credit(line, kind, form, hit.agency, hit.start, hit.end)
 
 
 def _dash_marker(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
@@ -242,7 +297,7 @@ def _dash_marker(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
     tail = _SIGNOFF_TAIL.match(text, hit.end, line.cend)
     if tail and tail.end() == line.cend:
         page.mark_hits(line, dash_start, line.cend)
-        page.credit(line, "wire_marker", hit.agency, dash_start, line.cend)
+        page.credit(line, TEXT_CREDIT, "sign_off", hit.agency, dash_start, line.cend)
         page.span("credit_line", space_before(text, dash_start, line.cstart), line.cend)
         return True
     if (
@@ -275,7 +330,7 @@ def _slash_marker(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
         cut = _SLASH_MARKER_TAIL.match(text, hit.end, line.cend).end()
         dateline_prefix(page, line, place, marker_start, marker_end, cut)
     else:
-        page.credit(line, "wire_marker", hit.agency, marker_start, marker_end)
+        page.credit(line, WIRE_MARKER, "slash", hit.agency, marker_start, marker_end)
         page.span("credit_line", marker_start, marker_end)
     return True
 
@@ -288,7 +343,7 @@ def _cjk_wire_marker(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
     if not tail:
         return False
     hit.used = True
-    page.credit(line, "wire_marker", hit.agency, hit.start, tail.end())
+    page.credit(line, WIRE_MARKER, "dateline", hit.agency, hit.start, tail.end())
     page.span("dateline", hit.start, tail.end())
     return True
 
@@ -301,7 +356,7 @@ def _photographer_credit(page: Page, line: Line, hit: Hit, before: _Before) -> b
     if not (line.caption or text[hit.start : hit.end].isupper()):
         return False
     page.mark_hits(line, hit.start, line.cend)
-    page.credit(line, "photo_credit", hit.agency, hit.start, line.cend)
+    page.credit(line, PHOTO_CREDIT, "photographer", hit.agency, hit.start, line.cend)
     page.span("credit_line", space_before(text, hit.start, line.cstart), line.cend)
     return True
 
@@ -313,29 +368,29 @@ def _with_marker(page: Page, line: Line, hit: Hit, before: _Before) -> bool:
     if start is None or not _SIGNOFF_TAIL.match(page.text, hit.end, line.cend):
         return False
     page.mark_hits(line, start, line.cend)
-    page.credit(line, "wire_marker", hit.agency, start, line.cend)
+    page.credit(line, TEXT_CREDIT, "with", hit.agency, start, line.cend)
     page.span("credit_line", space_before(page.text, start, line.cstart), line.cend)
     return True
 
 
 def inherit_reporting_agency(page: Page, segments: list[tuple[int, int]]) -> None:
     """A reporting credit naming no agency takes its story's one wire agency."""
-    if not any(c.kind == "reporting_credit" and c.agency is None for _, c in page.credits):
+    if not any(c.form == "reporting" and c.agency is None for _, c in page.credits):
         return
     starts = [start for start, _ in segment_bounds(page, segments)]  # tile the text from 0
     wire: list[set[str]] = [set() for _ in starts]  # each story's wire agencies
     for _, credit in page.credits:
-        if credit.kind == "wire_marker" and credit.agency:
+        if credit.kind == WIRE_MARKER and credit.agency:
             wire[bisect.bisect_right(starts, credit.start) - 1].add(credit.agency)
     for position, (line_index, credit) in enumerate(page.credits):
-        if credit.kind != "reporting_credit" or credit.agency is not None:
+        if credit.form != "reporting" or credit.agency is not None:
             continue
         agencies = wire[bisect.bisect_right(starts, credit.start) - 1]
         if len(agencies) == 1:
             (agency,) = agencies
             page.credits[position] = (
                 line_index,
-                Credit(credit.kind, agency, credit.text, credit.start, credit.end),
+                Credit(credit.kind, agency, credit.text, credit.start, credit.end, credit.form),
             )
 
 
@@ -390,7 +445,121 @@ class _Before:
 
 
 def _in_reporting_context(text: str, hit: Hit, line: Line) -> bool:
+    if _ORGANISATION_AFTER.match(text, hit.end, min(line.cend, hit.end + CONTEXT_WINDOW_CHARS)):
+        return False
     before = text[max(line.cstart, hit.start - CONTEXT_WINDOW_CHARS) : hit.start]
     if _CONTEXT_BEFORE.search(before):
         return True
     return bool(_CONTEXT_AFTER.match(text, hit.end, min(line.cend, hit.end + CONTEXT_WINDOW_CHARS)))
+
+
+def marker_line_ok(line: Line) -> bool:
+    """A line that is only agency names is a credit unless it holds an ordinary word
+    ("Online" alone may be a menu entry) with no parenthesis or dash around it, or a
+    photo agency's code ("PA")."""
+    if any(hit.strength == PHOTO for hit in line.hits):
+        return False
+    if any(hit.strength == MARKER for hit in line.hits):
+        return any(char in line.text for char in "(（/" + DASHES)
+    return True
+
+
+def photo_form(text: str, default: str = "line") -> str:
+    """The form of a photo credit: ``video`` when it names a video."""
+    return "video" if _VIDEO_WORD.search(text) else default
+
+
+# Outlet names --------------------------------------------------------------------------
+
+
+# Words that make an outlet's name the source of what is said ("The New York Times
+# reported", "according to the Times", "a report in Dawn", "Source: nytimes.com").
+# Outlets "say" what they publish, so "said" counts here, unlike for agency codes.
+_SOURCE_BEFORE = re.compile(
+    r"(?:\b(?:according\s+to|(?:first\s+|as\s+(?:first\s+)?)?reported\s+(?:by|in|on)|cited\s+by"
+    r"|quoted\s+by|citing|cites|via|per|told|said\s+(?:in|to)|wrote\s+in|writing\s+in"
+    r"|published\s+(?:in|by)|interview\s+with|(?:report|story|article|investigation|interview"
+    r"|analysis)\s+(?:in|by|from|with|on)|(?:sources?|courtesy(?:\s+of)?)\s*:?)\s+(?:the\s+)?"
+    r"|(?:by|from)\s+(?:the\s+)?|据|據|援引)$",
+    re.IGNORECASE,
+)
+_SOURCE_AFTER = re.compile(
+    r"(?:['’]s?)?\s+(?:first\s+)?(?:reported|reports|said|says|wrote|writes|has\s+learned|learned"
+    r"|revealed|published|broke\s+the\s+news|(?:report|reporting|story|article|investigation"
+    r"|analysis|interview)\b)"
+    r"|\s*(?:کے\s+مطابق|کی\s+رپورٹ|के\s+मुताबिक|के\s+अनुसार|报道|報道|によると|에\s*따르면)",
+    re.IGNORECASE,
+)
+_SOURCE_LABEL = re.compile(r"(?:\b(?:sources?|courtesy(?:\s+of)?)\s*:\s*|[(（]\s*)$", re.IGNORECASE)
+_DOMAIN_CHAR = re.compile(r"[\w.-]")
+
+
+def find_name_credits(text: str, names: Iterable[str], outlet: str) -> list[Credit]:
+    """Where ``text`` credits an outlet known by ``names`` (display names and domains).
+
+    A name counts as an attribution beside a reporting word ("The New York Times reported",
+    "according to the Times"), as a text credit on a source label or in parentheses
+    ("Source: nytimes.com", "(The New York Times)"), as a photo credit after a photo word;
+    a domain counts anywhere. Names keep their capitals ("the Times", not "at times"); a
+    name inside a longer one ("the Financial Times" for "the Times") does not count.
+    The credits carry ``outlet`` as their agency.
+    """
+    found: list[Credit] = []
+    for name in dict.fromkeys(name.strip() for name in names if name and name.strip()):
+        for start, end in _name_positions(text, name):
+            credit = _name_credit(text, start, end, outlet, _is_domain(name))
+            if credit:
+                found.append(credit)
+    return sorted(set(found), key=lambda credit: (credit.start, credit.end))
+
+
+def _is_domain(name: str) -> bool:
+    return " " not in name and "." in name.strip(".")
+
+
+def _name_positions(text: str, name: str) -> Iterator[tuple[int, int]]:
+    if _is_domain(name):
+        for match in re.finditer(re.escape(name), text, re.IGNORECASE):
+            start, end = match.span()
+            for prefix in ("www.", "m.", "amp."):  # a link: "https://www.nytimes.com/..."
+                if text[max(0, start - len(prefix)) : start].casefold() == prefix:
+                    start -= len(prefix)
+                    break
+            before = text[start - 1 : start]
+            after = text[end : end + 2]
+            if _DOMAIN_CHAR.match(before) or (after[:1] and (after[0].isalnum() or after[0] == "-")):
+                continue
+            if after[:1] == "." and after[1:2].isalnum():
+                continue  # nytimes.com.au is another site
+            yield start, end
+        return
+    core = re.sub(r"^(?:the|The|THE)\s+", "", name)
+    for match in re.finditer(re.escape(core), text):
+        start, end = match.span()
+        if (start and is_word_char(text[start - 1])) or (
+            end < len(text) and is_word_char(text[end])
+        ):
+            continue
+        previous = re.search(r"(\S+)\s+$", text[max(0, start - 30) : start])
+        if previous and previous.group(1)[:1].isupper() and previous.group(1).casefold() != "the":
+            continue  # part of a longer name: "the Financial Times", "Los Angeles Times"
+        if previous and previous.group(1).casefold() == "the":
+            start -= len(previous.group(0))
+        yield start, end
+
+
+def _name_credit(text: str, start: int, end: int, outlet: str, domain: bool) -> Credit | None:
+    line_start = max(text.rfind("\n", 0, start) + 1, start - CONTEXT_WINDOW_CHARS * 2)
+    before = text[line_start:start]
+    after_end = text.find("\n", end)
+    after = text[end : after_end if after_end >= 0 else len(text)][: CONTEXT_WINDOW_CHARS * 2]
+    words = text[start:end]
+    if re.search(rf"{_PHOTO_WORD}\s*(?::|by)?\s*[^.!?]*$", before, re.IGNORECASE):
+        return Credit(PHOTO_CREDIT, outlet, words, start, end, photo_form(before, "caption"))
+    if _SOURCE_LABEL.search(before) and (
+        not before.rstrip().endswith(("(", "（")) or after.lstrip()[:1] in (")", "）")
+    ):
+        return Credit(TEXT_CREDIT, outlet, words, start, end, "source")
+    if domain or _SOURCE_BEFORE.search(before[-CONTEXT_WINDOW_CHARS:]) or _SOURCE_AFTER.match(after):
+        return Credit(ATTRIBUTION, outlet, words, start, end, "sentence")
+    return None

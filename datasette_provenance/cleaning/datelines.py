@@ -11,7 +11,7 @@ import re
 
 import re2
 
-from ..vocabulary import script_of
+from ..vocabulary import OTHER_CREDIT, WIRE_MARKER, script_of
 from .agencies import AGENCY_LIST
 from .page import CLOSE, DASH, DASHES, OPEN, UNICODE_SPACES, Line, Page
 
@@ -151,6 +151,6 @@ def dateline_prefix(
     and the agency, and remove everything up to ``cut``."""
     place = prefix.rstrip(" ,")
     if place.strip():
-        page.credit(line, "dateline", None, line.cstart, line.cstart + len(place))
-    page.credit_line_agencies(line, "wire_marker", marker_start, marker_end)
+        page.credit(line, OTHER_CREDIT, "dateline", None, line.cstart, line.cstart + len(place))
+    page.credit_line_agencies(line, WIRE_MARKER, "dateline", marker_start, marker_end)
     page.span("dateline" if place.strip() else "credit_line", line.cstart, cut)

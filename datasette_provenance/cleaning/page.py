@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 
+from ..vocabulary import PHOTO_CREDIT
 from .agencies import Hit, scan
 from .cleaned import Credit, Span
 
@@ -19,6 +20,8 @@ CLOSE = "[)）]"
 # A line naming more agencies than this is a list, not credits: the first ones are read as
 # credits, the rest as text (each credit costs microseconds; a crafted line holds thousands).
 MAX_AGENCY_HITS_PER_LINE = 64
+# Video words: a video credit, like a photo credit, credits the picture, not the text.
+VIDEO_WORDS = r"videos?|footage|видео|فيديو|ویڈیو|वीडियो|视频|視頻|動画|영상"
 # Invisible format characters (zero-width space/joiners, direction marks and
 # embeddings, BOM) that surround lines like whitespace does.
 _FORMAT_CHARS = (
@@ -126,14 +129,18 @@ class Page:
         self.spans: list[Span] = []
         self.credits: list[tuple[int, Credit]] = []  # (line index, credit)
         self.photo_credited: set[int] = set()  # indexes of lines holding a photo credit
+        self.seen_body = False  # a prose line was classified: marker lines now sign off
 
     def span(self, kind: str, start: int, end: int) -> None:
         if end > start:
             self.spans.append(Span(kind, start, end, self.text[start:end]))
 
-    def credit(self, line: Line, kind: str, agency: str | None, start: int, end: int) -> None:
-        self.credits.append((line.index, Credit(kind, agency, self.text[start:end], start, end)))
-        if kind == "photo_credit":
+    def credit(
+        self, line: Line, kind: str, form: str, agency: str | None, start: int, end: int
+    ) -> None:
+        credit = Credit(kind, agency, self.text[start:end], start, end, form)
+        self.credits.append((line.index, credit))
+        if kind == PHOTO_CREDIT:
             self.photo_credited.add(line.index)
 
     def remove_line(self, line: Line, kind: str) -> None:
@@ -153,9 +160,16 @@ class Page:
             self.lines[bisect.bisect_right(starts, position) - 1].copyright_cue = True
 
     def credit_line_agencies(
-        self, line: Line, kind: str, start: int | None = None, end: int | None = None
+        self,
+        line: Line,
+        kind: str,
+        form: str,
+        start: int | None = None,
+        end: int | None = None,
+        other_kind: str | None = None,
     ) -> None:
-        """One credit per agency named on the line (one with no agency if none is)."""
+        """One credit per agency named on the line (one with no agency if none is, of
+        ``other_kind`` when given: a byline naming no agency credits no source)."""
         start = line.cstart if start is None else start
         end = line.cend if end is None else end
         agencies = []
@@ -163,8 +177,10 @@ class Page:
             hit.used = True
             if hit.agency not in agencies:
                 agencies.append(hit.agency)
+        if not agencies and other_kind:
+            kind = other_kind
         for agency in agencies or [None]:
-            self.credit(line, kind, agency, start, end)
+            self.credit(line, kind, form, agency, start, end)
 
     def mark_hits(self, line: Line, start: int, end: int) -> None:
         for hit in line.hits_within(start, end):

@@ -15,7 +15,7 @@ import re
 
 from .cleaned import SegmentSpan
 from .datelines import DATELINE_PREFIX_MAX_CHARS, opens_with_wire_dateline
-from .page import Line, Page
+from .page import VIDEO_WORDS, Line, Page
 
 # A title is at most this long (most headlines are 40-110 characters).
 TITLE_MAX_CHARS = 160
@@ -34,15 +34,21 @@ BODY_LINE_MIN_CHARS = 60
 # Blank lines that separate stories rather than paragraphs.
 SEPARATOR_BLANK_LINES = 2
 
-# Photo captions: a photo word or a file-photo label.
+# Photo captions: a photo or video word or a file-photo label.
 _CAPTION_CUE = re.compile(
-    r"photo|pictured|picture|\(files?\)|file\s+image|handout|foto|фото|صورة|تصوير|تصویر"
-    r"|照片|图片|圖片|写真|사진",
+    r"photo|pictured|picture|\(files?\)|file\s+image|handout|foto|фото|صورة|تصوير|تصویر|فوٹو"
+    rf"|फोटो|照片|图片|圖片|写真|사진|{VIDEO_WORDS}",
     re.IGNORECASE,
 )
 _TERMINAL_PUNCTUATION = frozenset(".,;:。，；：、،؛۔…")
 _CLOSING_QUOTES = "\"'”’»›」』)]）"
 _PROSE_END = frozenset(".!?。！？؟۔…\"”»'’)")
+
+
+def is_prose(line: Line) -> bool:
+    """A kept line of running text: long enough, and ending like a sentence."""
+    text = line.text
+    return line.removed is None and len(text) >= BODY_LINE_MIN_CHARS and text[-1] in _PROSE_END
 
 
 def describe_content_line(page: Page, line: Line) -> None:
