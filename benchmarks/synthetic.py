@@ -13,6 +13,14 @@ Each story has a wire original (about 600 words) and a random mix of:
 plus unrelated articles from other stories. Words are pronounceable pseudo-words with a
 Zipf-like frequency so that common "function words" recur as in real text. The same seed
 always gives the same corpus, so benchmark and test figures are comparable across runs.
+
+Some copies credit the wire: a credit line for the text ("(Reuters)", "With AFP", "AP
+contributed to this report.") or only a photo credit ("Photo: Reuters"), in the forms the
+cleaner removes, so the clean texts (and every figure measured on them) are those of a
+corpus without credits. The choices come from a random stream of their own, so the rest
+of the corpus is the same with or without them. The truth's ``credit`` column says which
+copies credit their text (``credited``), only a photo (``photo_only``), or nothing
+(``uncredited``).
 """
 
 from __future__ import annotations
@@ -32,6 +40,11 @@ OUTLETS = ["Daily Ledger", "Metro Times", "The Courier", "Evening Post", "News H
 VOCABULARY_SIZE = 20000
 FUNCTION_WORDS = 120  # the most frequent words, shared by every story like "the", "of"
 DERIVED_KINDS = ("verbatim", "light_edit", "paraphrase", "shared_quotes", "independent")
+COPY_KINDS = ("verbatim", "light_edit", "paraphrase")
+# Of the copies: this many credit the wire for the text, this many only for a photo.
+TEXT_CREDIT_SHARE = 0.3
+PHOTO_CREDIT_SHARE = 0.1
+TEXT_CREDITS = ("\n\n({agency})", "\n\nWith {agency}", "\n\n{agency} contributed to this report.")
 
 
 @dataclass
@@ -51,6 +64,7 @@ class Truth:
     source_id: str
     derived_id: str
     label: str
+    credit: str = ""  # copies: credited, photo_only or uncredited
 
 
 class Language:
@@ -89,6 +103,7 @@ class Language:
 class CorpusGenerator:
     def __init__(self, seed: int = 13):
         self.rng = random.Random(seed)
+        self.credit_rng = random.Random(seed + 2)  # credits: a stream of their own
         self.language = Language(random.Random(seed + 1))
         self.start = dt.datetime(2024, 1, 1, 6, 0, tzinfo=dt.timezone.utc)
 
@@ -135,14 +150,26 @@ class CorpusGenerator:
         for copy_number in range(self.rng.randint(1, 5)):
             kind = self.rng.choice(DERIVED_KINDS)
             sentences = self.derive(kind, body, names, topic, quotes)
+            credit, credit_line = self.credit(kind, agency)
             article = Article(
                 id=f"s{number:06d}-{copy_number}-{kind}",
                 title=title,
-                text=f"{title}\n\n" + self.paragraphs(sentences) + self.furniture(kind),
+                text=f"{title}\n\n" + self.paragraphs(sentences) + credit_line + self.furniture(kind),
                 outlet=self.rng.choice(OUTLETS),
                 published=(published + dt.timedelta(minutes=self.rng.randint(5, 600))).isoformat(),
             )
-            yield article, Truth(origin_id, article.id, kind)
+            yield article, Truth(origin_id, article.id, kind, credit)
+
+    def credit(self, kind: str, agency: str) -> tuple[str, str]:
+        """(truth, line appended to the text) for one copy; other kinds get no credit."""
+        if kind not in COPY_KINDS:
+            return "", ""
+        draw = self.credit_rng.random()
+        if draw < TEXT_CREDIT_SHARE:
+            return "credited", self.credit_rng.choice(TEXT_CREDITS).format(agency=agency)
+        if draw < TEXT_CREDIT_SHARE + PHOTO_CREDIT_SHARE:
+            return "photo_only", f"\n\nPhoto: {agency}"
+        return "uncredited", ""
 
     def derive(self, kind, body, names, topic, quotes) -> list[str]:
         if kind == "verbatim":
@@ -236,8 +263,8 @@ def write_corpus(
     if truth_path:
         with open(truth_path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["source_id", "derived_id", "label"])
-            writer.writerows((t.source_id, t.derived_id, t.label) for t in truths)
+            writer.writerow(["source_id", "derived_id", "label", "credit"])
+            writer.writerows((t.source_id, t.derived_id, t.label, t.credit) for t in truths)
     return len(truths)
 
 

@@ -40,6 +40,7 @@ from .readers import (
     InputError,
     directory_manifests,
     iter_records,
+    outlet_domain,
     read_manifest,
     readable_name,
 )
@@ -213,6 +214,7 @@ def _ingest_records(db, records, manifest, manifest_rows, run_matching, progress
     """Write the records in batches, then flush the index, apply the manifest, match."""
     with store.write_transaction(db):
         index.check_params(db, params)  # records the params on first use
+        store.insert_outlet_names(db, _manifest_outlet_names(manifest_rows))
     seen_ids: set[str] = set()
     records = _records_with_progress(records, progress)
     records = (_with_manifest(item, manifest_rows, seen_ids) for item in records)
@@ -492,6 +494,9 @@ def write_batch(
     with store.write_transaction(db):
         # Read under the write lock: another ingest may have stored these ids meanwhile.
         existing = _existing_hashes(db, [article.id for article in prepared])
+        store.insert_outlet_names(
+            db, _url_outlet_names([*unchanged, *(article.record for article in prepared)])
+        )
         for record in unchanged:
             summary.unchanged += _update_metadata_only(db, record)
         for article in prepared:
@@ -517,6 +522,27 @@ def write_batch(
             precomputed_buckets=[segment.buckets for segment in to_index],
         )
     summary.committed = summary.added + summary.updated
+
+
+def _manifest_outlet_names(manifest_rows: dict[str, dict]) -> list[tuple[str, str, str, str]]:
+    """(outlet, name, kind, source) rows for the other names a manifest gives its outlets."""
+    rows = []
+    for row in manifest_rows.values():
+        outlet = row.get("outlet")
+        if outlet:
+            rows += [(outlet, name, "name", "manifest") for name in row.get("outlet_names", ())]
+            rows += [(outlet, name, "domain", "manifest") for name in row.get("outlet_domains", ())]
+    return rows
+
+
+def _url_outlet_names(records: Iterable[ArticleRecord]) -> list[tuple[str, str, str, str]]:
+    """(outlet, domain, 'domain', 'url') for articles whose URL names their outlet's site."""
+    rows = []
+    for record in records:
+        domain = outlet_domain(record.url) if record.outlet else None
+        if domain and domain.casefold() != record.outlet.casefold():
+            rows.append((record.outlet, domain, "domain", "url"))
+    return rows
 
 
 def _existing_hashes(db: sqlite_utils.Database, ids: list[str]) -> dict[str, str]:

@@ -65,6 +65,7 @@ from datasette_provenance.matching.segments import (
     PREPARED_CACHE_SIZE,
     SegmentData,
     SegmentFields,
+    opening,
     segment_data,
 )
 from datasette_provenance.parameters import (
@@ -245,8 +246,7 @@ def run(
                                                                 summary, cached), cached)
         if parquet_out:
             with timer("write parquet"):
-                _write_results_parquet(numbered, segments, parquet_out)
-                summary.clusters = _write_lineage_parquet(spark, numbered, segments, parquet_out)
+                summary.clusters = _write_parquet(spark, numbered, segments, parquet_out)
         if db is not None:
             with timer("write sqlite"):
                 _write_matches(db, numbered, segments)
@@ -273,13 +273,31 @@ def _prepared_segments(spark, db, db_path, inputs, columns, params, summary, cac
         articles = _persist(articles, reading)
         _refuse_other_articles(spark, db, db_path, articles)
         _write_articles(db, articles, params)
-    prepared = _persist(_segments_frame(spark, articles, params), reading)
+    names = _outlet_names(db, records)
+    prepared = _persist(_segments_frame(spark, articles, params, names), reading)
     summary.segments = prepared.count()
     segments = _persist(_with_ordinals(prepared), cached)
     segments.count()
     for data in reading:
         data.unpersist()
     return segments
+
+
+def _outlet_names(db, records) -> dict[str, tuple[str, ...]]:
+    """Other names of each outlet, as the local engine reads them from ``outlet_names``: the
+    stored ones (manifest, URLs) and the URL domains of the records read now."""
+    names: dict[str, set[str]] = {}
+    if db is not None:
+        for outlet, name in db.execute("SELECT outlet, name FROM outlet_names"):
+            names.setdefault(outlet, set()).add(name)
+    for outlet, domain in (
+        records.map(lambda r: (r.outlet, readers.outlet_domain(r.url) if r.outlet else None))
+        .filter(lambda pair: pair[1] and pair[1] != pair[0].casefold())
+        .distinct()
+        .collect()
+    ):
+        names.setdefault(outlet, set()).add(domain)
+    return {outlet: tuple(sorted(found)) for outlet, found in names.items()}
 
 
 def _compared_pairs(spark, candidates, segments, summary, cached):
@@ -501,7 +519,9 @@ def _loads(data: bytes | bytearray):
     return pickle.loads(bytes(data))
 
 
-def _segment_rows(article: ingest.PreparedArticle, params) -> list[tuple]:
+def _segment_rows(
+    article: ingest.PreparedArticle, params, outlet_names: dict[str, tuple[str, ...]]
+) -> list[tuple]:
     """One row per segment: its stored fields, signatures, LSH keys and what alignment reads.
 
     ``store.article_row`` gives the article row ingest writes, so the facts
@@ -510,15 +530,18 @@ def _segment_rows(article: ingest.PreparedArticle, params) -> list[tuple]:
     stored = store.article_row(article, now="")
     removed = [(span.start, span.end) for span in article.cleaned.removed]
     spans = [(segment.start, segment.end) for segment in article.segments]
-    credits = [(c.kind, c.agency, c.text, c.start, c.end) for c in article.cleaned.credits]
+    credits = [
+        (c.kind, c.agency, c.text, c.start, c.end, c.form) for c in article.cleaned.credits
+    ]
+    names = _names_of(outlet_names, stored["outlet"])
     rows = []
     for segment in article.segments:
         fields = SegmentFields(
             article.id, segment.start, segment.end, segment.word_count, segment.title,
             stored["raw_text"], stored["outlet"], stored["published"], stored["inferred_fields"],
-            stored["title"], stored["word_count"],
+            stored["title"], stored["word_count"], stored["url"],
         )
-        data = segment_data(segment.segment_id, fields, removed, spans, credits)
+        data = segment_data(segment.segment_id, fields, removed, spans, credits, names)
         signed = segment.signatures
         keys = lsh.band_keys(signed, params)
         rows.append((
@@ -529,8 +552,14 @@ def _segment_rows(article: ingest.PreparedArticle, params) -> list[tuple]:
             _dumps(data),
             [band + (STORY_BAND_OFFSET if kind == "story" else 0) for kind, band, _ in keys],
             [hash_ for _, _, hash_ in keys],
+            stored["outlet"], len(segment.clean_text), segment.clean_text[:200],
         ))
     return rows
+
+
+def _names_of(outlet_names: dict[str, tuple[str, ...]], outlet: str | None) -> tuple[str, ...]:
+    """An outlet's other names in the local engine's order (``SegmentStore.outlet_names``)."""
+    return tuple(outlet_names.get(outlet, ())) if outlet else ()
 
 
 # A story band's number plus this is its key band: one int column tells kind and band.
@@ -540,14 +569,14 @@ STORY_BAND_OFFSET = 1 << 16
 SEGMENT_SCHEMA = (
     "segment_id string, article_id string, number int, title string, start_char int, "
     "end_char int, word_count int, node_title string, published string, signatures binary, "
-    "story array<int>, story_words int, matcher binary, key_band array<int>, key_hash array<long>"
+    "story array<int>, story_words int, matcher binary, key_band array<int>, key_hash array<long>, "
+    "outlet string, chars int, opening string"
 )
 
 
-def _segments_frame(spark, articles, params):
-    return spark.createDataFrame(
-        articles.flatMap(partial(_segment_rows, params=params)), SEGMENT_SCHEMA, verifySchema=False
-    )
+def _segments_frame(spark, articles, params, outlet_names):
+    rows = articles.flatMap(partial(_segment_rows, params=params, outlet_names=outlet_names))
+    return spark.createDataFrame(rows, SEGMENT_SCHEMA, verifySchema=False)
 
 
 def _with_ordinals(segments):
@@ -781,8 +810,10 @@ def _pairs_to_compare(candidates):
 MATCH_COLUMNS = (
     "source_article_id", "derived_article_id", "source_segment_id", "derived_segment_id",
     "label", "source_containment", "derived_containment", "jaccard", "credited",
-    "direction_confidence", "scores", "evidence", "computed_at",
+    "direction_confidence", "scores", "evidence", "computed_at", "credit", "relation",
 )
+# Set on the matches by the lineage (siblings), as update.rebuild_lineage does.
+RELATION_COLUMNS = ("relation", "shared_source_article_id", "shared_source_segment_id", "credited")
 PASSAGE_COLUMNS = (
     "kind", "source_start", "source_end", "derived_start", "derived_end", "similarity", "edits",
 )
@@ -791,6 +822,7 @@ RESULT_SCHEMA = (
     "source_segment_id string, derived_segment_id string, label string, "
     "source_containment double, derived_containment double, jaccard double, credited int, "
     "direction_confidence double, scores string, evidence string, computed_at string, "
+    "credit string, relation string, "
     "passages array<struct<kind: string, source_start: int, source_end: int, "
     "derived_start: int, derived_end: int, similarity: double, edits: string>>"
 )
@@ -880,10 +912,25 @@ def _numbered_results(spark, results, cached: list):
 # 6. Writing
 
 
-def _write_results_parquet(numbered, segments, out: str) -> None:
+def _write_results_parquet(numbered, segments, relations, out: str) -> None:
+    """Matches (with the relations the lineage gave them), passages and segments."""
     from pyspark.sql import functions as F
 
-    numbered.select("id", *MATCH_COLUMNS).write.mode("overwrite").parquet(f"{out}/matches")
+    matches = (
+        numbered.withColumnRenamed("relation", "stored_relation")
+        .withColumnRenamed("credited", "stored_credited")
+        .join(relations.withColumnRenamed("match_id", "id"), "id", "left")
+        .withColumn("relation", F.coalesce("relation", "stored_relation"))
+        .withColumn(
+            "credited",
+            F.when(F.col("relation") == "siblings", F.lit(None).cast("int")).otherwise(
+                F.col("stored_credited")
+            ),
+        )
+    )
+    matches.select("id", *MATCH_COLUMNS, *RELATION_COLUMNS[1:3]).write.mode("overwrite").parquet(
+        f"{out}/matches"
+    )
     numbered.select(F.col("id").alias("match_id"), F.posexplode("passages")).select(
         "match_id", "pos", "col.*"
     ).withColumnRenamed("pos", "position").write.mode("overwrite").parquet(f"{out}/passages")
@@ -924,21 +971,44 @@ def _write_matches(db, numbered, segments) -> None:
 
 CLUSTER_SCHEMA = (
     "id long, title string, origin_article_id string, article_count long, "
-    "derived_count long, uncredited_count long, first_published string, last_published string"
+    "derived_count long, uncredited_count long, photo_only_count long, first_published string, "
+    "last_published string"
 )
 LINEAGE_SCHEMA = (
     "segment_id string, article_id string, cluster_id long, parent_article_id string, "
-    "parent_segment_id string, match_id long, label string, generation long, is_origin long"
+    "parent_segment_id string, match_id long, label string, generation long, is_origin long, "
+    "origin_article_id string, origin_segment_id string, credit string, evidence string"
+)
+RELATION_SCHEMA = (
+    "match_id long, relation string, shared_source_segment_id string, "
+    "shared_source_article_id string"
 )
 EDGE_COLUMNS = (
     "id", "source_segment_id", "derived_segment_id", "label", "scores",
-    "direction_confidence", "credited",
+    "direction_confidence", "credit", "passages",
 )
-NODE_COLUMNS = ("segment_id", "article_id", "node_title", "published")
+NODE_COLUMNS = (
+    "segment_id", "article_id", "node_title", "published", "outlet", "word_count", "chars",
+    "opening",
+)
 
 
-def _write_lineage_parquet(spark, numbered, segments, out: str) -> int:
-    """Clusters and lineage as Parquet, built component by component.
+def _write_parquet(spark, numbered, segments, out: str) -> int:
+    """Every result table as Parquet: clusters and lineage first, built component by
+    component, then the matches with the relations the lineage gave them."""
+    cached: list = []
+    try:
+        count, relations = _write_lineage_parquet(spark, numbered, segments, out, cached)
+        _write_results_parquet(numbered, segments, relations, out)
+    finally:
+        for data in cached:
+            data.unpersist()
+    return count
+
+
+def _write_lineage_parquet(spark, numbered, segments, out: str, cached: list):
+    """Clusters and lineage as Parquet, built component by component; (the number of
+    clusters, each derived match's relation as a frame).
 
     ``lineage.build_clusters`` on one connected component of the matches gives
     that component's cluster as ``update.rebuild_lineage`` gives it, so the graph
@@ -956,7 +1026,6 @@ def _write_lineage_parquet(spark, numbered, segments, out: str) -> int:
     nodes = _grouped_by_component(
         segments.join(components.withColumnRenamed("node", "sid"), "sid"), NODE_COLUMNS, "node_"
     )
-    cached: list = []
     clusters = _persist(nodes.join(edges, "component").rdd.map(_component_cluster), cached)
     numbered_clusters = clusters.sortBy(lambda item: item[0]).zipWithIndex()
     rows = numbered_clusters.map(lambda item: update.cluster_rows(item[1] + 1, _loads(item[0][1])))
@@ -969,10 +1038,15 @@ def _write_lineage_parquet(spark, numbered, segments, out: str) -> int:
         LINEAGE_SCHEMA,
         verifySchema=False,
     ).write.mode("overwrite").parquet(f"{out}/lineage")
-    count = rows.count()
-    for data in cached:
-        data.unpersist()
-    return count
+    relations = spark.createDataFrame(
+        clusters.flatMap(lambda item: [
+            (r.match_id, r.relation, r.shared_source_segment_id, r.shared_source_article_id)
+            for r in _loads(item[1]).relations
+        ]),
+        RELATION_SCHEMA,
+        verifySchema=False,
+    )
+    return rows.count(), _persist(relations, cached)
 
 
 def _connected_components(links):
@@ -1022,19 +1096,33 @@ def _grouped_by_component(frame, columns, prefix: str):
 def _component_cluster(row) -> tuple:
     """(cluster order, pickled cluster) of one component, by ``lineage.build_clusters``."""
     nodes = {
-        segment_id: lineage.SegmentNode(segment_id, article_id, title, published)
-        for segment_id, article_id, title, published in zip(
-            row.node_segment_id, row.node_article_id, row.node_node_title, row.node_published
+        segment_id: lineage.SegmentNode(
+            segment_id, article_id, title, published, outlet, words, chars,
+            opening(text, [(0, len(text))]) if text else None,
+        )
+        for segment_id, article_id, title, published, outlet, words, chars, text in zip(
+            row.node_segment_id, row.node_article_id, row.node_node_title, row.node_published,
+            row.node_outlet, row.node_word_count, row.node_chars, row.node_opening,
         )
     }
     edges = sorted(
         (update.match_edge(*values) for values in zip(
             row.edge_id, row.edge_source_segment_id, row.edge_derived_segment_id,
-            row.edge_label, row.edge_scores, row.edge_direction_confidence, row.edge_credited,
+            row.edge_label, row.edge_scores, row.edge_direction_confidence, row.edge_credit,
         )),
         key=lambda edge: edge.match_id,  # build_clusters reads edges in match id order
     )
-    [cluster] = lineage.build_clusters(nodes, edges)
+    passages = {
+        match_id: [
+            update.passage_span(p.kind, p.source_start, p.source_end, p.derived_start,
+                                p.derived_end, p.edits)
+            for p in found
+        ]
+        for match_id, found in zip(row.edge_id, row.edge_passages)
+    }
+    [cluster] = lineage.build_clusters(
+        nodes, edges, lambda ids: {i: passages.get(i, []) for i in ids}
+    )
     return lineage.cluster_order(cluster), _dumps(cluster)
 
 

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Page cache of a writing connection, in KiB (see connect).
 CACHE_KIB = 64 * 1024
@@ -91,20 +91,32 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     # as max(seq) + 1 inside the writing transaction.
     "CREATE UNIQUE INDEX IF NOT EXISTS idx_segments_seq ON segments(seq, id)",
     "CREATE INDEX IF NOT EXISTS idx_segments_pending ON segments(match_pending) WHERE match_pending = 1",
-    # Credit lines, wire markers, datelines and bylines found in the raw text.
+    # Credits found in the raw text: wire markers, credit lines, attributions, photo credits.
     """
     CREATE TABLE IF NOT EXISTS article_credits (
         id INTEGER PRIMARY KEY,
         article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-        kind TEXT NOT NULL,        -- wire_marker, photo_credit, reporting_credit, dateline, byline, signoff, copyright, attribution
+        kind TEXT NOT NULL,        -- wire_marker, text_credit, attribution, photo_credit or other (vocabulary.CREDIT_KINDS)
         agency TEXT,               -- normalised agency/outlet name, e.g. 'Reuters'
         matched_text TEXT NOT NULL,
         start_char INTEGER NOT NULL,
-        end_char INTEGER NOT NULL
+        end_char INTEGER NOT NULL,
+        form TEXT                  -- how it was written: dateline, sign_off, reporting, caption, video ...
     )
     """,
     "CREATE INDEX IF NOT EXISTS idx_credits_article ON article_credits(article_id)",
     "CREATE INDEX IF NOT EXISTS idx_credits_agency ON article_credits(agency)",
+    # Other names an outlet goes by in text (from the manifest and article URLs), so a copy
+    # saying "The New York Times reported" credits the outlet "nytimes".
+    """
+    CREATE TABLE IF NOT EXISTS outlet_names (
+        outlet TEXT NOT NULL,      -- articles.outlet as given
+        name TEXT NOT NULL,        -- a display name ("The New York Times") or a domain ("nytimes.com")
+        kind TEXT NOT NULL,        -- 'name' or 'domain'
+        source TEXT NOT NULL,      -- 'manifest' or 'url'
+        PRIMARY KEY (outlet, name)
+    ) WITHOUT ROWID
+    """,
     # Text left out of clean_text: ads, comment forms, repeated captions ...
     """
     CREATE TABLE IF NOT EXISTS boilerplate_spans (
@@ -179,11 +191,15 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         source_containment REAL NOT NULL,   -- share of the source found in the derived text
         derived_containment REAL NOT NULL,  -- share of the derived text found in the source
         jaccard REAL NOT NULL,
-        credited INTEGER,          -- 1/0: the derived text credits the source's outlet/agency; NULL if not derived
+        credited INTEGER,          -- 1: the derived text credits the source (credit = 'credited'); 0: it does not; NULL: not derived, siblings or unknown
         direction_confidence REAL NOT NULL,  -- 0.5 = a coin toss, 1.0 = certain
         scores TEXT NOT NULL DEFAULT '{}',   -- JSON: every score the label was decided from
         evidence TEXT NOT NULL DEFAULT '[]', -- JSON list of plain-language reasons
         computed_at TEXT NOT NULL,
+        credit TEXT,               -- credited, photo_only (names the source only for a photo) or uncredited; NULL when it cannot be told or does not apply
+        relation TEXT,             -- derived pairs, from the lineage: copy (derived copies source, directly or not) or siblings (both copy shared_source_*)
+        shared_source_article_id TEXT REFERENCES articles(id) ON DELETE SET NULL,
+        shared_source_segment_id TEXT REFERENCES segments(id) ON DELETE SET NULL,
         UNIQUE (source_segment_id, derived_segment_id)
     )
     """,
@@ -212,9 +228,10 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         origin_article_id TEXT REFERENCES articles(id) ON DELETE SET NULL,
         article_count INTEGER NOT NULL,
         derived_count INTEGER NOT NULL,
-        uncredited_count INTEGER NOT NULL,
+        uncredited_count INTEGER NOT NULL,   -- copies whose text does not credit their source (photo-only credits included)
         first_published TEXT,
-        last_published TEXT
+        last_published TEXT,
+        photo_only_count INTEGER NOT NULL DEFAULT 0  -- of those, copies that credit the source only for a photo
     )
     """,
     # Lineage forest inside each cluster, one row per clustered segment.
@@ -228,7 +245,11 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         match_id INTEGER REFERENCES matches(id) ON DELETE SET NULL,
         label TEXT,                -- how this segment derives from its parent (NULL for origins and independents)
         generation INTEGER,        -- 0 for origins, 1 for a direct copy, ...; NULL for independent coverage
-        is_origin INTEGER NOT NULL DEFAULT 0
+        is_origin INTEGER NOT NULL DEFAULT 0,
+        origin_article_id TEXT REFERENCES articles(id) ON DELETE SET NULL,  -- root of this copy's lineage tree
+        origin_segment_id TEXT REFERENCES segments(id) ON DELETE SET NULL,
+        credit TEXT,               -- copies: credited (names its origin or parent), photo_only or uncredited; NULL if unknown
+        evidence TEXT NOT NULL DEFAULT '[]'  -- JSON list: why this parent, and the credit, in plain words
     )
     """,
     "CREATE INDEX IF NOT EXISTS idx_lineage_article ON lineage(article_id)",
@@ -257,6 +278,37 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         f"SELECT '{LSH_MERGED_META_KEY}', coalesce((SELECT min(segment) - 1 FROM lsh_pending), "
         "(SELECT max(seq) FROM segments), 0)",
     ),
+    # 3: credit kinds (wire marker, text credit, attribution, photo credit, other) with the
+    # old kind kept as the form; credit states and sibling relations on matches; origin and
+    # credit on lineage rows (filled by the next lineage rebuild, marked stale here).
+    2: (
+        "ALTER TABLE article_credits ADD COLUMN form TEXT",
+        "UPDATE article_credits SET form = kind, kind = CASE "
+        "WHEN kind = 'reporting_credit' THEN 'text_credit' "
+        "WHEN kind = 'copyright' THEN 'text_credit' "
+        "WHEN kind = 'byline' AND agency IS NOT NULL THEN 'wire_marker' "
+        "WHEN kind IN ('dateline', 'byline', 'signoff') THEN 'other' ELSE kind END",
+        "UPDATE article_credits SET form = CASE form WHEN 'reporting_credit' THEN 'reporting' "
+        "WHEN 'attribution' THEN 'sentence' WHEN 'wire_marker' THEN NULL "
+        "WHEN 'photo_credit' THEN NULL ELSE form END",
+        "ALTER TABLE matches ADD COLUMN credit TEXT",
+        "ALTER TABLE matches ADD COLUMN relation TEXT",
+        "ALTER TABLE matches ADD COLUMN shared_source_article_id TEXT "
+        "REFERENCES articles(id) ON DELETE SET NULL",
+        "ALTER TABLE matches ADD COLUMN shared_source_segment_id TEXT "
+        "REFERENCES segments(id) ON DELETE SET NULL",
+        "UPDATE matches SET credit = CASE credited WHEN 1 THEN 'credited' "
+        "WHEN 0 THEN 'uncredited' END",
+        "ALTER TABLE clusters ADD COLUMN photo_only_count INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE lineage ADD COLUMN origin_article_id TEXT "
+        "REFERENCES articles(id) ON DELETE SET NULL",
+        "ALTER TABLE lineage ADD COLUMN origin_segment_id TEXT "
+        "REFERENCES segments(id) ON DELETE SET NULL",
+        "ALTER TABLE lineage ADD COLUMN credit TEXT",
+        "ALTER TABLE lineage ADD COLUMN evidence TEXT NOT NULL DEFAULT '[]'",
+        "INSERT INTO provenance_meta (key, value) "
+        f"VALUES ('{LINEAGE_STALE_KEY}', 'true') ON CONFLICT(key) DO UPDATE SET value = 'true'",
+    ),
 }
 
 PROVENANCE_TABLES = (
@@ -264,6 +316,7 @@ PROVENANCE_TABLES = (
     "articles",
     "segments",
     "article_credits",
+    "outlet_names",
     "boilerplate_spans",
     "signatures",
     "lsh_index",
@@ -541,6 +594,15 @@ def article_row(article, now: str) -> dict:
     }
 
 
+def insert_outlet_names(db: sqlite_utils.Database, rows: Iterable[tuple[str, str, str, str]]) -> None:
+    """Add (outlet, name, kind, source) rows to ``outlet_names``; a name already known for
+    an outlet is kept as it was. The caller owns the transaction."""
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO outlet_names (outlet, name, kind, source) VALUES (?, ?, ?, ?)",
+        list(dict.fromkeys(rows)),
+    )
+
+
 def insert_article(db: sqlite_utils.Database, article, now: str) -> None:
     """Insert a prepared article with its segments, credits and boilerplate spans."""
     conn = db.conn
@@ -559,9 +621,13 @@ def insert_article(db: sqlite_utils.Database, article, now: str) -> None:
         ],
     )
     conn.executemany(
-        "INSERT INTO article_credits (article_id, kind, agency, matched_text, start_char, end_char) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(article.id, c.kind, c.agency, c.text, c.start, c.end) for c in article.cleaned.credits],
+        "INSERT INTO article_credits "
+        "(article_id, kind, form, agency, matched_text, start_char, end_char) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (article.id, c.kind, c.form, c.agency, c.text, c.start, c.end)
+            for c in article.cleaned.credits
+        ],
     )
     conn.executemany(
         "INSERT INTO boilerplate_spans (article_id, kind, matched_text, start_char, end_char) "

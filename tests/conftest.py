@@ -25,7 +25,9 @@ pytest_plugins = ["tests.plugin_support"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO_ROOT / "seeds"
-SHARED_EVAL_DIR = REPO_ROOT.parent / "shared" / "eval"
+# The labelled evaluation sets (read-only; tests using them skip when absent). A checkout
+# elsewhere than beside ../shared (a git worktree) names them with PROVENANCE_EVAL_DIR.
+SHARED_EVAL_DIR = Path(os.environ.get("PROVENANCE_EVAL_DIR", REPO_ROOT.parent / "shared" / "eval"))
 SEED_IDS = {
     "reuters": "000_5bbc07b3f689fc76",
     "paraphrase": "001_5ada4b7a9c93438c",

@@ -26,6 +26,7 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
         ["id", "title", "outlet", "url", "published", "language", "inferred_fields",
          "raw_text", "clean_text", "content_hash", "word_count", "source_path"],
     ),
+    "outlet_names": ("outlet_names", ["outlet", "name", "kind", "source"]),
     "segments": (
         "segments",
         ["id", "article_id", "segment_number", "title", "start_char", "end_char",
@@ -33,7 +34,7 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
     ),
     "article_credits": (
         "article_credits",
-        ["article_id", "start_char", "end_char", "kind", "agency", "matched_text"],
+        ["article_id", "start_char", "end_char", "kind", "form", "agency", "matched_text"],
     ),
     "boilerplate_spans": (
         "boilerplate_spans",
@@ -45,7 +46,8 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
         "matches",
         ["source_segment_id", "derived_segment_id", "source_article_id", "derived_article_id",
          "label", "source_containment", "derived_containment", "jaccard", "credited",
-         "direction_confidence", "scores", "evidence"],
+         "direction_confidence", "scores", "evidence", "credit", "relation",
+         "shared_source_article_id", "shared_source_segment_id"],
     ),
     "passages": (
         "passages p join matches m on m.id = p.match_id",
@@ -55,12 +57,14 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
     "clusters": (
         "clusters c",
         [_cluster_key("c.id"), "c.title", "c.origin_article_id", "c.article_count",
-         "c.derived_count", "c.uncredited_count", "c.first_published", "c.last_published"],
+         "c.derived_count", "c.uncredited_count", "c.photo_only_count", "c.first_published",
+         "c.last_published"],
     ),
     "lineage": (
         "lineage l",
         ["l.segment_id", "l.article_id", _cluster_key("l.cluster_id"), "l.parent_article_id",
-         "l.parent_segment_id", "l.label", "l.generation", "l.is_origin"],
+         "l.parent_segment_id", "l.label", "l.generation", "l.is_origin", "l.origin_article_id",
+         "l.origin_segment_id", "l.credit", "l.evidence"],
     ),
 }  # fmt: skip
 TABLES = tuple(CONTENT_QUERIES)

@@ -98,10 +98,21 @@ def test_copy_derives_from_the_reuters_original_uncredited(seeds_db, seed_ids):
     assert copy["derived_segment_id"] == f"{seed_ids['copy']}#1"
     assert copy["label"] in ("verbatim", "light_edit")
     assert 0.85 <= copy["source_containment"] <= 1.0  # all of the story but a dropped clause
-    assert copy["credited"] == 0
+    assert copy["credited"] == 0 and copy["credit"] == "uncredited"
+    assert copy["relation"] == "copy"
     assert copy["direction_confidence"] >= 0.8
-    evidence = " ".join(json.loads(copy["evidence"]))
-    assert "wire original" in evidence and "does not credit Reuters" in evidence
+    evidence = {item["about"]: item["text"] for item in json.loads(copy["evidence"])}
+    assert evidence["reuse"].startswith(
+        "“Putin and North Korea’s Kim Discuss Military Matters…” copies all of the Reuters text "
+        "word for word, with 9 small edits"
+    )
+    assert "U.S. → US" in evidence["reuse"]
+    assert evidence["credit"] == (
+        "“Putin and North Korea’s Kim Discuss Military Matters…” does not credit Reuters; it "
+        "credits AFP and Sputnik, for photos only."
+    )
+    member = rows(seeds_db, "SELECT * FROM lineage WHERE article_id = ?", [seed_ids["copy"]])[0]
+    assert member["credit"] == "uncredited" and member["origin_article_id"] == seed_ids["reuters"]
 
 
 def test_copy_passages_are_mostly_verbatim_with_house_style_edits(seeds_db, seed_ids):
@@ -137,13 +148,41 @@ def test_appended_unrelated_story_matches_nothing(seeds_db, seed_ids):
     assert not rows(seeds_db, "SELECT * FROM lineage WHERE segment_id = ?", [canada])
 
 
-def test_rewrite_is_a_credited_paraphrase_of_the_original(seeds_db, seed_ids):
+def test_rewrite_is_a_paraphrase_crediting_reuters_only_for_the_photo(seeds_db, seed_ids):
     rewrite = pair(seeds_db, seed_ids["reuters"], seed_ids["paraphrase"])
     assert rewrite["label"] == "paraphrase"
-    assert rewrite["credited"] == 1
+    assert rewrite["credit"] == "photo_only" and rewrite["credited"] == 0
     assert rewrite["derived_containment"] >= 0.6
     assert rewrite["jaccard"] < 0.1
-    assert "(Photo: Reuters)" in " ".join(json.loads(rewrite["evidence"]))
+    evidence = {item["about"]: item["text"] for item in json.loads(rewrite["evidence"])}
+    assert evidence["reuse"] == (
+        "Vygr Media’s article reuses about a third of the Reuters text, reworded; 10 of its "
+        "sentences follow the Reuters sentences in order."
+    )
+    assert evidence["credit"] == (
+        "Vygr Media’s article credits Reuters only for the photo (“(Photo: Reuters)”), not for "
+        "the text."
+    )
+    member = rows(seeds_db, "SELECT * FROM lineage WHERE article_id = ?", [seed_ids["paraphrase"]])
+    assert member[0]["credit"] == "photo_only"
+
+
+def test_the_copy_and_the_rewrite_are_siblings_not_a_copy_of_each_other(seeds_db, seed_ids):
+    [sibling] = [
+        m for m in matches_of(seeds_db, seed_ids["copy"])
+        if seed_ids["paraphrase"] in (m["source_article_id"], m["derived_article_id"])
+    ]
+    assert sibling["relation"] == "siblings" and sibling["credited"] is None
+    assert sibling["shared_source_article_id"] == seed_ids["reuters"]
+    assert sibling["shared_source_segment_id"] == f"{seed_ids['reuters']}#1"
+
+
+def test_matches_that_are_not_copies_carry_no_direction_or_credit_words(seeds_db):
+    for match_row in rows(seeds_db, "SELECT * FROM matches WHERE label NOT IN "
+                                    "('verbatim', 'light_edit', 'paraphrase')"):
+        evidence = json.loads(match_row["evidence"])
+        assert [item["about"] for item in evidence] == ["shared"]
+        assert match_row["credit"] is None and match_row["relation"] is None
 
 
 @pytest.mark.parametrize("role", ["nyt", "french"])
@@ -171,8 +210,9 @@ def test_cluster_and_lineage_forest(seeds_db, seed_ids):
     assert (cluster["article_count"], cluster["derived_count"], cluster["uncredited_count"]) == (
         5,
         2,
-        1,
+        2,
     )
+    assert cluster["photo_only_count"] == 1
     members = {r["article_id"]: r for r in rows(seeds_db, "SELECT * FROM lineage")}
     assert (
         members[seed_ids["reuters"]]["is_origin"] == 1

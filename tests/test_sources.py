@@ -575,6 +575,27 @@ def test_manifest_json_list_object_and_jsonl(tmp_path):
     assert read_manifest(lines)["b"]["source_path"] == f"{lines}:3"
 
 
+def test_manifest_gives_an_outlets_other_names_and_domains(tmp_path):
+    path = write(
+        tmp_path / "manifest.csv",
+        "id,outlet,outlet_names,outlet_domains\n"
+        "a,nytimes,The New York Times; the Times |The New York Times,https://www.NYTimes.com/\n"
+        "b,Dawn,,\n",
+    )
+    manifest = read_manifest(path)
+    assert manifest["a"]["outlet_names"] == ["The New York Times", "the Times"]
+    assert manifest["a"]["outlet_domains"] == ["nytimes.com"]
+    assert "outlet_names" not in manifest["b"]
+    listed = write(
+        tmp_path / "m.json",
+        json.dumps([{"id": "a", "outlet": "dawn", "outlet_names": ["Dawn", "ڈان"]}]),
+    )
+    assert read_manifest(listed)["a"]["outlet_names"] == ["Dawn", "ڈان"]
+    bad = write(tmp_path / "bad.json", json.dumps([{"id": "a", "outlet_names": 3}]))
+    with pytest.raises(InputError, match=":1: field 'outlet_names' must list names, got a number"):
+        read_manifest(bad)
+
+
 @pytest.mark.parametrize(
     "name, content, expected",
     [

@@ -74,13 +74,15 @@ def _rows(path, sql: str) -> list[tuple]:
 PARQUET_COLUMNS = {
     "matches": ["id", "source_segment_id", "derived_segment_id", "label", "source_containment",
                 "derived_containment", "jaccard", "credited", "direction_confidence", "scores",
-                "evidence"],
+                "evidence", "credit", "relation", "shared_source_article_id",
+                "shared_source_segment_id"],
     "passages": ["match_id", "kind", "source_start", "source_end", "derived_start",
                  "derived_end", "similarity", "edits"],
     "clusters": ["id", "title", "origin_article_id", "article_count", "derived_count",
-                 "uncredited_count", "first_published", "last_published"],
+                 "uncredited_count", "photo_only_count", "first_published", "last_published"],
     "lineage": ["segment_id", "article_id", "cluster_id", "parent_article_id",
-                "parent_segment_id", "match_id", "label", "generation", "is_origin"],
+                "parent_segment_id", "match_id", "label", "generation", "is_origin",
+                "origin_article_id", "origin_segment_id", "credit", "evidence"],
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from datasette_provenance import ingest, store
-from datasette_provenance.matching import index, search
+from datasette_provenance.matching import index, search, update
 from datasette_provenance.cli import cli
 from tests.plugin_support import page, serve
 
@@ -35,8 +35,42 @@ VERSION_1_LSH_BANDS = """
 def as_version_1(path) -> None:
     with closing(sqlite3.connect(path)) as conn:
         with conn:
+            _downgrade_to_2(conn)
             _downgrade(conn)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file, as immutable serving needs
+
+
+def as_version_2(path) -> None:
+    with closing(sqlite3.connect(path)) as conn:
+        with conn:
+            _downgrade_to_2(conn)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# Version 2 credit kinds, from the form version 3 keeps.
+VERSION_2_KINDS = """
+    UPDATE article_credits SET kind = CASE
+      WHEN form = 'reporting' THEN 'reporting_credit'
+      WHEN form = 'copyright' THEN 'copyright'
+      WHEN kind = 'other' THEN form
+      WHEN kind = 'text_credit' THEN 'wire_marker'
+      ELSE kind END
+"""
+
+
+def _downgrade_to_2(conn) -> None:
+    """Version 2 had no outlet names, credit forms, credit states, relations, lineage
+    origins or photo-only counts."""
+    conn.execute(VERSION_2_KINDS)
+    conn.execute("DROP TABLE outlet_names")
+    for table, column in (
+        ("article_credits", "form"), ("matches", "credit"), ("matches", "relation"),
+        ("matches", "shared_source_article_id"), ("matches", "shared_source_segment_id"),
+        ("clusters", "photo_only_count"), ("lineage", "origin_article_id"),
+        ("lineage", "origin_segment_id"), ("lineage", "credit"), ("lineage", "evidence"),
+    ):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.execute("UPDATE provenance_meta SET value = '2' WHERE key = 'schema_version'")
 
 
 def _downgrade(conn) -> None:
@@ -47,6 +81,14 @@ def _downgrade(conn) -> None:
     conn.execute(VERSION_1_LSH_BANDS)
     conn.execute("DELETE FROM provenance_meta WHERE key = 'lsh_index_merged_through'")
     conn.execute("UPDATE provenance_meta SET value = '1' WHERE key = 'schema_version'")
+
+
+# The columns matches had in versions 1 and 2 (version 3 added credit and relation ones).
+VERSION_2_MATCHES = (
+    "SELECT id, source_article_id, derived_article_id, source_segment_id, derived_segment_id, "
+    "label, source_containment, derived_containment, jaccard, credited, direction_confidence, "
+    "scores, evidence, computed_at FROM matches"
+)
 
 
 def table_rows(path, query: str) -> list[tuple]:
@@ -63,7 +105,7 @@ def version_1_db(seeds_db_copy):
 def test_a_version_1_database_is_upgraded_on_open_with_every_row_kept(version_1_db):
     before = {
         query: table_rows(version_1_db, query)
-        for query in ("SELECT * FROM lsh_bands", "SELECT * FROM matches", "SELECT * FROM articles")
+        for query in ("SELECT * FROM lsh_bands", VERSION_2_MATCHES, "SELECT * FROM articles")
     }
     db = store.connect(str(version_1_db))
     try:
@@ -114,25 +156,30 @@ def test_upgrade_command_upgrades_once_and_refuses_other_databases(version_1_db,
 
 
 @pytest.mark.asyncio
-async def test_a_served_version_1_database_asks_for_an_upgrade_on_the_check_page_only(
-    version_1_db, tmp_path
+@pytest.mark.parametrize("downgrade", [as_version_1, as_version_2])
+async def test_a_served_older_database_asks_for_an_upgrade_and_its_tables_stay_browsable(
+    seeds_db_copy, tmp_path, downgrade
 ):
     served = tmp_path / "provenance.db"  # the name the page helpers use
-    shutil.copy(version_1_db, served)
+    shutil.copy(seeds_db_copy, served)
+    downgrade(served)
     ds = await serve(served)
-    for path in (page("check"), page("check", format="json")):
+    for path in (page(), page("check"), page("check", format="json")):
         response = await ds.client.get(path)
         assert response.status_code == 409, path
         assert "datasette-provenance upgrade provenance.db" in response.text
         assert str(tmp_path) not in response.text  # the file name, not where it lives
-    assert (await ds.client.get(page())).status_code == 200
+    articles = await ds.client.get("/provenance/articles.json?_facet_provenance_credit=id")
+    assert articles.status_code == 200  # no provenance facets until upgraded, no error either
     CliRunner().invoke(cli, ["upgrade", str(served)])
     ds = await serve(served)
     assert (await ds.client.get(page("check"))).status_code == 200
+    assert (await ds.client.get(page())).status_code == 200
 
 
 def test_a_later_version_1_database_keeps_its_merge_mark(seeds_db_copy):
     """Builds between the first release and version 2 had lsh_recent and the merge mark."""
+    as_version_2(seeds_db_copy)
     with closing(sqlite3.connect(seeds_db_copy)) as conn, conn:
         conn.execute(
             "INSERT OR REPLACE INTO provenance_meta VALUES ('lsh_index_merged_through', '2')"
@@ -232,3 +279,38 @@ def test_search_index_repairs_an_index_set_up_otherwise(seeds_db_copy):
         db.conn.close()
     assert columns == list(store.SEARCH_COLUMNS)
     assert len(triggers) == 3  # insert, update, delete
+
+
+def test_a_version_2_database_gets_credit_kinds_and_states_and_a_stale_lineage(seeds_db_copy):
+    as_version_2(seeds_db_copy)
+    articles_before = table_rows(seeds_db_copy, "SELECT * FROM articles")
+    db = store.connect(str(seeds_db_copy))
+    try:
+        kinds = dict(db.execute(
+            "SELECT matched_text, kind || '/' || coalesce(form, '') FROM article_credits"
+        ).fetchall())
+        states = db.execute(
+            "SELECT credited, credit FROM matches WHERE credited IS NOT NULL"
+        ).fetchall()
+        stale = store.get_meta(db, store.LINEAGE_STALE_KEY)
+    finally:
+        db.conn.close()
+    assert table_rows(seeds_db_copy, "SELECT * FROM articles") == articles_before
+    assert kinds["(Reuters)"] == "wire_marker/"
+    assert kinds["(Photo: Reuters)"] == "photo_credit/"
+    assert kinds["September 13, 2023"] == "other/dateline"
+    assert kinds["TT"] == "other/signoff"
+    assert kinds["© Copyright 2023. All Rights Reserved Powered by Vygr Media."] == (
+        "text_credit/copyright"
+    )
+    assert {(1, "credited"), (0, "uncredited")} >= set(states)
+    assert stale is True
+    db = store.connect(str(seeds_db_copy))
+    try:
+        update.update_matches(db)  # nothing to match: the lineage is rebuilt
+        lineage_credits = db.execute(
+            "SELECT count(*) FROM lineage WHERE label IS NOT NULL AND credit IS NOT NULL"
+        ).fetchone()[0]
+    finally:
+        db.conn.close()
+    assert lineage_credits == 2

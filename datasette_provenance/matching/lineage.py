@@ -12,12 +12,15 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 import networkx as nx
 
-from ..parameters import DEFAULT_THRESHOLDS, LabelThresholds
-from ..vocabulary import CREDITING_KINDS, DERIVED_LABELS, canonical_agency
+from .. import vocabulary
+from ..cleaning import find_name_credits
+from ..parameters import DEFAULT_LINEAGE, DEFAULT_THRESHOLDS, LabelThresholds, LineageSettings
+from ..vocabulary import DERIVED_LABELS
+from . import evidence
 
 # ------------------------------------------------------------------------------
 # Labels
@@ -131,9 +134,10 @@ def _percent(share: float) -> str:
 
 @dataclass(frozen=True)
 class CreditFact:
-    kind: str  # wire_marker, photo_credit, reporting_credit, attribution, dateline, byline, ...
+    kind: str  # vocabulary.CREDIT_KINDS: wire_marker, text_credit, attribution, photo_credit, other
     agency: str | None
     text: str
+    form: str = ""
 
 
 @dataclass
@@ -152,22 +156,146 @@ class ArticleFacts:
     segment_words: int = 0
     article_words: int = 0
     segment_count: int = 1
+    # Other names the outlet goes by in text: display names ("The New York Times") and
+    # domains ("nytimes.com", the article URL's included).
+    outlet_names: tuple[str, ...] = ()
+    opening: str | None = None  # the first words of its text: names an untitled article
 
     @property
     def wire_agencies(self) -> set[str]:
-        return {c.agency for c in self.credits if c.kind == "wire_marker" and c.agency}
+        return {c.agency for c in self.credits if c.kind == vocabulary.WIRE_MARKER and c.agency}
+
+    @property
+    def names(self) -> list[str]:
+        """Every name this article's source could be credited by: its outlet, the outlet's
+        other names and the agencies whose wire markers it carries."""
+        found = [self.outlet] if self.outlet else []
+        return list(dict.fromkeys([*found, *self.outlet_names, *sorted(self.wire_agencies)]))
+
+
+def names_for(*articles: ArticleFacts) -> evidence.Names:
+    """How evidence sentences name these articles (an inferred outlet is not used)."""
+    return evidence.Names(
+        *articles, inferred=[a.article_id for a in articles if a.outlet_inferred]
+    )
+
+
+# ------------------------------------------------------------------------------
+# Credit
+
+
+@dataclass(frozen=True)
+class CreditFinding:
+    """Whether a derived text credits a source, and how."""
+
+    state: str | None  # vocabulary.CREDIT_STATES, or None when it cannot be checked
+    name: str | None = None  # the source's name as credited ("Reuters", "The New York Times")
+    quote: str | None = None  # the credit as written
+    kind: str | None = None  # the credit's kind (wire_marker, text_credit, attribution, photo_credit)
+    others: tuple[tuple[str, bool], ...] = ()  # what it credits instead: (name, photo only)
+
+    @property
+    def credited(self) -> bool | None:
+        return None if self.state is None else self.state == vocabulary.CREDITED
+
+
+def credit_of(source: ArticleFacts, derived: ArticleFacts) -> CreditFinding:
+    """Whether ``derived`` credits ``source`` for its text.
+
+    Credited: a wire marker, text credit or attribution names the source (its outlet, its
+    other names or domains, or the agency whose wire marker it carries). Photo only: the
+    source is named, but only in a photo or video credit. Cannot be checked (state None):
+    the source has no known outlet and carries no wire marker.
+    """
+    names = source.names
+    if not names:
+        return CreditFinding(None)
+    best: CreditFinding | None = None
+    for credit in derived.credits:
+        if credit.kind not in vocabulary.TEXT_CREDIT_KINDS + (vocabulary.PHOTO_CREDIT,):
+            continue
+        name = _credited_name(credit, names)
+        if name is None:
+            continue
+        found = CreditFinding(
+            vocabulary.PHOTO_ONLY if credit.kind == vocabulary.PHOTO_CREDIT else vocabulary.CREDITED,
+            name,
+            credit.text.strip(),
+            credit.kind,
+        )
+        if found.state == vocabulary.CREDITED:
+            return found
+        best = best or found
+    outlet_names = [name for name in names if not vocabulary.agency_keys(name)]
+    for credit in find_name_credits(derived.text, outlet_names, source.outlet or names[0]):
+        found = CreditFinding(
+            vocabulary.PHOTO_ONLY if credit.kind == vocabulary.PHOTO_CREDIT else vocabulary.CREDITED,
+            credit.text,
+            _quote(derived.text, credit.text),
+            credit.kind,
+        )
+        if found.state == vocabulary.CREDITED:
+            return found
+        best = best or found
+    if best:
+        return best
+    return CreditFinding(vocabulary.UNCREDITED, names[0], others=_other_credits(derived))
+
+
+def _other_credits(article: ArticleFacts) -> tuple[tuple[str, bool], ...]:
+    """What an article credits instead: (name, only for a photo)."""
+    kinds: dict[str, set[str]] = {}
+    for credit in article.credits:
+        if credit.agency and credit.kind != vocabulary.OTHER_CREDIT:
+            kinds.setdefault(credit.agency, set()).add(credit.kind)
+    return tuple(
+        (name, not found - {vocabulary.PHOTO_CREDIT}) for name, found in sorted(kinds.items())
+    )
+
+
+def _credited_name(credit: CreditFact, names: list[str]) -> str | None:
+    """The source name a credit names: by agency, or written in its text."""
+    for name in names:
+        if credit.agency and vocabulary.same_source(credit.agency, name):
+            return name
+    for name in names:
+        if not vocabulary.agency_keys(name) and _mentions(credit.text, name):
+            return name
+    return None
+
+
+def _quote(text: str, name: str) -> str:
+    """The sentence around a name, shortened: what a reader can search the page for."""
+    position = text.find(name)
+    if position < 0:
+        return name
+    start = max(text.rfind(".", 0, position), text.rfind("\n", 0, position)) + 1
+    end_candidates = [i for i in (text.find(".", position), text.find("\n", position)) if i >= 0]
+    end = min(end_candidates) if end_candidates else len(text)
+    quote = " ".join(text[start:end].split())
+    return quote if len(quote) <= 120 else quote[:117].rsplit(" ", 1)[0] + "…"
+
+
+def _mentions(text: str, name: str) -> bool:
+    """``name`` as a whole word; short all-capital names (AP, AFP) must match their case."""
+    flags = 0 if (name.isupper() and len(name) <= 4) else re.IGNORECASE
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags) is not None
 
 
 # ------------------------------------------------------------------------------
 # Direction
 
-# Votes, in log-odds, that a side is the source. A publication time is the
-# strongest evidence there is; an explicit credit or a wire original nearly as
-# strong; the shape of the overlap is weak, because copies are both trimmed
-# (shorter than the source) and padded (longer).
+# Votes, in log-odds, that a side is the source. A stated publication time and an
+# explicit credit or attribution are the strongest evidence there is ("The New York Times
+# reported" says the Times came first; a page's date may be its update time, so neither
+# outweighs the other); a wire original is strong; a photo credit only says the picture
+# came from there; the shape of the overlap is weak, because copies are both trimmed
+# (shorter than the source) and padded (longer). A wire marker alone (outlet unknown) is
+# a hint used only when there is no date and no credit: it never outvotes them.
 WEIGHT_EARLIER = 3.0
 WEIGHT_EARLIER_INFERRED = 1.5  # a guessed date counts half
-WEIGHT_CREDITS_OTHER = 2.5  # B credits A's outlet: B took from A
+WEIGHT_CREDITS_OTHER = 3.0  # B's text credits A's outlet: B took from A
+WEIGHT_CREDITS_PHOTO = 0.5  # B credits A only for a photo
 WEIGHT_WIRE_ORIGINAL = 1.5  # A is the agency's own copy (outlet = its wire marker)
 WEIGHT_WIRE_MARKER = 0.75  # A carries a wire marker the other lacks (outlet unknown)
 WEIGHT_EXCERPT = 1.0  # scaled by the containment asymmetry
@@ -181,26 +309,31 @@ class Direction:
     source: ArticleFacts
     derived: ArticleFacts
     confidence: float  # 0.5 = coin toss ... 1.0 = certain
-    evidence: list[str]
+    evidence: list[str]  # plain sentences, strongest first
     swapped: bool  # True when the source is the second argument given
 
 
 def decide_direction(first: ArticleFacts, second: ArticleFacts, scores: Mapping) -> Direction:
     """Which of two texts is the source. ``scores`` are oriented first -> second."""
-    votes: list[tuple[float, str]] = []  # positive: first is the source
-    votes += _date_votes(first, second)
-    votes += _credit_votes(first, second)
-    votes += [(-weight, reason) for weight, reason in _credit_votes(second, first)]
-    votes += _shape_votes(first, second, scores)
+    names = names_for(first, second)
+    strong: list[tuple[float, str]] = []  # positive: first is the source
+    strong += _date_votes(first, second, names)
+    strong += _credit_votes(first, second, names)
+    strong += [(-weight, reason) for weight, reason in _credit_votes(second, first, names)]
+    hints = []
+    if not strong:  # a wire marker alone never outvotes a date or a credit
+        hints += _marker_votes(first, second, names)
+        hints += [(-weight, reason) for weight, reason in _marker_votes(second, first, names)]
+    votes = strong + hints + _shape_votes(first, second, scores, names)
     total = sum(weight for weight, _ in votes)
     first_is_source = total > 0 or (total == 0 and _tie_break(first, second))
-    evidence = [reason for weight, reason in sorted(votes, key=lambda v: -abs(v[0])) if weight]
-    if not evidence:
-        evidence = ["nothing tells the two apart: the direction is a guess"]
+    reasons = [reason for weight, reason in sorted(votes, key=lambda v: -abs(v[0])) if weight]
+    if not reasons:
+        reasons = [evidence.no_direction_evidence()]
     confidence = 0.5 + 0.5 * math.tanh(abs(total) / 2)
     if first_is_source:
-        return Direction(first, second, confidence, evidence, swapped=False)
-    return Direction(second, first, confidence, evidence, swapped=True)
+        return Direction(first, second, confidence, reasons, swapped=False)
+    return Direction(second, first, confidence, reasons, swapped=True)
 
 
 def _tie_break(first: ArticleFacts, second: ArticleFacts) -> bool:
@@ -210,7 +343,9 @@ def _tie_break(first: ArticleFacts, second: ArticleFacts) -> bool:
     return first.segment_id <= second.segment_id
 
 
-def _date_votes(first: ArticleFacts, second: ArticleFacts) -> list[tuple[float, str]]:
+def _date_votes(
+    first: ArticleFacts, second: ArticleFacts, names: evidence.Names
+) -> list[tuple[float, str]]:
     first_time, second_time = parse_published(first.published), parse_published(second.published)
     if first_time is None or second_time is None:
         return []
@@ -218,16 +353,9 @@ def _date_votes(first: ArticleFacts, second: ArticleFacts) -> list[tuple[float, 
     if order == 0:
         return []
     earlier, later = (first, second) if order < 0 else (second, first)
-    weight = (
-        WEIGHT_EARLIER_INFERRED
-        if earlier.published_inferred or later.published_inferred
-        else WEIGHT_EARLIER
-    )
-    guessed = " (a date that is only inferred)" if weight == WEIGHT_EARLIER_INFERRED else ""
-    reason = (
-        f"{earlier.article_id} is dated earlier ({earlier.published}) "
-        f"than {later.article_id} ({later.published}){guessed}"
-    )
+    guessed = earlier.published_inferred or later.published_inferred
+    weight = WEIGHT_EARLIER_INFERRED if guessed else WEIGHT_EARLIER
+    reason = evidence.dated(earlier, later, earlier.published, later.published, names, guessed)
     return [(weight if order < 0 else -weight, reason)]
 
 
@@ -255,46 +383,60 @@ def compare_times(first, second) -> int:
     return (first_day > second_day) - (first_day < second_day)
 
 
-def _credit_votes(candidate: ArticleFacts, other: ArticleFacts) -> list[tuple[float, str]]:
-    """Votes that ``candidate`` is the source, from outlets and credit lines."""
+def _credit_votes(
+    candidate: ArticleFacts, other: ArticleFacts, names: evidence.Names
+) -> list[tuple[float, str]]:
+    """Votes that ``candidate`` is the source, from ``other`` crediting it and from
+    ``candidate`` being an agency's own wire copy."""
     votes = []
-    outlet = candidate.outlet
-    outlet_known = bool(outlet) and not candidate.outlet_inferred
-    if outlet_known:
-        credit = credits_outlet(other, outlet)
-        if credit:
-            votes.append(
-                (
-                    WEIGHT_CREDITS_OTHER,
-                    f"{other.article_id} {credit}, the outlet of {candidate.article_id}",
-                )
-            )
-        if any(_same_name(agency, outlet) for agency in candidate.wire_agencies):
-            votes.append(
-                (
-                    WEIGHT_WIRE_ORIGINAL,
-                    f"{candidate.article_id} carries a {outlet} wire marker and is published "
-                    f"by {outlet}: a wire original",
-                )
-            )
-            return votes
-    own_markers = candidate.wire_agencies - other.wire_agencies
-    # With its outlet unknown, an article carrying a wire marker is likely the agency's copy
-    # (a known outlet carrying another's marker is a republisher: no vote).
-    if own_markers and not outlet_known:
-        names = ", ".join(sorted(own_markers))
-        votes.append(
-            (
-                WEIGHT_WIRE_MARKER,
-                f"{candidate.article_id} carries a {names} wire marker "
-                f"that {other.article_id} lacks",
-            )
+    if candidate.outlet and not candidate.outlet_inferred:
+        facts = ArticleFacts(
+            candidate.article_id, candidate.segment_id, candidate.outlet,
+            outlet_names=candidate.outlet_names,
         )
+        found = credit_of(facts, other)  # by the candidate's own names, not its wire markers
+        if found.state == vocabulary.CREDITED:
+            votes.append(
+                (WEIGHT_CREDITS_OTHER, evidence.credits_other(other, candidate, found.quote, names))
+            )
+        elif found.state == vocabulary.PHOTO_ONLY:
+            votes.append(
+                (
+                    WEIGHT_CREDITS_PHOTO,
+                    evidence.credits_other(other, candidate, found.quote, names, photo_only=True),
+                )
+            )
+        for credit in candidate.credits:
+            if (
+                credit.kind == vocabulary.WIRE_MARKER
+                and credit.agency
+                and vocabulary.same_source(credit.agency, candidate.outlet)
+            ):
+                votes.append(
+                    (
+                        WEIGHT_WIRE_ORIGINAL,
+                        evidence.wire_original(candidate, candidate.outlet, credit.text, names),
+                    )
+                )
+                break
     return votes
 
 
+def _marker_votes(
+    candidate: ArticleFacts, other: ArticleFacts, names: evidence.Names
+) -> list[tuple[float, str]]:
+    """With its outlet unknown, an article carrying a wire marker the other lacks may be
+    the agency's copy (a known outlet carrying another's marker is a republisher)."""
+    if candidate.outlet and not candidate.outlet_inferred:
+        return []
+    own = candidate.wire_agencies - other.wire_agencies
+    if not own:
+        return []
+    return [(WEIGHT_WIRE_MARKER, evidence.wire_marker(candidate, own, other, names))]
+
+
 def _shape_votes(
-    first: ArticleFacts, second: ArticleFacts, scores: Mapping
+    first: ArticleFacts, second: ArticleFacts, scores: Mapping, names: evidence.Names
 ) -> list[tuple[float, str]]:
     votes = []
     first_found = scores["source_containment"]  # share of first found in second
@@ -305,12 +447,7 @@ def _shape_votes(
         share = max(first_found, second_found)
         other_share = min(first_found, second_found)
         votes.append(
-            (
-                WEIGHT_EXCERPT * asymmetry,
-                f"{_percent(share)} of {excerpt.article_id} is found in {whole.article_id}, "
-                f"but only {_percent(other_share)} of {whole.article_id} in {excerpt.article_id}: "
-                f"{excerpt.article_id} looks like the excerpt",
-            )
+            (WEIGHT_EXCERPT * asymmetry, evidence.excerpt(excerpt, whole, share, other_share, names))
         )
     for candidate, other, sign in ((first, second, 1), (second, first, -1)):
         extra = candidate.article_words - candidate.segment_words
@@ -319,65 +456,16 @@ def _shape_votes(
             and other.segment_count == 1
             and extra > candidate.segment_words // 2
         ):
-            votes.append(
-                (
-                    -sign * WEIGHT_BUNDLED,
-                    f"{candidate.article_id} adds {extra:,} words of other stories "
-                    "around the shared text",
-                )
-            )
+            votes.append((-sign * WEIGHT_BUNDLED, evidence.bundled(candidate, extra, names)))
     return votes
 
 
-# ------------------------------------------------------------------------------
-# Credit
-
-
-def is_credited(source: ArticleFacts, derived: ArticleFacts) -> tuple[bool | None, str]:
-    """Whether the derived text credits the source's outlet or wire agency, and why.
-
-    None when it cannot be told: the source's outlet is unknown and it carries
-    no wire marker of its own.
-    """
-    names = list(
-        dict.fromkeys(([source.outlet] if source.outlet else []) + sorted(source.wire_agencies))
+def credit_sentence(source: ArticleFacts, derived: ArticleFacts, found: CreditFinding) -> str:
+    """The credit finding in plain words."""
+    return evidence.credit(
+        found.state, derived, source, names_for(source, derived), found.name, found.quote,
+        found.kind, found.others,
     )
-    if not names:
-        return None, f"the outlet of {source.article_id} is unknown, so a credit cannot be checked"
-    for name in names:
-        credit = credits_outlet(derived, name)
-        if credit:
-            return True, f"{derived.article_id} {credit}"
-    other_credits = sorted(
-        {c.agency for c in derived.credits if c.agency and c.kind in CREDITING_KINDS}
-    )
-    also = f" (it credits {', '.join(other_credits)})" if other_credits else ""
-    return False, f"{derived.article_id} does not credit {' or '.join(names)}{also}"
-
-
-def credits_outlet(article: ArticleFacts, outlet: str) -> str | None:
-    """How ``article`` credits ``outlet`` ("credits Reuters (“(Photo: Reuters)”)"), or None."""
-    for credit in article.credits:
-        if credit.kind in CREDITING_KINDS and credit.agency and _same_name(credit.agency, outlet):
-            return f"credits {outlet} (“{credit.text.strip()}”)"
-    if article.text and _mentions(article.text, outlet):
-        return f"names {outlet} in its text"
-    return None
-
-
-def _same_name(first: str, second: str) -> bool:
-    """Same outlet or agency, spelled either way ("Agence France-Presse" = "AFP")."""
-    return _name_key(first) == _name_key(second)
-
-
-def _name_key(name: str) -> str:
-    return canonical_agency(name) or " ".join(name.split()).casefold()
-
-
-def _mentions(text: str, name: str) -> bool:
-    """``name`` as a whole word; short all-capital names (AP, AFP) must match their case."""
-    flags = 0 if (name.isupper() and len(name) <= 4) else re.IGNORECASE
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags) is not None
 
 
 # ------------------------------------------------------------------------------
@@ -390,6 +478,10 @@ class SegmentNode:
     article_id: str
     title: str | None = None
     published: str | None = None
+    outlet: str | None = None
+    word_count: int = 0
+    chars: int = 0  # characters of its clean text: turns passage lengths into words
+    opening: str | None = None  # the first words of its text: names an untitled article
 
 
 @dataclass(frozen=True)
@@ -400,7 +492,27 @@ class MatchEdge:
     label: str
     closeness: float
     direction_confidence: float
-    credited: bool | None
+    credit: str | None  # vocabulary.CREDIT_STATES: whether the derived side credits the source
+
+    @property
+    def credited(self) -> bool | None:
+        return None if self.credit is None else self.credit == vocabulary.CREDITED
+
+
+@dataclass(frozen=True)
+class PassageSpan:
+    """One shared passage of a match, as stored (offsets into each raw text)."""
+
+    kind: str  # verbatim, edited, paraphrase, quotation
+    source_start: int
+    source_end: int
+    derived_start: int
+    derived_end: int
+    edit_words: int = 0  # derived-side words changed by the passage's edits
+
+
+# Passages of the given matches, by match id (the lineage needs a few, not all).
+PassageLoader = Callable[[Iterable[int]], Mapping[int, Sequence[PassageSpan]]]
 
 
 @dataclass
@@ -413,7 +525,24 @@ class LineageMember:
     label: str | None = None
     generation: int | None = None
     is_origin: bool = False
-    credited: bool | None = None
+    credit: str | None = None  # copies: credits its origin or parent, only a photo, or neither
+    origin_segment_id: str | None = None  # the root of its lineage tree
+    origin_article_id: str | None = None
+    evidence: list[str] = field(default_factory=list)  # why this parent, credit, in words
+
+    @property
+    def credited(self) -> bool | None:
+        return None if self.credit is None else self.credit == vocabulary.CREDITED
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How the two sides of a derived match stand in the lineage."""
+
+    match_id: int
+    relation: str  # vocabulary.COPY or vocabulary.SIBLINGS
+    shared_source_segment_id: str | None = None  # siblings: the version both copy
+    shared_source_article_id: str | None = None
 
 
 @dataclass
@@ -423,6 +552,7 @@ class Cluster:
     origin_article_id: str | None
     first_published: str | None
     last_published: str | None
+    relations: list[Relation] = field(default_factory=list)
 
     @property
     def article_count(self) -> int:
@@ -434,20 +564,43 @@ class Cluster:
 
     @property
     def uncredited_count(self) -> int:
+        """Copies whose text does not credit where it comes from (photo-only credits too)."""
         return sum(
-            member.parent_segment_id is not None and member.credited is False
+            member.parent_segment_id is not None
+            and member.credit in (vocabulary.UNCREDITED, vocabulary.PHOTO_ONLY)
+            for member in self.members
+        )
+
+    @property
+    def photo_only_count(self) -> int:
+        return sum(
+            member.parent_segment_id is not None and member.credit == vocabulary.PHOTO_ONLY
             for member in self.members
         )
 
 
-def build_clusters(nodes: Mapping[str, SegmentNode], edges: Iterable[MatchEdge]) -> list[Cluster]:
+# How much of a copy's word a passage accounts for: copied words fully, paraphrased ones
+# half; a shared quotation says nothing about who copied whom.
+PASSAGE_WEIGHT = {"verbatim": 1.0, "edited": 1.0, "paraphrase": 0.5, "quotation": 0.0}
+
+
+def build_clusters(
+    nodes: Mapping[str, SegmentNode],
+    edges: Iterable[MatchEdge],
+    passages: PassageLoader | None = None,
+    settings: LineageSettings = DEFAULT_LINEAGE,
+) -> list[Cluster]:
     """Story clusters (connected components of stored matches) with their lineage forests.
 
-    Inside a cluster every derived segment gets one parent: the maximum
-    branching (Edmonds) over derived edges weighted by closeness x direction
-    confidence, so each copy hangs under the version it is closest to and no
-    cycle can form. Roots with descendants are origins (generation 0); members
-    linked only by same-story or shared-quote matches are independent coverage.
+    Inside a cluster every derived segment gets one parent: first the maximum branching
+    (Edmonds) over derived edges weighted by closeness x direction confidence, so each copy
+    hangs under the version it is closest to and no cycle can form; then each copy is moved
+    down the versions of its tree from the earliest only while it carries the next one's
+    own text (``LineageSettings``; ``passages`` gives the stored passages this needs:
+    without it the branching stands). Roots with descendants are origins (generation 0); members linked
+    only by same-story or shared-quote matches are independent coverage. Every derived
+    match gets a relation: a copy (one side descends from the other) or siblings (both copy
+    a third version and neither carries the other's own text).
     """
     edges = [
         edge
@@ -459,14 +612,19 @@ def build_clusters(nodes: Mapping[str, SegmentNode], edges: Iterable[MatchEdge])
     clusters = []
     for component in nx.connected_components(story_graph):
         component_edges = [e for e in edges if e.source_segment_id in component]
-        clusters.append(_cluster(component, component_edges, nodes))
+        clusters.append(_cluster(component, component_edges, nodes, passages, settings))
     return sorted(clusters, key=cluster_order)
 
 
 def _cluster(
-    component: set[str], edges: list[MatchEdge], nodes: Mapping[str, SegmentNode]
+    component: set[str],
+    edges: list[MatchEdge],
+    nodes: Mapping[str, SegmentNode],
+    passages: PassageLoader | None,
+    settings: LineageSettings,
 ) -> Cluster:
-    parents = _best_parents(edges)
+    versions = _Versions(edges, nodes, passages, settings)
+    parents = versions.parents()
     children: dict[str, list[str]] = {}
     for child, edge in parents.items():
         children.setdefault(edge.source_segment_id, []).append(child)
@@ -480,11 +638,15 @@ def _cluster(
             member.parent_article_id = nodes[edge.source_segment_id].article_id
             member.match_id = edge.match_id
             member.label = edge.label
-            member.credited = edge.credited
         members[segment_id] = member
     origins = [s for s in sorted(component) if s not in parents and s in children]
     for origin in origins:
-        _set_generations(origin, children, members)
+        _set_generations(origin, children, members, nodes)
+    for member in members.values():
+        if member.parent_segment_id is not None:
+            member.credit = versions.credit(member.segment_id, parents)
+            member.evidence = versions.notes.get(member.segment_id, [])
+            member.evidence += versions.credit_notes(member.segment_id, parents)
     origin = _main_origin(origins, children, nodes)
     published = sorted(p for p in (nodes[s].published for s in component) if p)
     title_node = nodes[origin] if origin else _earliest(component, nodes)
@@ -494,7 +656,288 @@ def _cluster(
         origin_article_id=nodes[origin].article_id if origin else None,
         first_published=published[0] if published else None,
         last_published=published[-1] if published else None,
+        relations=versions.relations(parents),
     )
+
+
+class _Versions:
+    """The derived matches of one story, and the decisions made over them."""
+
+    def __init__(
+        self,
+        edges: list[MatchEdge],
+        nodes: Mapping[str, SegmentNode],
+        passages: PassageLoader | None,
+        settings: LineageSettings,
+    ):
+        self.nodes = nodes
+        self.settings = settings
+        self.load_passages = passages
+        self.derived = [edge for edge in edges if edge.label in DERIVED_LABELS]
+        # into[child][source]: the derived match that says ``child`` copies ``source``
+        self.into: dict[str, dict[str, MatchEdge]] = {}
+        for edge in self.derived:
+            current = self.into.setdefault(edge.derived_segment_id, {}).get(edge.source_segment_id)
+            if current is None or _edge_weight(current) < _edge_weight(edge):
+                self.into[edge.derived_segment_id][edge.source_segment_id] = edge
+        self.notes: dict[str, list[str]] = {}
+        self._passages: dict[int, Sequence[PassageSpan]] = {}
+
+    # ----- parent choice
+
+    def parents(self) -> dict[str, MatchEdge]:
+        """Each copy's parent: the maximum branching, then, copy by copy from the top of
+        each tree, the stemma walk of ``_version_copied``."""
+        provisional = _best_parents(self.derived)
+        if self.load_passages is None:
+            return provisional
+        above = {child: edge.source_segment_id for child, edge in provisional.items()}
+        parents = dict(provisional)
+        for child in _top_down(above):
+            candidates = [
+                version
+                for version in self.into.get(child, {})
+                if not _descends(version, child, above)  # never under its own copy: no cycle
+            ]
+            if len(candidates) < 2:
+                continue
+            chosen = self._version_copied(child, candidates, above)
+            above[child] = chosen
+            parents[child] = self.into[child][chosen]
+        return parents
+
+    def _version_copied(self, child: str, candidates: list[str], above: dict[str, str]) -> str:
+        """The version a copy copied: start from the earliest candidate version and move
+        down to a later one only while the copy carries that version's own text (its
+        rewording, edits or additions: see ``LineageSettings``)."""
+        self._need([self.into[child][version].match_id for version in candidates])
+        depth = {version: len(_chain(version, above)) for version in candidates}
+        current = min(
+            candidates, key=lambda v: (depth[v], -_edge_weight(self.into[child][v]), v)
+        )
+        note = None
+        while True:
+            later = [v for v in candidates if v != current and current in _chain(v, above)]
+            tried = [(self.own_text(child, v, current), self.own_text(child, current, v), v)
+                     for v in later]
+            passing = [
+                (gained - lost, gained, lost, v)
+                for gained, lost, v in tried
+                if self._carries(gained, lost)
+            ]
+            if not passing:
+                if tried:
+                    gained, lost, v = max(tried, key=lambda t: t[0] - t[1])
+                    note = note or self._kept_note(child, current, v, gained, lost)
+                break
+            _, gained, _, chosen = max(passing)
+            note = self._moved_note(child, chosen, current, gained)
+            current = chosen
+        if note:
+            self.notes[child] = [note]
+        return current
+
+    def _moved_note(self, child: str, later: str, earlier: str, gained: float) -> str:
+        names = self._names(child, later, earlier)
+        return evidence.sentence(
+            f"Hung under {names.article(self.nodes[later])} rather than "
+            f"{names.article(self.nodes[earlier])}, the version it comes from: it carries "
+            f"{plural(round(gained), 'word')} found only in {names.article(self.nodes[later])} "
+            "(its rewording, edits or additions)"
+        )
+
+    def _kept_note(self, child: str, earlier: str, later: str, gained: float, lost: float) -> str:
+        names = self._names(child, earlier, later)
+        said = (
+            f"Hung under {names.article(self.nodes[earlier])} rather than "
+            f"{names.article(self.nodes[later])}, a later version of it: "
+        )
+        if lost >= self.settings.min_own_text_words:
+            said += (
+                f"it keeps {plural(round(lost), 'word')} that only "
+                f"{names.article(self.nodes[earlier])} has"
+            )
+        else:
+            said += (
+                f"what it reused is in {names.article(self.nodes[earlier])} too (it carries "
+                f"{plural(round(gained), 'word')} found only in the later version, too few to "
+                "say it copied that one)"
+            )
+        return evidence.sentence(said)
+
+    def _carries(self, gained: float, lost: float) -> bool:
+        """Does a copy carry a version's own text: ``gained`` words only that version
+        accounts for, against ``lost`` words only the other one does?"""
+        return (
+            gained - lost >= self.settings.min_own_text_words
+            and gained >= self.settings.own_text_ratio * lost
+        )
+
+    def own_text(self, child: str, version: str, other: str) -> float:
+        """Words of ``child`` that ``version`` accounts for better than ``other`` does."""
+        node = self.nodes[child]
+        words_per_char = node.word_count / node.chars if node.chars else 0.2
+        mine = self._levels(self.into[child][version], child, words_per_char)
+        theirs = self._levels(self.into[child][other], child, words_per_char)
+        return _excess(mine, theirs) * words_per_char
+
+    def _levels(
+        self, edge: MatchEdge, segment: str, words_per_char: float
+    ) -> list[tuple[int, int, float]]:
+        """(start, end, weight) of the passages of ``edge`` on ``segment``'s side."""
+        spans = []
+        for passage in self._passages.get(edge.match_id, ()):
+            if segment == edge.derived_segment_id:
+                start, end = passage.derived_start, passage.derived_end
+            else:
+                start, end = passage.source_start, passage.source_end
+            weight = PASSAGE_WEIGHT.get(passage.kind, 0.0)
+            if passage.kind == "edited" and end > start:
+                words = max(1.0, (end - start) * words_per_char)
+                weight = max(0.0, 1.0 - passage.edit_words / words)
+            if end > start and weight:
+                spans.append((start, end, weight))
+        return spans
+
+    def _need(self, match_ids: Iterable[int]) -> None:
+        wanted = [match_id for match_id in match_ids if match_id not in self._passages]
+        if wanted and self.load_passages is not None:
+            found = self.load_passages(wanted)
+            for match_id in wanted:
+                self._passages[match_id] = found.get(match_id, ())
+
+    def _names(self, *segments: str) -> evidence.Names:
+        return evidence.Names(*(self.nodes[segment] for segment in segments))
+
+    # ----- relations between versions
+
+    def relations(self, parents: dict[str, MatchEdge]) -> list[Relation]:
+        above = {child: edge.source_segment_id for child, edge in parents.items()}
+        lineage_edges = {edge.match_id for edge in parents.values()}
+        found = []
+        for edge in self.derived:
+            source, derived = edge.source_segment_id, edge.derived_segment_id
+            if edge.match_id in lineage_edges:
+                found.append(Relation(edge.match_id, vocabulary.COPY))
+                continue
+            source_chain, derived_chain = _chain(source, above), _chain(derived, above)
+            if source in derived_chain or derived in source_chain:
+                found.append(Relation(edge.match_id, vocabulary.COPY))
+                continue
+            shared = next((version for version in derived_chain if version in source_chain), None)
+            if shared is None or self._carries_own_text(edge, shared):
+                found.append(Relation(edge.match_id, vocabulary.COPY))
+                continue
+            found.append(
+                Relation(
+                    edge.match_id, vocabulary.SIBLINGS, shared, self.nodes[shared].article_id
+                )
+            )
+        return found
+
+    def _carries_own_text(self, edge: MatchEdge, shared: str) -> bool:
+        """Does either side of ``edge`` carry the other's own text, beyond what both took
+        from ``shared``? Only asked when the pair is closer than each is to ``shared``."""
+        for side, other in (
+            (edge.derived_segment_id, edge.source_segment_id),
+            (edge.source_segment_id, edge.derived_segment_id),
+        ):
+            from_shared = self.into.get(side, {}).get(shared)
+            if from_shared is None or self.load_passages is None:
+                continue
+            if edge.closeness <= from_shared.closeness:
+                continue
+            self._need([edge.match_id, from_shared.match_id])
+            node = self.nodes[side]
+            words_per_char = node.word_count / node.chars if node.chars else 0.2
+            pair = self._levels(edge, side, words_per_char)
+            common = self._levels(from_shared, side, words_per_char)
+            gained = _excess(pair, common) * words_per_char
+            lost = _excess(common, pair) * words_per_char
+            if self._carries(gained, lost):
+                return True
+        return False
+
+    # ----- credit
+
+    def credit(self, child: str, parents: dict[str, MatchEdge]) -> str | None:
+        """A copy is credited when it credits its parent or any version up to its origin
+        (never judged by a sibling); photo only when the best it does is a photo credit."""
+        above = {segment: edge.source_segment_id for segment, edge in parents.items()}
+        states = [parents[child].credit]
+        states += [
+            self.into[child][version].credit
+            for version in _chain(child, above)[1:]
+            if version in self.into.get(child, {})
+        ]
+        known = [state for state in states if state is not None]
+        if not known:
+            return None
+        return max(known, key=vocabulary.CREDIT_STATES[::-1].index)
+
+    def credit_notes(self, child: str, parents: dict[str, MatchEdge]) -> list[str]:
+        """Said when the copy's credit of its origin differs from that of its parent."""
+        above = {segment: edge.source_segment_id for segment, edge in parents.items()}
+        chain = _chain(child, above)
+        origin = chain[-1]
+        parent_edge = parents[child]
+        origin_edge = self.into.get(child, {}).get(origin)
+        if origin == parent_edge.source_segment_id or origin_edge is None:
+            return []
+        if origin_edge.credit == parent_edge.credit or origin_edge.credit is None:
+            return []
+        names = self._names(child, parent_edge.source_segment_id, origin)
+        origin_name = names.article(self.nodes[origin])
+        parent_name = names.article(self.nodes[parent_edge.source_segment_id])
+        if origin_edge.credit == vocabulary.CREDITED:
+            return [evidence.sentence(f"It credits the origin, {origin_name}, not {parent_name}")]
+        if parent_edge.credit == vocabulary.CREDITED:
+            return [evidence.sentence(f"It credits {parent_name}, not the origin, {origin_name}")]
+        return []
+
+
+def plural(count: int, singular: str) -> str:
+    return evidence.plural(count, singular)
+
+
+def _edge_weight(edge: MatchEdge) -> float:
+    return edge.closeness * edge.direction_confidence + 1e-9
+
+
+def _descends(segment: str, ancestor: str, above: Mapping[str, str]) -> bool:
+    """Is ``segment`` ``ancestor`` itself or below it?"""
+    return segment == ancestor or ancestor in _chain(segment, above)
+
+
+def _top_down(above: Mapping[str, str]) -> list[str]:
+    """The copies of a forest, parents before their children."""
+    return sorted(above, key=lambda child: (len(_chain(child, above)), child))
+
+
+def _chain(segment: str, above: Mapping[str, str]) -> list[str]:
+    """The versions above ``segment``, nearest first, up to its root (cycle-safe)."""
+    chain, seen = [], {segment}
+    while segment in above and above[segment] not in seen:
+        segment = above[segment]
+        seen.add(segment)
+        chain.append(segment)
+    return chain
+
+
+def _excess(
+    mine: Sequence[tuple[int, int, float]], theirs: Sequence[tuple[int, int, float]]
+) -> float:
+    """Characters weighted by how much better ``mine`` accounts for them than ``theirs``
+    (each a list of (start, end, weight) that may overlap: the best weight counts)."""
+    points = sorted({p for start, end, _ in (*mine, *theirs) for p in (start, end)})
+    total = 0.0
+    for left, right in zip(points, points[1:]):
+        best_mine = max((w for s, e, w in mine if s <= left and right <= e), default=0.0)
+        if not best_mine:
+            continue
+        best_theirs = max((w for s, e, w in theirs if s <= left and right <= e), default=0.0)
+        total += max(0.0, best_mine - best_theirs) * (right - left)
+    return total
 
 
 def _best_parents(edges: list[MatchEdge]) -> dict[str, MatchEdge]:
@@ -502,7 +945,7 @@ def _best_parents(edges: list[MatchEdge]) -> dict[str, MatchEdge]:
     for edge in edges:
         if edge.label not in DERIVED_LABELS:
             continue
-        weight = edge.closeness * edge.direction_confidence + 1e-9
+        weight = _edge_weight(edge)
         current = derived_graph.get_edge_data(edge.source_segment_id, edge.derived_segment_id)
         if current is None or current["weight"] < weight:
             derived_graph.add_edge(
@@ -517,15 +960,22 @@ def _best_parents(edges: list[MatchEdge]) -> dict[str, MatchEdge]:
 
 
 def _set_generations(
-    origin: str, children: dict[str, list[str]], members: dict[str, LineageMember]
+    origin: str,
+    children: dict[str, list[str]],
+    members: dict[str, LineageMember],
+    nodes: Mapping[str, SegmentNode],
 ) -> None:
     members[origin].is_origin = True
     members[origin].generation = 0
+    members[origin].origin_segment_id = origin
+    members[origin].origin_article_id = nodes[origin].article_id
     queue = [origin]
     while queue:
         parent = queue.pop(0)
         for child in sorted(children.get(parent, ())):
             members[child].generation = members[parent].generation + 1
+            members[child].origin_segment_id = origin
+            members[child].origin_article_id = nodes[origin].article_id
             queue.append(child)
 
 

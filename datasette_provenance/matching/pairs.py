@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..parameters import DEFAULT_CANDIDATES, CandidateSettings
-from ..vocabulary import DERIVED_LABELS
-from . import align, lineage
+from ..vocabulary import CREDITED, DERIVED_LABELS
+from . import align, evidence, lineage
 from .segments import SegmentData
 
 
@@ -23,9 +23,13 @@ class PairResult:
     derived: SegmentData
     label: str
     alignment: align.Alignment
-    credited: bool | None
+    credit: str | None  # vocabulary.CREDIT_STATES; None when not derived or not checkable
     direction_confidence: float
-    evidence: list[str]
+    evidence: list[dict]  # {"about": ..., "text": ...}: see matching.evidence
+
+    @property
+    def credited(self) -> bool | None:
+        return None if self.credit is None else self.credit == CREDITED
 
     @property
     def closeness(self) -> float:
@@ -39,7 +43,10 @@ def compare_segments(
 
     A candidate found only by story words (``shares_text`` False) is aligned only
     if the two are about the same story: a paraphrase always is, and checking
-    costs a fifth of an alignment.
+    costs a fifth of an alignment. Its evidence is plain sentences naming outlets and
+    titles: for a derived pair what was reused, which came first and why, and whether
+    the copy credits its source; for any other pair only what they share (nobody
+    copied, so there is no direction or credit to state).
     """
     if second.segment_id < first.segment_id:  # one fixed order: same result whoever asks first
         first, second = second, first
@@ -48,36 +55,29 @@ def compare_segments(
     ):
         return None
     alignment = align.align_prepared(first.prepared, second.prepared)
-    label, reasons = lineage.label(alignment)
+    label, _ = lineage.label(alignment)
     if not lineage.worth_storing(label, alignment.scores):
         return None
     direction = lineage.decide_direction(first.facts, second.facts, alignment.scores)
     source, derived = (second, first) if direction.swapped else (first, second)
     if direction.swapped:
         alignment = alignment.swapped()
-    evidence = [f"shared text: {_containment_sentence(source, derived, alignment)}"]
-    evidence += [f"label: {reason}" for reason in reasons]
-    evidence += [f"direction: {reason}" for reason in direction.evidence]
-    credited = None
-    if label in DERIVED_LABELS:
-        credited, credit_reason = lineage.is_credited(source.facts, derived.facts)
-        evidence.append(f"credit: {credit_reason}")
-    return PairResult(source, derived, label, alignment, credited, direction.confidence, evidence)
-
-
-def _containment_sentence(
-    source: SegmentData, derived: SegmentData, alignment: align.Alignment
-) -> str:
-    scores = alignment.scores
-    source_share = round(100 * scores["source_containment"])
-    derived_share = round(100 * scores["derived_containment"])
-    return (
-        f"{derived.article_id} contains {source_share}% of {source.article_id}; "
-        f"{derived_share}% of {derived.article_id} is found in {source.article_id} "
-        f"({scores['passages_verbatim']} verbatim, {scores['passages_edited']} edited, "
-        f"{scores['passages_paraphrase']} paraphrased, "
-        f"{scores['passages_quotation']} quoted passages)"
-    )
+    if label not in DERIVED_LABELS:
+        names = lineage.names_for(first.facts, second.facts)
+        shared = evidence.not_derived(label, alignment.scores, first.facts, second.facts, names)
+        said = [evidence.item(evidence.SHARED, shared)]
+        return PairResult(source, derived, label, alignment, None, direction.confidence, said)
+    names = lineage.names_for(source.facts, derived.facts)
+    edits = [(str(old), str(new)) for p in alignment.passages for old, new in p.edits]
+    reuse = evidence.reuse(label, alignment.scores, source.facts, derived.facts, names, edits)
+    said = [evidence.item(evidence.REUSE, reuse)]
+    own = evidence.own_material(alignment.scores, source.facts, derived.facts, names)
+    said += [evidence.item(evidence.REUSE, own)] if own else []
+    said += [evidence.item(evidence.DIRECTION, reason) for reason in direction.evidence]
+    found = lineage.credit_of(source.facts, derived.facts)
+    credit = lineage.credit_sentence(source.facts, derived.facts, found)
+    said.append(evidence.item(evidence.CREDIT, credit))
+    return PairResult(source, derived, label, alignment, found.state, direction.confidence, said)
 
 
 def best_candidates(

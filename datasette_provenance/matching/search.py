@@ -16,7 +16,7 @@ from ..cleaning import clean_article
 from ..parameters import DEFAULT_PARAMS
 from ..store import SEARCH_TABLE, has_search
 from ..vocabulary import LABEL_RANK
-from . import align, index, lineage
+from . import align, evidence, index, lineage
 from .pairs import best_candidates
 from .segments import SegmentData, SegmentStore
 from .signatures import sign_tokens
@@ -83,6 +83,7 @@ class CheckResult:
     evidence: list[str]
     passages: list[align.Passage]
     scores: dict = field(default_factory=dict)
+    kind: str = ""  # the label, or "quotation" when only quoted words are shared
 
 
 def find_sources(
@@ -187,9 +188,12 @@ def _any_group_query(words: list[str]) -> str:
 
 def _check_one(candidate: SegmentData, pasted: align.PreparedText) -> CheckResult | None:
     alignment = align.align_prepared(candidate.prepared, pasted)
-    label, reasons = lineage.label(alignment)
+    label, _ = lineage.label(alignment)
     if label == "independent":
         return None
+    kind = evidence.check_kind(
+        label, (p.kind for p in alignment.passages), alignment.derived_containment
+    )
     return CheckResult(
         article_id=candidate.article_id,
         segment_id=candidate.segment_id,
@@ -197,9 +201,10 @@ def _check_one(candidate: SegmentData, pasted: align.PreparedText) -> CheckResul
         source_containment=alignment.source_containment,
         derived_containment=alignment.derived_containment,
         jaccard=alignment.jaccard,
-        evidence=reasons,
+        evidence=[evidence.check_sentence(kind, alignment.scores)],
         passages=alignment.passages,
         scores=alignment.scores,
+        kind=kind,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 import sqlite_utils
 
+from ..readers import outlet_domain
 from . import align, lineage
 
 # Prepared segments kept in memory: a segment meets many candidates in one run.
@@ -49,6 +50,7 @@ class SegmentStore:
         # text is recognised and not written (matching.update).
         self.seqs: dict[str, int] = {}
         self.cache: OrderedDict[str, SegmentData] = OrderedDict()
+        self.names: dict[str, tuple[str, ...]] = {}
 
     def get(self, segment_id: str) -> SegmentData:
         if segment_id in self.cache:
@@ -69,7 +71,7 @@ class SegmentStore:
     def _load(self, segment_id: str) -> SegmentData:
         row = self.db.execute(
             "SELECT s.article_id, s.start_char, s.end_char, s.word_count, s.title, a.raw_text, "
-            "a.outlet, a.published, a.inferred_fields, a.title, a.word_count, s.seq "
+            "a.outlet, a.published, a.inferred_fields, a.title, a.word_count, a.url, s.seq "
             "FROM segments s JOIN articles a ON a.id = s.article_id WHERE s.id = ?",
             [segment_id],
         ).fetchone()
@@ -86,11 +88,26 @@ class SegmentStore:
             "SELECT start_char, end_char FROM segments WHERE article_id = ?", [fields.article_id]
         ).fetchall()
         credits = self.db.execute(
-            "SELECT kind, agency, matched_text, start_char, end_char FROM article_credits "
+            "SELECT kind, agency, matched_text, start_char, end_char, form FROM article_credits "
             "WHERE article_id = ?",
             [fields.article_id],
         ).fetchall()
-        return segment_data(segment_id, fields, removed, segment_spans, credits)
+        return segment_data(
+            segment_id, fields, removed, segment_spans, credits, self.outlet_names(fields.outlet)
+        )
+
+    def outlet_names(self, outlet: str | None) -> tuple[str, ...]:
+        """Other names of an outlet (``outlet_names``: from the manifest and URLs), cached."""
+        if not outlet:
+            return ()
+        if outlet not in self.names:
+            self.names[outlet] = tuple(
+                row[0]
+                for row in self.db.execute(
+                    "SELECT name FROM outlet_names WHERE outlet = ? ORDER BY kind, name", [outlet]
+                )
+            )
+        return self.names[outlet]
 
 
 class SegmentFields(NamedTuple):
@@ -107,6 +124,7 @@ class SegmentFields(NamedTuple):
     inferred_fields: str | None  # JSON list, as stored
     article_title: str | None
     article_words: int
+    url: str | None = None
 
 
 def segment_data(
@@ -114,16 +132,19 @@ def segment_data(
     fields: SegmentFields,
     removed: Iterable[tuple[int, int]],
     segment_spans: Sequence[tuple[int, int]],
-    credits: Iterable[tuple[str, str | None, str, int, int]],
+    credits: Iterable[tuple],
+    outlet_names: Sequence[str] = (),
 ) -> SegmentData:
     """A segment as the matcher sees it, from its article's stored rows.
 
     Pure, so the Spark engine builds the same thing from rows it holds in memory:
     ``removed`` are boilerplate spans, ``segment_spans`` every segment of the
-    article, ``credits`` (kind, agency, matched text, start, end).
+    article, ``credits`` (kind, agency, matched text, start, end[, form]),
+    ``outlet_names`` the other names of its outlet (``outlet_names`` rows).
     """
     span = (fields.start, fields.end)
     inferred = set(json.loads(fields.inferred_fields or "[]"))
+    kept = kept_ranges(span, removed)
     facts = lineage.ArticleFacts(
         article_id=fields.article_id,
         segment_id=segment_id,
@@ -133,18 +154,43 @@ def segment_data(
         outlet_inferred="outlet" in inferred,
         title=fields.article_title or fields.segment_title,
         credits=[
-            lineage.CreditFact(kind, agency, text)
-            for kind, agency, text, credit_start, credit_end in credits
+            lineage.CreditFact(kind, agency, text, form or "")
+            for kind, agency, text, credit_start, credit_end, form in (
+                (*credit, None)[:6] for credit in credits
+            )
             if _applies_to_segment(credit_start, credit_end, span, segment_spans)
         ],
+        outlet_names=_names_with_url(outlet_names, fields.outlet, fields.url),
         text=_segment_scope_text(fields.raw_text, span, segment_spans),
         segment_words=fields.segment_words,
         article_words=fields.article_words,
         segment_count=len(segment_spans),
+        opening=opening(fields.raw_text, kept),
     )
-    return SegmentData(
-        segment_id, fields.article_id, fields.raw_text, kept_ranges(span, removed), facts
-    )
+    return SegmentData(segment_id, fields.article_id, fields.raw_text, kept, facts)
+
+
+# Words of a text's opening that name an article without a title in evidence sentences.
+OPENING_WORDS = 8
+
+
+def opening(raw_text: str, ranges: Sequence[tuple[int, int]]) -> str | None:
+    """The first words of a text's kept ranges ("North Korean leader Kim Jong Un and …")."""
+    words: list[str] = []
+    for start, end in ranges:
+        words += raw_text[start:end].split()
+        if len(words) > OPENING_WORDS:
+            return " ".join(words[:OPENING_WORDS]) + " …"
+    return " ".join(words) or None
+
+
+def _names_with_url(names: Sequence[str], outlet: str | None, url: str | None) -> tuple[str, ...]:
+    """An outlet's other names plus the domain of the article's own URL."""
+    domain = outlet_domain(url)
+    found = list(names)
+    if domain and domain != (outlet or "").casefold():
+        found.append(domain)
+    return tuple(dict.fromkeys(found))
 
 
 def kept_ranges(

@@ -21,8 +21,11 @@ import sqlite_utils
 
 from ..parameters import (
     DEFAULT_CANDIDATES,
+    DEFAULT_LINEAGE,
     DEFAULT_PARAMS,
     DEFAULT_THRESHOLDS,
+    LINEAGE_SETTINGS_KEY,
+    LineageSettings,
     SignatureParams,
     check_matching_settings,
 )
@@ -35,10 +38,10 @@ from ..store import (
     store_match,
     write_transaction,
 )
-from ..vocabulary import DERIVED_LABELS
+from ..vocabulary import COPY, DERIVED_LABELS
 from . import index, lineage
 from .pairs import PairResult, best_candidates, compare_segments
-from .segments import SegmentStore
+from .segments import SegmentStore, opening
 from .signatures import SegmentSignatures, sign_text
 
 # Segments matched per transaction: an interrupted run loses at most this many.
@@ -260,6 +263,8 @@ def match_row(result: PairResult, now: str) -> dict:
         "derived_containment": result.alignment.derived_containment,
         "jaccard": result.alignment.jaccard,
         "credited": None if result.credited is None else int(result.credited),
+        "credit": result.credit,
+        "relation": COPY if result.label in DERIVED_LABELS else None,
         "direction_confidence": round(result.direction_confidence, 4),
         "scores": json.dumps(scores, sort_keys=True),
         "evidence": json.dumps(result.evidence, ensure_ascii=False),
@@ -304,20 +309,24 @@ def _progress_reporter(progress, total: int) -> Callable[[int], None]:
 # Clusters and lineage
 
 
-def rebuild_lineage(db: sqlite_utils.Database) -> int:
-    """Recompute ``clusters`` and ``lineage`` from the stored matches (one transaction).
+def rebuild_lineage(
+    db: sqlite_utils.Database, settings: LineageSettings = DEFAULT_LINEAGE
+) -> int:
+    """Recompute ``clusters`` and ``lineage`` from the stored matches (one transaction), and
+    each derived match's relation in them (a copy, or siblings sharing a source).
 
     Read and written under one write lock: a process that read the matches before another
     wrote more would otherwise replace the newer lineage with an older one."""
     with write_transaction(db):
-        return _rebuild_lineage(db)
+        return _rebuild_lineage(db, settings)
 
 
-def _rebuild_lineage(db: sqlite_utils.Database) -> int:
+def _rebuild_lineage(db: sqlite_utils.Database, settings: LineageSettings) -> int:
     nodes = {
-        segment_id: lineage.SegmentNode(segment_id, article_id, title, published)
-        for segment_id, article_id, title, published in db.execute(
-            "SELECT s.id, s.article_id, COALESCE(a.title, s.title), a.published FROM segments s "
+        segment_id: lineage.SegmentNode(segment_id, *rest, opening=opening(text, [(0, len(text))]))
+        for segment_id, *rest, text in db.execute(
+            "SELECT s.id, s.article_id, COALESCE(a.title, s.title), a.published, a.outlet, "
+            "s.word_count, length(s.clean_text), substr(s.clean_text, 1, 200) FROM segments s "
             "JOIN articles a ON a.id = s.article_id WHERE s.id IN "
             "(SELECT source_segment_id FROM matches UNION SELECT derived_segment_id FROM matches)"
         )
@@ -326,16 +335,67 @@ def _rebuild_lineage(db: sqlite_utils.Database) -> int:
         match_edge(*row)
         for row in db.execute(
             "SELECT id, source_segment_id, derived_segment_id, label, scores, "
-            "direction_confidence, credited FROM matches ORDER BY id"
+            "direction_confidence, credit FROM matches ORDER BY id"
         )
     ]
-    clusters = lineage.build_clusters(nodes, edges)
+    clusters = lineage.build_clusters(
+        nodes, edges, lambda ids: load_passages(db, ids), settings
+    )
     db.conn.execute("DELETE FROM lineage")
     db.conn.execute("DELETE FROM clusters")
     for cluster_id, cluster in enumerate(clusters, start=1):
         _store_cluster(db, cluster_id, cluster)
+    _store_relations(db, [r for cluster in clusters for r in cluster.relations])
+    set_meta(db, LINEAGE_SETTINGS_KEY, settings.as_dict())
     set_meta(db, LINEAGE_STALE_KEY, False)
     return len(clusters)
+
+
+def load_passages(db, match_ids: Iterable[int]) -> dict[int, list[lineage.PassageSpan]]:
+    """Stored passages of some matches, as the lineage reads them."""
+    found: dict[int, list[lineage.PassageSpan]] = {}
+    ids = list(match_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for match_id, *fields in db.execute(
+            "SELECT match_id, kind, source_start, source_end, derived_start, derived_end, edits "
+            f"FROM passages WHERE match_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+            chunk,
+        ):
+            found.setdefault(match_id, []).append(passage_span(*fields))
+    return found
+
+
+def passage_span(kind, source_start, source_end, derived_start, derived_end, edits):
+    """A stored passage row as a ``lineage.PassageSpan`` (``edits`` as stored JSON)."""
+    changed = 0
+    for pair in json.loads(edits or "[]"):
+        if isinstance(pair, (list, tuple)) and len(pair) == 2:
+            changed += len(str(pair[1]).split()) or 1
+    return lineage.PassageSpan(
+        kind, source_start, source_end, derived_start, derived_end, changed
+    )
+
+
+def _store_relations(db, relations: list[lineage.Relation]) -> None:
+    """Write each derived match's relation; siblings are not a credit question."""
+    db.conn.executemany(
+        "UPDATE matches SET relation = ?, shared_source_segment_id = ?, "
+        "shared_source_article_id = ?, "
+        "credited = CASE WHEN ? = 'siblings' THEN NULL "
+        "ELSE CASE credit WHEN 'credited' THEN 1 WHEN 'photo_only' THEN 0 "
+        "WHEN 'uncredited' THEN 0 END END "
+        "WHERE id = ? AND (relation IS NOT ? OR shared_source_segment_id IS NOT ? "
+        "OR credited IS NOT (CASE WHEN ? = 'siblings' THEN NULL ELSE CASE credit "
+        "WHEN 'credited' THEN 1 WHEN 'photo_only' THEN 0 WHEN 'uncredited' THEN 0 END END))",
+        [
+            (
+                r.relation, r.shared_source_segment_id, r.shared_source_article_id, r.relation,
+                r.match_id, r.relation, r.shared_source_segment_id, r.relation,
+            )
+            for r in relations
+        ],
+    )
 
 
 def match_edge(
@@ -345,7 +405,7 @@ def match_edge(
     label: str,
     scores: str,
     confidence: float,
-    credited: int | None,
+    credit: str | None,
 ) -> lineage.MatchEdge:
     """A lineage edge from a ``matches`` row's columns (``scores`` as stored JSON)."""
     return lineage.MatchEdge(
@@ -355,7 +415,7 @@ def match_edge(
         label,
         json.loads(scores).get("closeness", 0.0),
         confidence,
-        None if credited is None else bool(credited),
+        credit,
     )
 
 
@@ -374,6 +434,7 @@ def cluster_rows(cluster_id: int, cluster: lineage.Cluster) -> tuple[dict, list[
         "article_count": cluster.article_count,
         "derived_count": cluster.derived_count,
         "uncredited_count": cluster.uncredited_count,
+        "photo_only_count": cluster.photo_only_count,
         "first_published": cluster.first_published,
         "last_published": cluster.last_published,
     }
@@ -388,9 +449,11 @@ def cluster_rows(cluster_id: int, cluster: lineage.Cluster) -> tuple[dict, list[
             "label": m.label,
             "generation": m.generation,
             "is_origin": int(m.is_origin),
+            "origin_article_id": m.origin_article_id,
+            "origin_segment_id": m.origin_segment_id,
+            "credit": m.credit,
+            "evidence": json.dumps(m.evidence, ensure_ascii=False),
         }
         for m in cluster.members
     ]
     return cluster_row, member_rows
-
-

@@ -63,7 +63,7 @@ import os
 from typing import Iterable, Iterator
 
 from . import delimited, feeds, html, jsonl, text, warc
-from .manifest import directory_manifests, read_manifest
+from .manifest import directory_manifests, outlet_domain, read_manifest
 from .paths import check_targets, extension, walk
 from .records import (
     COLUMN_ALIASES,
@@ -192,6 +192,7 @@ __all__ = [
     "describe_formats",
     "directory_manifests",
     "iter_records",
+    "outlet_domain",
     "read_file",
     "read_manifest",
     "readable_name",

@@ -5,7 +5,10 @@ an ``id``, or an object ``{id: {...}}``) or ``.jsonl``. Fields: ``id`` (required
 ``title``, ``outlet``, ``url``, ``published``, ``language`` and ``inferred``: the
 names of the fields that are guesses rather than stated by the source, separated by
 commas, semicolons, ``|`` or spaces in CSV (``outlet;published``), or a JSON list
-(``["outlet"]``). Unknown columns are ignored. It returns ``{id: {field: value,
+(``["outlet"]``), and ``outlet_names``/``outlet_domains``: other names the outlet goes
+by in text, for credit checks ("The New York Times;the Times", "nytimes.com"; ``;`` or
+``|`` between names in CSV, a list in JSON). Unknown columns are ignored. It returns
+``{id: {field: value,
 "inferred_fields": [...], "source_path": "manifest.csv:7"}}`` in file order, with
 only the fields that have a value. Whether every id exists is the caller's check.
 
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import urllib.parse
 from typing import Iterable, Iterator, Mapping
 
 from .dates import normalize_language, normalize_published
@@ -37,7 +42,7 @@ from .records import (
     json_type,
     os_reason,
 )
-from .rows import field_value, parse_inferred
+from .rows import field_value, parse_inferred, refuse_lone_surrogates
 
 MANIFEST_EXTENSIONS = frozenset({".csv", ".tsv", ".json", ".jsonl", ".ndjson"})
 DIRECTORY_MANIFESTS = ("manifest.csv", "manifest.json")
@@ -165,7 +170,60 @@ def _manifest_item(entry: Mapping[str, object], resolved: Mapping[str, str | Non
     item["inferred_fields"] = parse_inferred(
         entry.get(resolved["inferred"]) if resolved["inferred"] else None
     )
+    for name, keys in OUTLET_NAME_FIELDS.items():
+        key = next((k for k in entry if isinstance(k, str) and k.strip().casefold() in keys), None)
+        names = parse_outlet_names(entry.get(key), key) if key else []
+        if names:
+            if name == "outlet_domains":
+                names = [outlet_domain(value) or value.casefold() for value in names]
+            item[name] = names
     return item
+
+
+# Manifest columns naming an outlet's other names (separated by ";" or "|" in CSV, a list
+# in JSON): "The New York Times;the Times" and "nytimes.com" for the outlet "nytimes".
+OUTLET_NAME_FIELDS = {
+    "outlet_names": ("outlet_names", "outlet_aliases"),
+    "outlet_domains": ("outlet_domains", "outlet_domain"),
+}
+
+
+def parse_outlet_names(value: object, key: str) -> list[str]:
+    """Names from an ``outlet_names``/``outlet_domains`` cell or JSON list."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        parts = re.split(r"[;|]", value)
+    elif isinstance(value, list) and all(isinstance(part, str) for part in value):
+        parts = value
+    else:
+        raise ValueError(f"field {key!r} must list names, got {json_type(value)}")
+    names = []
+    for part in parts:
+        refuse_lone_surrogates(part, key)
+        name = " ".join(part.split())
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def outlet_domain(url: str | None) -> str | None:
+    """The site a URL or bare domain belongs to ("https://www.nytimes.com/x" -> "nytimes.com")."""
+    if not url:
+        return None
+    text = url.strip()
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        host = urllib.parse.urlsplit(text).hostname
+    except ValueError:
+        return None
+    if not host or "." not in host:
+        return None
+    for prefix in ("www.", "m.", "amp.", "mobile."):
+        if host.startswith(prefix) and host.count(".") > 1:
+            host = host[len(prefix) :]
+    return host
 
 
 def _manifest_csv_entries(display: str) -> Iterator[tuple[int, dict[str, str]]]:
