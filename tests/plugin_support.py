@@ -2,7 +2,8 @@
 
 It mirrors the expected lineage of the five seed articles (000 is the Reuters
 origin; 003 story 1 is an uncredited light edit of it with a Canada story
-appended; 001 is a credited paraphrase; 002 and 004 are independent coverage),
+appended; 001 is a paraphrase crediting Reuters only for a photo; 002 and 004 are
+independent coverage; 001 and 003 are siblings),
 so the pages are tested on exact, known values independently of the matcher
 (test_plugin_seeds.py covers the real pipeline). Passages are found with difflib
 on the seed paragraphs, so offsets and word edits are real. A second, hostile
@@ -118,23 +119,27 @@ def _seed_articles(db, texts) -> None:
 def _seed_lineage(db, texts) -> None:
     reuters = texts[REUTERS]
     light_edit = _match(
-        db, REUTERS, COPY, "light_edit", (0.93, 0.87, 0.84), credited=False, confidence=0.92,
+        db, REUTERS, COPY, "light_edit", (0.93, 0.87, 0.84), credit="uncredited", confidence=0.92,
         evidence=[
-            "93% of the Reuters text appears in this article, almost all of it word for word",
-            "Only style edits: “U.S.” became “US”, “metre” became “meter”",
-            "The article does not credit Reuters; its photo captions credit AFP",
-            "The Reuters version was published 1 hour 20 minutes earlier",
+            ("reuse", "The copy reuses nearly all of the Reuters text with light edits: 97% of "
+                      "the reused words are unchanged."),
+            ("reuse", "Only style edits: “U.S.” became “US”, “metre” became “meter”."),
+            ("direction", "The Reuters article is dated earlier (2023-09-13 09:40) than the "
+                          "copy (2023-09-13 11:00)."),
+            ("credit", "The copy does not credit Reuters; it credits AFP, for photos only."),
         ],
     )  # fmt: skip
     copied_story = texts[COPY][: texts[COPY].index("Canada Liberals Vote")]
     _passages_by_paragraph(db, light_edit, reuters, copied_story)
 
     paraphrase = _match(
-        db, REUTERS, PARAPHRASE, "paraphrase", (0.41, 0.58, 0.18), credited=True, confidence=0.81,
+        db, REUTERS, PARAPHRASE, "paraphrase", (0.41, 0.58, 0.18), credit="photo_only",
+        confidence=0.81,
         evidence=[
-            "The same facts in the same order, reworded sentence by sentence",
-            "Two quotations are identical",
-            "Credits Reuters: “(Photo: Reuters)”",
+            ("reuse", "Vygr Media’s article reuses about two fifths of the Reuters text, "
+                      "reworded; 10 of its sentences follow the Reuters sentences in order."),
+            ("credit", "Vygr Media’s article credits Reuters only for the photo "
+                       "(“(Photo: Reuters)”), not for the text."),
         ],
     )  # fmt: skip
     paraphrased = texts[PARAPHRASE]
@@ -148,26 +153,35 @@ def _seed_lineage(db, texts) -> None:
     )  # fmt: skip
 
     shared = _match(
-        db, REUTERS, NYT, "shared_quotes", (0.02, 0.01, 0.01), credited=None, confidence=0.55,
-        evidence=["Both quote Putin: “That’s why we came here”", "No other shared sentences"],
+        db, REUTERS, NYT, "shared_quotes", (0.02, 0.01, 0.01), credit=None, confidence=0.55,
+        evidence=[("shared", "Both quote Putin: “That’s why we came here”; no other shared "
+                             "sentences: separate reporting of the same story.")],
     )  # fmt: skip
     _phrase_passage(
         db, shared, "quotation", 0.96, reuters, texts[NYT],
         "That's why we came here", "That’s why we came here",
     )  # fmt: skip
     independent = _match(
-        db, REUTERS, FRENCH, "independent", (0.0, 0.0, 0.02), credited=None, confidence=0.5,
-        evidence=["Same event and people, but no shared sentences"],
+        db, REUTERS, FRENCH, "independent", (0.0, 0.0, 0.02), credit=None, confidence=0.5,
+        evidence=[("shared", "Same event and people, but no shared sentences.")],
+    )  # fmt: skip
+
+    siblings = _match(
+        db, PARAPHRASE, COPY, "paraphrase", (0.6, 0.3, 0.1), credit="uncredited", confidence=0.54,
+        evidence=[("reuse", "The copy reuses about two thirds of the Vygr Media text.")],
+        relation="siblings", shared_source=REUTERS,
     )  # fmt: skip
 
     cluster = _cluster(
-        db, SEED_ARTICLES[REUTERS]["title"], REUTERS, counts=(5, 2, 1),
+        db, SEED_ARTICLES[REUTERS]["title"], REUTERS, counts=(5, 2, 2, 1),
         first=SEED_ARTICLES[REUTERS]["published"], last=SEED_ARTICLES[FRENCH]["published"],
     )  # fmt: skip
     origin = f"{REUTERS}#1"
     _lineage(db, origin, cluster, origin=True)
-    _lineage(db, f"{COPY}#1", cluster, parent=origin, match_id=light_edit, label="light_edit")
-    _lineage(db, f"{PARAPHRASE}#1", cluster, parent=origin, match_id=paraphrase, label="paraphrase")
+    _lineage(db, f"{COPY}#1", cluster, parent=origin, match_id=light_edit, label="light_edit",
+             credit="uncredited")  # fmt: skip
+    _lineage(db, f"{PARAPHRASE}#1", cluster, parent=origin, match_id=paraphrase, label="paraphrase",
+             credit="photo_only")  # fmt: skip
     _lineage(db, f"{NYT}#1", cluster, match_id=shared)
     _lineage(db, f"{FRENCH}#1", cluster, match_id=independent)
 
@@ -182,15 +196,17 @@ def _hostile_story(db) -> None:
     _insert(db, "article_credits", article_id=WIRE_ID, kind="wire_marker", agency="AP",
             matched_text="(AP)", start_char=0, end_char=4)  # fmt: skip
     match_id = _match(
-        db, WIRE_ID, HOSTILE_ID, "verbatim", (0.97, 0.8, 0.8), credited=False, confidence=0.9,
-        evidence=["<img src=x onerror=alert(5)> evidence", "javascript:alert(6)"],
+        db, WIRE_ID, HOSTILE_ID, "verbatim", (0.97, 0.8, 0.8), credit="uncredited", confidence=0.9,
+        evidence=[("reuse", "<img src=x onerror=alert(5)> evidence"),
+                  ("credit", "javascript:alert(6)")],
     )  # fmt: skip
     story = BRIDGE_STORY
     _phrase_passage(db, match_id, "verbatim", 1.0, WIRE_TEXT, HOSTILE_TEXT, story, story)
-    cluster = _cluster(db, None, WIRE_ID, counts=(2, 1, 1), first=wire_time, last=copy_time)
+    cluster = _cluster(db, None, WIRE_ID, counts=(2, 1, 1, 0), first=wire_time, last=copy_time)
     _lineage(db, f"{WIRE_ID}#1", cluster, origin=True)
     copy = f"{HOSTILE_ID}#1"
-    _lineage(db, copy, cluster, parent=f"{WIRE_ID}#1", match_id=match_id, label="verbatim")
+    _lineage(db, copy, cluster, parent=f"{WIRE_ID}#1", match_id=match_id, label="verbatim",
+             credit="uncredited")  # fmt: skip
 
 
 # Row writers ----------------------------------------------------------------------------
@@ -217,16 +233,25 @@ def _segment(db, article_id, number, text, start, end, title=None) -> None:
     )  # fmt: skip
 
 
-def _match(db, source, derived, label, containments, credited, confidence, evidence) -> int:
+def _match(
+    db, source, derived, label, containments, credit, confidence, evidence,
+    relation=None, shared_source=None,
+) -> int:
     source_containment, derived_containment, jaccard = containments
     scores = {"source_containment": source_containment, "derived_containment": derived_containment,
               "jaccard": jaccard, "time_gap_hours": 1.3}  # fmt: skip
+    derived_label = label in ("verbatim", "light_edit", "paraphrase")
+    relation = relation or ("copy" if derived_label else None)
+    credited = None if credit is None or relation == "siblings" else int(credit == "credited")
     return _insert(
         db, "matches", source_article_id=source, derived_article_id=derived,
         source_segment_id=f"{source}#1", derived_segment_id=f"{derived}#1", label=label,
         source_containment=source_containment, derived_containment=derived_containment,
-        jaccard=jaccard, credited=None if credited is None else int(credited),
-        direction_confidence=confidence, scores=json.dumps(scores), evidence=json.dumps(evidence),
+        jaccard=jaccard, credited=credited, credit=credit, relation=relation,
+        shared_source_article_id=shared_source,
+        shared_source_segment_id=shared_source and f"{shared_source}#1",
+        direction_confidence=confidence, scores=json.dumps(scores),
+        evidence=json.dumps([{"about": about, "text": text} for about, text in evidence]),
         computed_at="2024-01-01T00:00:00Z",
     )  # fmt: skip
 
@@ -241,20 +266,24 @@ def _passage(db, match_id, kind, source_span, derived_span, similarity, edits=()
 
 
 def _cluster(db, title, origin, counts, first, last) -> int:
-    article_count, derived_count, uncredited_count = counts
+    article_count, derived_count, uncredited_count, photo_only_count = counts
     return _insert(
         db, "clusters", title=title, origin_article_id=origin, article_count=article_count,
         derived_count=derived_count, uncredited_count=uncredited_count,
-        first_published=first, last_published=last,
+        photo_only_count=photo_only_count, first_published=first, last_published=last,
     )  # fmt: skip
 
 
-def _lineage(db, segment_id, cluster, parent=None, match_id=None, label=None, origin=False) -> None:
+def _lineage(
+    db, segment_id, cluster, parent=None, match_id=None, label=None, origin=False, credit=None
+) -> None:
+    root = segment_id if origin else parent  # the fixture's trees are one level deep
     _insert(
         db, "lineage", segment_id=segment_id, article_id=segment_id.rsplit("#", 1)[0],
         cluster_id=cluster, parent_article_id=parent and parent.rsplit("#", 1)[0],
         parent_segment_id=parent, match_id=match_id, label=label,
         generation=0 if origin else (1 if parent else None), is_origin=int(origin),
+        origin_segment_id=root, origin_article_id=root and root.rsplit("#", 1)[0], credit=credit,
     )  # fmt: skip
 
 

@@ -47,7 +47,9 @@ async def test_derivation_origin_and_credit_facets_count_articles(ds):
         "verbatim": 1,
     }
     assert result["facets"]["origin outlet"] == {"Reuters": 2, "AP": 1}
-    assert result["facets"]["credit"] == {"uncredited": 2, "credited": 1}
+    assert result["facets"]["credit"] == {"uncredited": 2, "photo_only": 1}
+    labels = {v["value"]: v["label"] for v in result["raw"]["credit"]["results"]}
+    assert labels["photo_only"] == "credits only a photo"
 
 
 @pytest.mark.parametrize(
@@ -57,7 +59,8 @@ async def test_derivation_origin_and_credit_facets_count_articles(ds):
         ({"_provenance_label": "independent"}, {NYT, FRENCH}),
         ({"_provenance_label": "origin"}, {REUTERS, WIRE_ID}),
         ({"_provenance_origin": "Reuters"}, {COPY, PARAPHRASE}),
-        ({"_provenance_origin": "Reuters", "_provenance_credit": "credited"}, {PARAPHRASE}),
+        ({"_provenance_origin": "Reuters", "_provenance_credit": "photo_only"}, {PARAPHRASE}),
+        ({"_provenance_credit": "credited"}, set()),
         ({"_provenance_label": "independent", "outlet": "France 24"}, {FRENCH}),
         ({"_provenance_label": "no such label"}, set()),
     ],
@@ -97,4 +100,4 @@ async def test_facets_stay_off_other_tables(ds):
         "&_extra=facet_results&_shape=objects"
     )
     assert response.status_code == 200
-    assert len(response.json()["rows"]) == 5  # the filter is not applied outside articles
+    assert len(response.json()["rows"]) == 6  # the filter is not applied outside articles

@@ -11,7 +11,7 @@ import pytest
 from datasette_provenance import store
 from datasette_provenance.web import site
 from datasette_provenance.web.canned import CANNED_QUERIES
-from tests.plugin_support import COPY, DB, HOSTILE_ID, REUTERS, serve
+from tests.plugin_support import COPY, DB, HOSTILE_ID, PARAPHRASE, REUTERS, serve
 
 TABLES = json.loads(
     (Path(site.__file__).parent / "tables.json").read_text(encoding="utf-8")
@@ -49,11 +49,18 @@ async def test_canned_queries_run_on_both_datasette_versions(provenance_db_path)
         response = await ds.client.get(f"/{DB}/{name}.json{params}")
         assert response.status_code == 200, (name, response.text[:500])
         results[name] = response.json()["rows"]
-    assert {row["copy_id"] for row in results["uncredited_copies"]} == {COPY, HOSTILE_ID}
+    uncredited = {row["copy_id"]: row for row in results["uncredited_copies"]}
+    assert set(uncredited) == {COPY, PARAPHRASE, HOSTILE_ID}  # the siblings' match is not a row
+    assert uncredited[PARAPHRASE]["credit"] == "photo only"
+    assert uncredited[COPY]["credit"] == "none" and uncredited[COPY]["origin_id"] == REUTERS
+    assert uncredited[HOSTILE_ID]["origin_outlet"] == "AP"
     assert results["most_copied_originals"][0]["origin_id"] == REUTERS
     assert results["most_copied_originals"][0]["copies"] == 2
+    assert results["most_copied_originals"][0]["uncredited_copies"] == 2
     by_pair = {(row["outlet"], row["reuses"]): row for row in results["outlets_reusing_agencies"]}
-    assert by_pair[("Vygr Media", "Reuters")]["uncredited"] == 0
+    assert len(by_pair) == 3
+    assert by_pair[("Vygr Media", "Reuters")]["uncredited"] == 1
+    assert by_pair[("Vygr Media", "Reuters")]["photo_credit_only"] == 1
     assert by_pair[("(outlet not known)", "Reuters")]["uncredited"] == 1
     assert [row["hours_after_original"] for row in results["copies_per_hour"]] == [1, 5]
     assert len(results["matches_for_article"]) == 4

@@ -40,7 +40,8 @@ async def test_stories_overview_lists_origin_copies_and_counts(ds):
     assert seed_story["origin"]["id"] == REUTERS
     assert seed_story["origin"]["outlet"] == "Reuters"
     assert seed_story["labels"] == {"light_edit": 1, "paraphrase": 1}
-    assert seed_story["uncredited_count"] == 1
+    assert seed_story["uncredited_count"] == 2 and seed_story["photo_only_count"] == 1
+    assert "1 credits only a photo" in html
     assert seed_story["independent_count"] == 2
     assert seed_story["origin"]["url"] == page("article", REUTERS)
 
@@ -77,8 +78,9 @@ async def test_lineage_of_the_origin_shows_copies_and_independent_coverage(ds):
     assert {copy["article"]["id"] for copy in segment["copies"]} == {COPY, PARAPHRASE}
     assert {other["article"]["id"] for other in segment["same_story"]} == {NYT, FRENCH}
     copies = {copy["article"]["id"]: copy for copy in segment["copies"]}
-    assert copies[COPY]["label"] == "light_edit" and copies[COPY]["match"]["credited"] is False
-    assert copies[PARAPHRASE]["match"]["credited"] is True
+    assert copies[COPY]["label"] == "light_edit" and copies[COPY]["credit"] == "uncredited"
+    assert copies[PARAPHRASE]["credit"] == "photo_only"
+    assert copies[PARAPHRASE]["match"]["credit"] == "photo_only"
     assert copies[COPY]["match"]["compare_url"] == page("compare", REUTERS, COPY)
     (cluster,) = data["clusters"]
     assert len(cluster["graph"]["nodes"]) == 5 and len(cluster["graph"]["edges"]) == 2
@@ -92,6 +94,8 @@ async def test_lineage_of_the_origin_shows_copies_and_independent_coverage(ds):
     assert f'href="{page("article", NYT)}"' in svg  # nodes link to article pages
     assert "Only style edits: “U.S.” became “US”" in html  # evidence in plain words
     assert "Independent coverage" in html and "uncredited" in html
+    assert "credits only the photo" in html  # 001's badge
+    assert "2 articles reuse its text, 2 without crediting it." in html
 
 
 async def test_lineage_of_a_copy_walks_back_to_the_origin(ds):
@@ -140,11 +144,13 @@ async def test_compare_highlights_passages_edits_boilerplate_and_credits(ds):
     # Every passage links to its twin, and the twin exists.
     for side, passage_id, twin in re.findall(r'id="pv-([sd])-(\d+)" href="#pv-([sd])-\2"', html):
         assert side != twin and f'id="pv-{twin}-{passage_id}"' in html
-    assert "93% of the Reuters text appears" in html  # evidence at the top
+    assert "The copy reuses nearly all of the Reuters text with light edits" in html
+    assert 'class="pv-arrow"' in html  # a copy: the source -> derived arrow
 
     data = (await ds.client.get(page("compare", REUTERS, COPY, format="json"))).json()
     (match,) = data["matches"]
     assert match["label"] == "light_edit" and match["credited"] is False
+    assert match["kind"] == "copy" and match["credit"] == "uncredited"
     edits = [edit for passage in match["passages"] for edit in passage["edits"]]
     assert ["U.S.", "US"] in edits and ["42.7-metre", "42.7-meter"] in edits
     edited = next(p for p in match["passages"] if ["U.S.", "US"] in p["edits"])
@@ -298,3 +304,31 @@ async def test_pages_never_write_to_an_immutable_database(provenance_db_path, tm
         assert response.status_code == 200, target  # a page that failed wrote nothing either
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{DB}.db"]
+
+
+async def test_pairs_that_are_not_copies_have_no_direction_arrow_or_credit(ds):
+    html = (await ds.client.get(page("compare", REUTERS, NYT))).text
+    assert 'class="pv-arrow"' not in html and "pv-undirected" in html
+    assert "direction confidence" not in html and "Derived" not in html
+    assert "pv-credited" not in html and "pv-uncredited" not in html
+    assert "Both quote Putin" in html
+    data = (await ds.client.get(page("compare", REUTERS, NYT, format="json"))).json()
+    assert data["matches"][0]["kind"] == "not_derived"
+
+
+async def test_siblings_are_shown_as_two_copies_of_one_source(ds):
+    html = (await ds.client.get(page("compare", PARAPHRASE, COPY))).text
+    assert 'class="pv-arrow"' not in html and "siblings" in html
+    assert "both copy Reuters’ article: neither took text only the other has" in html
+    assert "pv-uncredited" not in html  # no accusation between two copies of the wire
+    lineage = (await ds.client.get(page("article", COPY, format="json"))).json()
+    (others,) = [s for s in lineage["segments"] if s["role"] == "copy"]
+    sibling = next(o for o in others["same_story"] if o["article"]["id"] == PARAPHRASE)
+    assert sibling["match"]["kind"] == "siblings"
+
+
+async def test_raw_scores_are_behind_all_scores(ds):
+    html = (await ds.client.get(page("article", REUTERS))).text
+    assert html.count("<summary>All scores</summary>") >= 2
+    assert "time gap hours" in html  # a raw score, inside the details
+    assert html.index("<summary>All scores</summary>") < html.index("time gap hours")

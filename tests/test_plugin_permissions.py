@@ -119,7 +119,7 @@ async def test_hidden_lineage_tables_hide_the_facets_and_filters(provenance_db_p
 
     editor = await facet_counts(ds, cookies={"ds_actor": actor_cookie(ds, EDITOR)})
     assert editor["facets"]["derivation"]["origin"] == 2
-    assert editor["facets"]["credit"] == {"uncredited": 2, "credited": 1}
+    assert editor["facets"]["credit"] == {"uncredited": 2, "photo_only": 1}
 
 
 FACET_NAMES = {"derivation", "origin outlet", "credit"}
@@ -221,7 +221,7 @@ async def test_the_tables_a_canned_query_reads_come_from_its_sql(provenance_db_p
     conn = sqlite3.connect(provenance_db_path)
     try:
         read = {name: tables_read(conn, q["sql"]) for name, q in CANNED_QUERIES.items()}
-        assert read["uncredited_copies"] == {"matches", "articles"}
+        assert read["uncredited_copies"] == {"lineage", "matches", "articles", "article_credits"}
         assert read["matches_for_article"] == {"matches"}
         assert conn.execute("select 1").fetchone() == (1,)  # the authorizer is gone
     finally:

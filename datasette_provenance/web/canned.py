@@ -14,8 +14,12 @@ CANNED_QUERIES: dict[str, dict[str, str]] = {
     "uncredited_copies": {
         "title": "Uncredited copies",
         "description": (
-            "Articles that reuse another article's text (verbatim, lightly edited or "
-            "paraphrased) without naming its outlet or agency, most copied first."
+            "Articles that reuse a story's text (verbatim, lightly edited or paraphrased) "
+            "without crediting where it comes from: neither the origin of the story nor the "
+            "version they copied is named in a wire marker, credit line or attribution. "
+            "Copies that name the source only in a photo credit are listed too (credit: "
+            "photo only). Read from the lineage, so two copies of the same original are "
+            "never listed as copying each other. Most copied first."
         ),
         "sql": """
 select
@@ -23,25 +27,33 @@ select
   d.title as copy_title,
   d.outlet as copy_outlet,
   d.published as copy_published,
-  m.label,
+  l.label,
+  case l.credit when 'photo_only' then 'photo only' else 'none' end as credit,
   round(m.source_containment, 2) as share_of_source_reused,
-  round(m.derived_containment, 2) as share_of_copy_from_source,
-  s.id as source_id,
-  s.outlet as source_outlet,
-  s.published as source_published
-from matches m
-join articles s on s.id = m.source_article_id
-join articles d on d.id = m.derived_article_id
-where m.credited = 0
-  and m.label in ('verbatim', 'light_edit', 'paraphrase')
-order by m.source_containment desc, d.published
+  o.id as origin_id,
+  coalesce(o.outlet, (
+    select cr.agency from article_credits cr
+    where cr.article_id = o.id and cr.kind = 'wire_marker' and cr.agency is not null
+    order by cr.start_char limit 1
+  ), '(outlet not known)') as origin_outlet,
+  o.published as origin_published,
+  p.id as copied_from_id,
+  p.outlet as copied_from_outlet
+from lineage l
+join articles d on d.id = l.article_id
+join articles o on o.id = l.origin_article_id
+join articles p on p.id = l.parent_article_id
+left join matches m on m.id = l.match_id
+where l.credit in ('uncredited', 'photo_only')
+order by m.source_containment desc, d.published, d.id
 """,
     },
     "most_copied_originals": {
         "title": "Most-copied originals",
         "description": (
-            "Story origins ranked by how many articles derive from them, with how many of "
-            "those copies are uncredited."
+            "Story origins ranked by how many articles derive from them (directly or "
+            "through another copy), with how many of those copies do not credit their "
+            "source (photo-only credits included)."
         ),
         "sql": """
 select
@@ -50,11 +62,9 @@ select
   o.outlet,
   o.published,
   count(distinct l.article_id) as copies,
-  count(distinct case when m.credited = 0 then l.article_id end) as uncredited_copies
+  count(distinct case when l.credit in ('uncredited', 'photo_only') then l.article_id end) as uncredited_copies
 from lineage l
-join clusters c on c.id = l.cluster_id
-join articles o on o.id = c.origin_article_id
-left join matches m on m.id = l.match_id
+join articles o on o.id = l.origin_article_id
 where l.label is not null and not l.is_origin
 group by o.id
 order by copies desc, uncredited_copies desc
@@ -64,24 +74,28 @@ limit 100
     "outlets_reusing_agencies": {
         "title": "Which outlets reuse which source most",
         "description": (
-            "For every pair of (copying outlet, outlet or agency copied), how many copies, "
-            "how many uncredited, and how much of the source they reuse on average."
+            "For every pair of (copying outlet, outlet or agency of the story's origin), "
+            "how many copies, how many do not credit their source (photo-only credits "
+            "included), and how much of the source they reuse on average. Read from the "
+            "lineage: a copy counts once, under the original it derives from."
         ),
         "sql": """
 select
   coalesce(d.outlet, '(outlet not known)') as outlet,
-  coalesce(s.outlet, (
+  coalesce(o.outlet, (
     select cr.agency from article_credits cr
-    where cr.article_id = s.id and cr.agency is not null
+    where cr.article_id = o.id and cr.kind = 'wire_marker' and cr.agency is not null
     order by cr.start_char limit 1
-  ), '(source not known)') as reuses,
+  ), '(outlet not known)') as reuses,
   count(*) as copies,
-  sum(m.credited = 0) as uncredited,
+  sum(l.credit in ('uncredited', 'photo_only')) as uncredited,
+  sum(l.credit = 'photo_only') as photo_credit_only,
   round(avg(m.source_containment), 2) as average_share_reused
-from matches m
-join articles s on s.id = m.source_article_id
-join articles d on d.id = m.derived_article_id
-where m.label in ('verbatim', 'light_edit', 'paraphrase')
+from lineage l
+join articles d on d.id = l.article_id
+join articles o on o.id = l.origin_article_id
+left join matches m on m.id = l.match_id
+where l.label is not null and not l.is_origin
 group by 1, 2
 order by copies desc, uncredited desc
 """,
@@ -96,12 +110,10 @@ order by copies desc, uncredited desc
 select
   cast((julianday(d.published) - julianday(o.published)) * 24 as integer) as hours_after_original,
   count(*) as copies,
-  sum(m.credited = 0) as uncredited
+  sum(l.credit in ('uncredited', 'photo_only')) as uncredited
 from lineage l
-join clusters c on c.id = l.cluster_id
-join articles o on o.id = c.origin_article_id
+join articles o on o.id = l.origin_article_id
 join articles d on d.id = l.article_id
-left join matches m on m.id = l.match_id
 where l.label is not null and not l.is_origin
   and julianday(d.published) is not null and julianday(o.published) is not null
 group by 1
@@ -111,15 +123,18 @@ order by 1
     "matches_for_article": {
         "title": "Everything one article shares text with",
         "description": (
-            "All verified matches in which an article is the source or the derived text. "
-            "Paste an article id."
+            "All verified matches in which an article is the source or the derived text, "
+            "with how they relate in the lineage (a copy, or siblings that both copy "
+            "shared_source_article_id). Paste an article id."
         ),
         "sql": """
 select
   m.source_article_id,
   m.derived_article_id,
   m.label,
-  m.credited,
+  m.relation,
+  m.shared_source_article_id,
+  m.credit,
   round(m.source_containment, 2) as source_containment,
   round(m.derived_containment, 2) as derived_containment,
   m.evidence

@@ -6,7 +6,8 @@ Three facet types, each counting articles of the current (filtered) table view:
   verbatim, light_edit, paraphrase, shared_quotes, independent or unmatched.
 * ``?_facet_provenance_origin=id`` - for copies, the outlet (or, failing that,
   the credited agency) of the original they derive from.
-* ``?_facet_provenance_credit=id`` - for copies, whether they credit their source.
+* ``?_facet_provenance_credit=id`` - for copies, whether they credit their source:
+  credited, photo_only (the source is named only in a photo credit) or uncredited.
 
 Clicking a value adds a filter such as ``?_provenance_credit=uncredited``, read
 by ``filters_from_request``, so facets combine with every other Datasette filter.
@@ -27,15 +28,17 @@ from datasette.facets import Facet
 from datasette.filters import FilterArguments
 from datasette.utils import path_with_added_args, path_with_removed_args
 
+from ..store import SCHEMA_VERSION, SchemaError, schema_version
+from ..vocabulary import CREDIT_STATE_WORDS
 from .permissions import can_view_tables
 
 # Every table the facet and filter queries read.
 LINEAGE_TABLES = ("articles", "lineage", "clusters", "matches", "article_credits")
 
-# The outlet of a cluster's origin article, or the first agency it credits.
+# The outlet of a copy's origin article, or the agency whose wire marker it carries.
 _ORIGIN_OUTLET = """coalesce(o.outlet, (
     select cr.agency from article_credits cr
-    where cr.article_id = o.id and cr.agency is not null
+    where cr.article_id = o.id and cr.kind = 'wire_marker' and cr.agency is not null
     order by cr.start_char limit 1))"""
 
 
@@ -46,6 +49,7 @@ class ProvenanceFacet(Facet):
     name: str
     filter_arg: str
     values_sql: str
+    value_labels: dict = {}
 
     async def suggest(self):
         if not await self._applies() or self.get_configs():
@@ -113,7 +117,7 @@ class ProvenanceFacet(Facet):
             toggle = path_with_added_args(self.request, {self.filter_arg: value})
         return {
             "value": value,
-            "label": value,
+            "label": self.value_labels.get(value, value),
             "count": count,
             "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(toggle)),
             "selected": selected,
@@ -147,8 +151,7 @@ class OriginOutletFacet(ProvenanceFacet):
     values_sql = f"""
         select l.article_id, {_ORIGIN_OUTLET} as value
         from lineage l
-        join clusters c on c.id = l.cluster_id
-        join articles o on o.id = c.origin_article_id
+        join articles o on o.id = l.origin_article_id
         where l.label is not null and not l.is_origin
     """
 
@@ -158,11 +161,11 @@ class CreditFacet(ProvenanceFacet):
     name = "credit"
     filter_arg = "_provenance_credit"
     values_sql = """
-        select l.article_id,
-               case m.credited when 1 then 'credited' when 0 then 'uncredited' end as value
-        from lineage l join matches m on m.id = l.match_id
-        where l.label is not null
+        select l.article_id, l.credit as value
+        from lineage l
+        where l.label is not null and l.credit is not null
     """
+    value_labels = CREDIT_STATE_WORDS
 
 
 FACET_CLASSES = [DerivationFacet, OriginOutletFacet, CreditFacet]
@@ -210,6 +213,13 @@ async def _usable(datasette, request, database: str) -> bool:
 
 
 async def _has_lineage(datasette, database: str) -> bool:
+    """The lineage tables exist, at the schema version the facet queries read."""
     db = datasette.get_database(database)
     tables = set(await db.table_names())
-    return set(LINEAGE_TABLES) <= tables
+    if not set(LINEAGE_TABLES) <= tables:
+        return False
+    try:
+        version = await db.execute_fn(schema_version)
+    except SchemaError:
+        return False
+    return version == SCHEMA_VERSION

@@ -24,6 +24,8 @@ PAD = 6
 SECTION_HEIGHT = 30
 MAX_NODES = 150
 TITLE_CHARS = 36
+# Under the label of a copy's edge: whether it credits its source (short: it is a pill).
+CREDIT_WORDS = {"credited": "credited", "uncredited": "uncredited", "photo_only": "photo only"}
 
 
 @dataclass
@@ -45,8 +47,12 @@ class Edge:
     source: Node
     target: Node
     label: str
-    credited: bool | None
+    credit: str | None  # credited, photo_only, uncredited (vocabulary.CREDIT_STATES) or None
     href: str
+
+    @property
+    def credited(self) -> bool | None:
+        return None if self.credit is None else self.credit == "credited"
 
 
 @dataclass
@@ -76,6 +82,7 @@ class LineageGraph:
                     "derived_segment_id": e.target.segment_id,
                     "label": e.label,
                     "credited": e.credited,
+                    "credit": e.credit,
                     "url": e.href,
                 }
                 for e in self.edges
@@ -197,7 +204,7 @@ def _edge(parent: Node, child: Node, member: dict, compare_href) -> Edge:
         source=parent,
         target=child,
         label=member["label"],
-        credited=member.get("credited"),
+        credit=member.get("credit"),
         href=compare_href(parent.article_id, child.article_id),
     )
 
@@ -226,8 +233,10 @@ def _edge_svg(edge: Edge) -> str:
     pill_x, pill_width = trunk_x + 8, child.x - trunk_x - 14
     centre = pill_x + pill_width / 2
     label = LABEL_WORDS.get(edge.label, edge.label or "derived")
-    credit = {True: "credited", False: "uncredited", None: ""}[edge.credited]
-    credit_class = {True: " pv-credited", False: " pv-uncredited", None: ""}[edge.credited]
+    credit = CREDIT_WORDS.get(edge.credit, "")
+    credit_class = {
+        "credited": " pv-credited", "uncredited": " pv-uncredited", "photo_only": " pv-uncredited pv-photo-only"
+    }.get(edge.credit, "")
     label_y = mid_y + (-2 if credit else 4)
     credit_text = (
         f'<text class="pv-edge-credit" x="{centre:g}" y="{mid_y + 11}">{credit}</text>'

@@ -49,7 +49,7 @@ _ARTICLE_DETAIL = "id, title, outlet, url, published, language, inferred_fields,
 _MATCH_COLUMNS = (
     "id, source_article_id, derived_article_id, source_segment_id, derived_segment_id, label, "
     "source_containment, derived_containment, jaccard, credited, direction_confidence, "
-    "scores, evidence"
+    "scores, evidence, credit, relation, shared_source_article_id, shared_source_segment_id"
 )
 
 
@@ -71,7 +71,7 @@ def story_overview(conn: sqlite3.Connection, sort: str, limit: int, offset: int)
         conn,
         f"""
         select c.id, coalesce(c.title, o.title) as title, c.article_count, c.derived_count,
-               c.uncredited_count, c.first_published, c.last_published,
+               c.uncredited_count, c.photo_only_count, c.first_published, c.last_published,
                o.id as origin_id, o.title as origin_title, o.outlet as origin_outlet,
                o.published as origin_published
         from clusters c left join articles o on o.id = c.origin_article_id
@@ -101,6 +101,7 @@ def _story(cluster: dict, roles: dict[str, int]) -> dict:
         "article_count": cluster["article_count"],
         "derived_count": cluster["derived_count"],
         "uncredited_count": cluster["uncredited_count"],
+        "photo_only_count": cluster["photo_only_count"],
         "independent_count": roles.get("independent", 0),
         "labels": {label: roles[label] for label in _ordered_labels(roles)},
         "first_published": cluster["first_published"],
@@ -148,7 +149,7 @@ def article_lineage(conn: sqlite3.Connection, article_id: str) -> dict | None:
     article["inferred_fields"] = _json_list(article["inferred_fields"])
     article["credits"] = _rows(
         conn,
-        "select kind, agency, matched_text as text from article_credits "
+        "select kind, form, agency, matched_text as text from article_credits "
         "where article_id = ? order by start_char",
         [article_id],
     )
@@ -165,6 +166,7 @@ def article_lineage(conn: sqlite3.Connection, article_id: str) -> dict | None:
             mine = [s["id"] for s in segments if s["cluster_id"] == segment["cluster_id"]]
             clusters[segment["cluster_id"]] = _cluster(conn, segment["cluster_id"], mine)
     matches = _matches_touching(conn, article_id, clusters.values())
+    _add_match_articles(conn, matches.values())
     return {
         "article": article,
         "segments": [_segment_lineage(segment, clusters, matches) for segment in segments],
@@ -175,11 +177,10 @@ def article_lineage(conn: sqlite3.Connection, article_id: str) -> dict | None:
 _MEMBER_SELECT = """
     select l.segment_id, l.article_id, l.parent_segment_id, l.parent_article_id, l.match_id,
            l.label, l.generation, l.is_origin, s.segment_number,
-           a.title, a.outlet, a.published, m.credited
+           a.title, a.outlet, a.published, l.credit, l.origin_article_id, l.evidence
     from lineage l
     join articles a on a.id = l.article_id
     left join segments s on s.id = l.segment_id
-    left join matches m on m.id = l.match_id
 """
 
 
@@ -189,7 +190,8 @@ def _cluster(conn: sqlite3.Connection, cluster_id: int, keep: Sequence[str] = ()
     cluster = _one(
         conn,
         "select c.id, coalesce(c.title, o.title) as title, c.origin_article_id, c.article_count, "
-        "c.derived_count, c.uncredited_count, c.first_published, c.last_published "
+        "c.derived_count, c.uncredited_count, c.photo_only_count, c.first_published, "
+        "c.last_published "
         "from clusters c left join articles o on o.id = c.origin_article_id where c.id = ?",
         [cluster_id],
     ) or {"id": cluster_id, "title": None, "origin_article_id": None}
@@ -207,7 +209,8 @@ def _cluster(conn: sqlite3.Connection, cluster_id: int, keep: Sequence[str] = ()
     members = members[:MAX_CLUSTER_MEMBERS] + _missing_ancestry(conn, members, keep)
     for member in members:
         member["role"] = _role(member)
-        member["credited"] = None if member["credited"] is None else bool(member["credited"])
+        member["credited"] = None if member["credit"] is None else member["credit"] == "credited"
+        member["evidence"] = [str(item) for item in _json_list(member["evidence"])]
     cluster["members"] = members
     return cluster
 
@@ -282,6 +285,8 @@ def _segment_lineage(segment: dict, clusters: dict[int, dict], matches: dict[int
     result["role"] = me["role"]
     result["label"] = me["label"]
     result["generation"] = me["generation"]
+    result["credit"] = me["credit"]
+    result["evidence"] = me["evidence"]
 
     chain = _ancestors(me, members)
     result["derived_from"] = [
@@ -359,6 +364,8 @@ def _relation(member: dict, match: dict | None, depth: int | None = None) -> dic
         "label": member["label"],
         "generation": member["generation"],
         "parent_article_id": member["parent_article_id"],
+        "credit": member["credit"],
+        "evidence": member["evidence"],
         "match": match,
     }
     if depth is not None:
@@ -401,6 +408,7 @@ def comparison(conn: sqlite3.Connection, source_id: str, derived_id: str) -> dic
     ]
     for match in matches:
         match["passages"] = _passages(conn, match["id"])
+    _add_match_articles(conn, matches)
     reverse = conn.execute(
         "select 1 from matches where source_article_id = ? and derived_article_id = ? limit 1",
         [derived_id, source_id],
@@ -412,6 +420,22 @@ def comparison(conn: sqlite3.Connection, source_id: str, derived_id: str) -> dic
         "matches": matches,
         "reverse_match_exists": reverse is not None,
     }
+
+
+def _add_match_articles(conn: sqlite3.Connection, matches: Iterable[dict]) -> None:
+    """Each match's source, derived and (siblings) shared-source article: id, title, outlet."""
+    matches = list(matches)
+    ids = [
+        match[key]
+        for match in matches
+        for key in ("source_article_id", "derived_article_id", "shared_source_article_id")
+        if match.get(key)
+    ]
+    found = articles_by_id(conn, ids)
+    for match in matches:
+        for side in ("source", "derived", "shared_source"):
+            article_id = match.get(f"{side}_article_id")
+            match[side] = found.get(article_id) if article_id else None
 
 
 def _passages(conn: sqlite3.Connection, match_id: int) -> list[dict]:
@@ -448,6 +472,27 @@ def articles_by_id(
     return found
 
 
+def segment_lineage(conn: sqlite3.Connection, segment_ids: Iterable[str]) -> dict[str, dict]:
+    """Where each segment stands in its story's lineage (for ordering check results), with
+    its tree's origin article: {segment id: {cluster_id, origin_segment_id, generation,
+    is_origin, parent_segment_id, credit, origin: {id, title, outlet, published}}}."""
+    found: dict[str, dict] = {}
+    for chunk in _chunks(list(dict.fromkeys(segment_ids))):
+        marks = ",".join("?" * len(chunk))
+        for row in _rows(
+            conn,
+            "select segment_id, cluster_id, origin_segment_id, origin_article_id, generation, "
+            "is_origin, parent_segment_id, credit from lineage "
+            f"where segment_id in ({marks})",
+            chunk,
+        ):
+            found[row["segment_id"]] = row
+    origins = articles_by_id(conn, [r["origin_article_id"] for r in found.values() if r["origin_article_id"]])
+    for row in found.values():
+        row["origin"] = origins.get(row["origin_article_id"])
+    return found
+
+
 def article_spans(conn: sqlite3.Connection, article_id: str) -> dict:
     """Boilerplate and credit spans of one article."""
     return {
@@ -476,7 +521,11 @@ def _words_text(words: Any) -> str:
 
 def _decode_match(match: dict) -> dict:
     match = dict(match)
-    match["evidence"] = [str(item) for item in _json_list(match["evidence"])]
+    match["evidence"] = [
+        item if isinstance(item, dict) else {"about": None, "text": str(item)}
+        for item in _json_list(match["evidence"])
+        if item is not None
+    ]
     try:
         scores = json.loads(match["scores"] or "{}")
     except (TypeError, ValueError):

@@ -22,9 +22,16 @@ from datasette import Forbidden
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
-from ..matching import tokens
+from ..matching import evidence, tokens
 from ..store import SCHEMA_VERSION, SEARCH_TABLE, SchemaError, schema_version, search_index_problem
-from ..vocabulary import BADGE_WORDS, PASSAGE_KINDS
+from ..vocabulary import (
+    BADGE_WORDS,
+    CREDIT_KIND_WORDS,
+    CREDIT_STATE_WORDS,
+    DERIVED_LABELS,
+    PASSAGE_KINDS,
+    SIBLINGS,
+)
 from . import graph, highlight, queries, site
 from .permissions import can_view_tables
 
@@ -38,6 +45,57 @@ SHORT_CHECK_WORDS = 50
 MAX_CHECK_BODY_BYTES = 12 * MAX_CHECK_CHARS
 DEFAULT_CHECK_LIMIT = 20
 MAX_CHECK_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class PageArticle:
+    """An article as evidence sentences name it."""
+
+    article_id: str
+    outlet: str | None = None
+    title: str | None = None
+
+    @classmethod
+    def of(cls, article: dict | None, article_id: str | None = None) -> "PageArticle":
+        article = article or {}
+        return cls(str(article.get("id") or article_id), article.get("outlet"), article.get("title"))
+
+
+def present_match(match: dict, source: dict | None, derived: dict | None) -> dict:
+    """What the pages show about a match: whether one text copies the other (only then a
+    direction, an arrow and a credit), its sentences, and its scores behind "All scores".
+
+    ``match["kind"]`` is "copy" (the derived text copies the source), "siblings" (both copy
+    a third version: no direction, no credit between them) or "not_derived" (shared quotes
+    or same story: nobody copied)."""
+    derived_label = match.get("label") in DERIVED_LABELS
+    if derived_label and match.get("relation") == SIBLINGS:
+        match["kind"] = "siblings"
+        shared = PageArticle.of(match.get("shared_source"), match.get("shared_source_article_id"))
+        first, second = PageArticle.of(source), PageArticle.of(derived)
+        names = evidence.Names(first, second, shared)
+        match["sentences"] = [
+            evidence.sentence(
+                f"{names.article(first)} and {names.article(second)} both copy "
+                f"{names.article(shared)}: neither took text only the other has, so neither "
+                "copied the other"
+            )
+        ]
+    elif derived_label:
+        match["kind"] = "copy"
+        match["sentences"] = evidence.texts(match.get("evidence"))
+    else:
+        match["kind"] = "not_derived"
+        match["sentences"] = [
+            text
+            for entry in match.get("evidence") or ()
+            if not isinstance(entry, dict) or entry.get("about") in (evidence.SHARED, None)
+            for text in evidence.texts([entry])
+        ]
+    match["credit_words"] = (
+        CREDIT_STATE_WORDS.get(match.get("credit")) if match["kind"] == "copy" else None
+    )
+    return match
 
 
 class PageError(Exception):
@@ -119,6 +177,8 @@ class Page:
                 "provenance_urls": self.urls,
                 "provenance_asset_version": asset_version(),
                 "label_words": BADGE_WORDS,
+                "credit_kind_words": CREDIT_KIND_WORDS,
+                "check_words": CHECK_WORDS,
                 "private": self.private,
                 # The licence and source in the footer, as on Datasette's own pages.
                 "metadata": await site.footer_metadata(self.datasette, self.database),
@@ -201,7 +261,7 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
         )
     except SchemaError as problem:
         raise PageError(409, "This database cannot be read", f"“{db.name}”: {problem}.")
-    if missing and version is not None and version < SCHEMA_VERSION:
+    if version is not None and version < SCHEMA_VERSION:  # the pages read its new columns
         raise _needs_upgrade(datasette, db, version)
     if missing:
         raise PageError(
@@ -216,15 +276,15 @@ async def _open_page(datasette, request, tables, is_json: bool) -> Page:
 
 
 def _needs_upgrade(datasette, db, version: int) -> PageError:
-    """A database from an older release lacks a table this page reads: it can be upgraded
-    in place, but not here (pages never write)."""
+    """A database from an older release lacks tables or columns the pages read: it can be
+    upgraded in place, but not here (pages never write)."""
     path = Path(db.path).name if db.path else f"{db.name}.db"  # not the server's directories
     return PageError(
         409,
         "This database needs an upgrade",
         f"“{db.name}” was written by an older datasette-provenance (schema version {version}; "
         f"this one uses {SCHEMA_VERSION}). Run `datasette-provenance upgrade {path}` and serve "
-        "it again; the other provenance pages work meanwhile.",
+        "it again; its tables stay browsable meanwhile.",
         [(str(datasette.urls.database(db.name)), f"Back to {db.name}")],
     )
 
@@ -363,6 +423,8 @@ def _add_relation_urls(urls: ProvenanceUrls, relation: dict) -> None:
     match = relation["match"]
     if match:
         match["compare_url"] = urls.compare(match["source_article_id"], match["derived_article_id"])
+        if "kind" not in match:  # a match can relate several of the page's segments
+            present_match(match, match.get("source"), match.get("derived"))
 
 
 # Side-by-side comparison ---------------------------------------------------------------
@@ -384,6 +446,7 @@ async def compare(page: Page) -> Response:
     urls = page.urls
     passages = [passage for match in found["matches"] for passage in match["passages"]]
     for match in found["matches"]:
+        present_match(match, found["source"], found["derived"])
         for passage in match["passages"]:
             passage["source_text"] = found["source"]["raw_text"][
                 passage["source_start"] : passage["source_end"]
@@ -396,6 +459,8 @@ async def compare(page: Page) -> Response:
         found[side]["safe_url"] = _safe_external_url(found[side]["url"])
     context = {
         **found,
+        # A direction (roles, an arrow) only when one text copies the other.
+        "directed": any(match["kind"] == "copy" for match in found["matches"]),
         "source_html": _marked_text(found["source"], passages, "source"),
         "derived_html": _marked_text(found["derived"], passages, "derived"),
         "edit_summary": _edit_summary(passages),
@@ -627,10 +692,70 @@ async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> 
         raise PageError(409, "Cannot check against this database", _without_path(error, page))
     results = [check_result_dict(result) for result in found]
     articles = await page.run(queries.articles_by_id, [r["article_id"] for r in results])
+    standing = await page.run(queries.segment_lineage, [r["segment_id"] for r in results])
     for result in results:
         result["article"] = articles.get(result["article_id"]) or {"id": result["article_id"]}
         result["article"]["url"] = page.urls.article(result["article_id"])
-    return results
+        result["lineage"] = standing.get(result["segment_id"])
+    return in_lineage_order(results, page.urls)
+
+
+# The order of check results: what the paste shares, most first.
+CHECK_RANK = {"verbatim": 0, "light_edit": 1, "paraphrase": 2, "quotation": 3, "shared_quotes": 3}
+CHECK_WORDS = {
+    "verbatim": "word for word",
+    "light_edit": "lightly edited",
+    "paraphrase": "paraphrased",
+    "quotation": "same quotation",
+    "shared_quotes": "same quotation",
+}
+
+
+def in_lineage_order(results: list[dict], urls: ProvenanceUrls) -> list[dict]:
+    """Check results grouped by story lineage: each story's origin first ("earliest version
+    in the corpus"), its copies under it by generation; stories with the closest match
+    first. Each result gets ``role`` (origin, copy, other), ``depth`` and ``group``."""
+    groups: dict[str, list[dict]] = {}
+    for result in results:
+        place = result.get("lineage") or {}
+        key = place.get("origin_segment_id") or result["segment_id"]
+        groups.setdefault(key, []).append(result)
+
+    def closeness(result: dict) -> tuple:
+        return (
+            CHECK_RANK.get(result["kind"], 4),
+            -(result["derived_containment"] or 0),
+            -(result["source_containment"] or 0),
+            result["segment_id"],
+        )
+
+    ordered = []
+    for number, (key, members) in enumerate(
+        sorted(groups.items(), key=lambda item: min(closeness(r) for r in item[1])), start=1
+    ):
+        for result in members:
+            place = result.get("lineage") or {}
+            if place.get("is_origin"):
+                result["role"] = "origin"
+            elif place.get("parent_segment_id"):
+                result["role"] = "copy"
+            else:
+                result["role"] = "other"
+            result["depth"] = place.get("generation") or 0
+            result["group"] = number
+        members.sort(
+            key=lambda r: (
+                r["role"] != "origin",
+                r["depth"],
+                r["article"].get("published") or "9999",
+                closeness(r),
+            )
+        )
+        origin = (members[0].get("lineage") or {}).get("origin")
+        if origin and not any(r["role"] == "origin" for r in members):
+            members[0]["origin_elsewhere"] = dict(origin, url=urls.article(origin["id"]))
+        ordered += members
+    return ordered
 
 
 def check_result_dict(result: Any) -> dict:
@@ -655,6 +780,7 @@ def check_result_dict(result: Any) -> dict:
         "article_id": get("article_id"),
         "segment_id": get("segment_id"),
         "label": get("label"),
+        "kind": get("kind") or get("label"),
         "source_containment": _float_or_none(get("source_containment")),
         "derived_containment": _float_or_none(get("derived_containment")),
         "evidence": [str(item) for item in (get("evidence") or [])],

@@ -17,7 +17,7 @@ import pytest
 from datasette.utils import tilde_encode
 from datasette_test import wait_until_responds
 
-from tests.conftest import SEED_IDS
+from tests.conftest import SEED_IDS, searchable_copy
 from tests.plugin_support import (
     HOSTILE_ID,
     HOSTILE_INGEST,
@@ -63,8 +63,7 @@ def server(seeds_db_path, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("browser")
-    seeds = folder / "seeds.db"
-    shutil.copy(seeds_db_path, seeds)
+    seeds = searchable_copy(seeds_db_path, folder)  # a quote is found by full-text search
     hostile = build_fixture_db(folder / "provenance.db")
     ingested = build_hostile_ingested_db(folder / "hostile.db")
     port = _free_port()
@@ -229,6 +228,78 @@ def test_check_form_finds_reuters_from_a_paragraph_of_the_copy(server, open_page
     phone = open_page(server + seeds_page("check"), viewport=PHONE)
     assert_fits_width(phone)
     shoot(phone, "check-form-phone")
+
+
+def test_evidence_is_in_plain_words_and_a_photo_credit_is_its_own_state(server, open_page):
+    page = open_page(server + seeds_page("article", PARAPHRASE))
+    summary = page.locator(".pv-summary")
+    assert summary.locator(".pv-badge:has-text('credits only the photo')").is_visible()
+    assert "It names its source only in a photo credit" in summary.inner_text()
+    evidence = page.locator(".pv-evidence li").all_inner_texts()
+    assert (
+        "Vygr Media’s article reuses about a third of the Reuters text, reworded; 10 of its "
+        "sentences follow the Reuters sentences in order." in evidence
+    )
+    assert (
+        "Vygr Media’s article credits Reuters only for the photo (“(Photo: Reuters)”), not for "
+        "the text." in evidence
+    )
+    assert not [line for line in evidence if "_" in line or "0." in line]  # no ids, no scores
+    scores = page.locator("details.pv-scores").first
+    assert not scores.locator("dl").is_visible()  # raw scores wait behind "All scores"
+    scores.locator("summary").click()
+    assert scores.locator("dt:has-text('sentence alignment')").is_visible()
+    shoot(page, "lineage-001-evidence-desktop")
+
+
+def test_pairs_that_are_not_copies_get_no_arrow(server, open_page):
+    page = open_page(server + seeds_page("compare", REUTERS, NYT))
+    assert page.locator(".pv-arrow").count() == 0
+    assert page.locator(".pv-compare-heads .pv-and").is_visible()
+    assert page.locator(".pv-side-role").all_inner_texts() == ["ARTICLE", "ARTICLE"] or (
+        page.locator(".pv-side-role").all_inner_texts() == ["Article", "Article"]
+    )
+    assert page.locator(".pv-badge:has-text('credited')").count() == 0
+    shoot(page, "compare-000-002-shared-quotes-desktop")
+    siblings = open_page(server + seeds_page("compare", PARAPHRASE, COPY))
+    assert siblings.locator(".pv-arrow").count() == 0
+    assert "neither took text only the other has" in siblings.locator(".pv-evidence").inner_text()
+    shoot(siblings, "compare-001-003-siblings-desktop")
+
+
+def test_check_results_come_in_lineage_order(server, open_page):
+    paragraph = next(
+        p for p in seed_text(COPY).split("\n\n") if p.startswith("US and South Korean")
+    )
+    page = open_page(server + seeds_page("check"))
+    page.fill("#pv-check-text", paragraph)
+    page.click("button:has-text('Find sources')")
+    results = page.locator(".pv-check-result")
+    results.first.wait_for()
+    assert results.evaluate_all("items => items.map(i => i.dataset.articleId)")[:2] == [
+        REUTERS, COPY
+    ]
+    first = results.first
+    assert first.locator(".pv-badge:has-text('earliest version in the corpus')").is_visible()
+    second_box, first_box = results.nth(1).bounding_box(), first.bounding_box()
+    assert second_box["x"] > first_box["x"]  # the copy is indented under its origin
+    shoot(page, "check-lineage-order-desktop")
+
+    quote = (
+        '"The Russian army and people will certainly win a great victory in the sacred '
+        'struggle for the punishment of a great evil that claims hegemony and feeds an '
+        'expansionist illusion," Kim added, raising his glass.'
+    )
+    page = open_page(server + seeds_page("check"))
+    page.fill("#pv-check-text", quote)
+    page.click("button:has-text('Find sources')")
+    results = page.locator(".pv-check-result")
+    results.first.wait_for()
+    badges = results.locator(".pv-badge").all_inner_texts()
+    assert "same quotation" in badges and "paraphrased" not in badges
+    assert "0%" not in page.locator(".pv-check-results").inner_text()
+    assert results.first.locator("blockquote.pv-quote").is_visible()
+    shoot(page, "check-quotation-desktop")
 
 
 def test_stories_overview(server, open_page):
