@@ -458,21 +458,27 @@ def passages_of(table):
     return load
 
 
+def versions(earlier, later, copy, edges, table):
+    """The cluster of three versions of one story (3,000 characters = 500 words each) and
+    the copy's lineage row."""
+    segments = nodes(f"{earlier}#1", f"{later}#1", f"{copy}#1")
+    edges = [edge(i, f"{s}#1", f"{d}#1", label, closeness, confidence)
+             for i, (s, d, label, closeness, confidence) in enumerate(edges, start=1)]  # fmt: skip
+    [cluster] = lineage.build_clusters(segments, edges, passages_of(table))
+    return cluster, next(m for m in cluster.members if m.segment_id == f"{copy}#1")
+
+
 def test_a_copy_hangs_under_the_version_holding_most_of_what_it_reused():
     # A rewrite of the wire keeps wire-only paragraphs that a shorter copy dropped: the
     # branching alone (closeness) hangs it under the shorter copy; it belongs under the wire.
-    segments = nodes("wire#1", "short#1", "rewrite#1")
-    edges = [
-        edge(1, "wire#1", "short#1", "verbatim", 0.99, 0.95),
-        edge(2, "short#1", "rewrite#1", "paraphrase", 0.62, 0.95),
-        edge(3, "wire#1", "rewrite#1", "paraphrase", 0.6, 0.95),
-    ]
-    table = {  # 3,000 characters = 500 words: 6 characters a word
+    cluster, rewrite = versions("wire", "short", "rewrite", [
+        ("wire", "short", "verbatim", 0.99, 0.95),
+        ("short", "rewrite", "paraphrase", 0.62, 0.95),
+        ("wire", "rewrite", "paraphrase", 0.6, 0.95),
+    ], {
         2: [("paraphrase", 0, 1200, 0)],  # the rewrite's first part, paraphrased from both
         3: [("paraphrase", 0, 1200, 0), ("verbatim", 1500, 2700, 0)],  # + wire-only paragraphs
-    }
-    [cluster] = lineage.build_clusters(segments, edges, passages_of(table))
-    rewrite = next(m for m in cluster.members if m.segment_id == "rewrite#1")
+    })  # fmt: skip
     assert rewrite.parent_segment_id == "wire#1"
     assert rewrite.evidence == [
         "Hung under “title wire#1” rather than “title short#1”, a later version of it: it keeps "
@@ -484,15 +490,11 @@ def test_a_copy_hangs_under_the_version_holding_most_of_what_it_reused():
 
 
 def test_a_copy_of_a_rewrite_stays_under_the_rewrite():
-    segments = nodes("wire#1", "rewrite#1", "copy#1")
-    edges = [
-        edge(1, "wire#1", "rewrite#1", "paraphrase", 0.5, 0.99),
-        edge(2, "rewrite#1", "copy#1", "verbatim", 0.98, 0.9),
-        edge(3, "wire#1", "copy#1", "paraphrase", 0.5, 0.99),
-    ]
-    table = {2: [("verbatim", 0, 2900, 0)], 3: [("paraphrase", 0, 2900, 0)]}
-    [cluster] = lineage.build_clusters(segments, edges, passages_of(table))
-    copy = next(m for m in cluster.members if m.segment_id == "copy#1")
+    _, copy = versions("wire", "rewrite", "copy", [
+        ("wire", "rewrite", "paraphrase", 0.5, 0.99),
+        ("rewrite", "copy", "verbatim", 0.98, 0.9),
+        ("wire", "copy", "paraphrase", 0.5, 0.99),
+    ], {2: [("verbatim", 0, 2900, 0)], 3: [("paraphrase", 0, 2900, 0)]})  # fmt: skip
     assert copy.parent_segment_id == "rewrite#1"
     assert copy.evidence == [
         "Hung under “title rewrite#1” rather than “title wire#1”, the version it comes from: it "
@@ -502,31 +504,25 @@ def test_a_copy_of_a_rewrite_stays_under_the_rewrite():
 
 def test_a_copy_carrying_a_light_edits_changes_stays_under_it():
     # The light edit changed 60 words of the wire; the copy has all of them.
-    segments = nodes("wire#1", "edit#1", "copy#1")
-    edges = [
-        edge(1, "wire#1", "edit#1", "light_edit", 0.95, 0.99),
-        edge(2, "edit#1", "copy#1", "verbatim", 0.99, 0.9),
-        edge(3, "wire#1", "copy#1", "light_edit", 0.95, 0.99),
-    ]
-    table = {2: [("verbatim", 0, 3000, 0)], 3: [("edited", 0, 3000, 60)]}
-    [cluster] = lineage.build_clusters(segments, edges, passages_of(table))
-    copy = next(m for m in cluster.members if m.segment_id == "copy#1")
+    _, copy = versions("wire", "edit", "copy", [
+        ("wire", "edit", "light_edit", 0.95, 0.99),
+        ("edit", "copy", "verbatim", 0.99, 0.9),
+        ("wire", "copy", "light_edit", 0.95, 0.99),
+    ], {2: [("verbatim", 0, 3000, 0)], 3: [("edited", 0, 3000, 60)]})  # fmt: skip
     assert copy.parent_segment_id == "edit#1"
 
 
 def test_siblings_with_noisy_alignments_hang_under_the_wire():
     # Two paraphrases of the wire, each aligned a little differently: the branching prefers
     # the sibling by a hair; neither carries the other's own text, so the wire is the parent.
-    segments = nodes("wire#1", "one#1", "two#1")
-    edges = [
-        edge(1, "wire#1", "one#1", "paraphrase", 0.5, 0.99),
-        edge(2, "one#1", "two#1", "paraphrase", 0.53, 0.96),
-        edge(3, "wire#1", "two#1", "paraphrase", 0.5, 0.99),
-    ]
-    table = {2: [("paraphrase", 0, 2400, 0), ("verbatim", 2400, 2500, 0)],
-             3: [("paraphrase", 0, 2300, 0), ("verbatim", 2600, 2700, 0)]}
-    [cluster] = lineage.build_clusters(segments, edges, passages_of(table))
-    two = next(m for m in cluster.members if m.segment_id == "two#1")
+    cluster, two = versions("wire", "one", "two", [
+        ("wire", "one", "paraphrase", 0.5, 0.99),
+        ("one", "two", "paraphrase", 0.53, 0.96),
+        ("wire", "two", "paraphrase", 0.5, 0.99),
+    ], {
+        2: [("paraphrase", 0, 2400, 0), ("verbatim", 2400, 2500, 0)],
+        3: [("paraphrase", 0, 2300, 0), ("verbatim", 2600, 2700, 0)],
+    })  # fmt: skip
     assert two.parent_segment_id == "wire#1"
     assert {r.match_id: r.relation for r in cluster.relations}[2] == "siblings"
 
