@@ -60,6 +60,7 @@ CREDITED = "credited"
 PHOTO_ONLY = "photo_only"  # names the source only in a photo or video credit
 UNCREDITED = "uncredited"
 CREDIT_STATES = (CREDITED, PHOTO_ONLY, UNCREDITED)
+NOT_CREDITED_STATES = (UNCREDITED, PHOTO_ONLY)  # the text is not credited
 CREDIT_STATE_WORDS = {
     CREDITED: "credited",
     PHOTO_ONLY: "credits only a photo",

@@ -69,6 +69,14 @@ async def test_facet_filters_combine_with_other_filters(ds, args, expected):
     assert (await articles_json(ds, **args))["ids"] == expected
 
 
+async def test_a_filter_given_twice_is_either_value(ds):
+    query = urlencode(
+        [("_provenance_credit", "uncredited"), ("_provenance_credit", "photo_only")]
+    )
+    data = (await ds.client.get(f"/{DB}/articles.json?{query}&_shape=objects")).json()
+    assert {row["id"] for row in data["rows"]} == {COPY, HOSTILE_ID, PARAPHRASE}
+
+
 async def test_selecting_a_facet_value_narrows_the_other_facets(ds):
     result = await articles_json(
         ds,

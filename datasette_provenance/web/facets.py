@@ -182,22 +182,26 @@ class StoryFilter:
 
 async def filter_arguments(request, database: str, table: str, datasette) -> FilterArguments | None:
     """``?_provenance_label=`` and friends as WHERE clauses on ``articles``."""
-    wanted = [
-        (facet, value)
+    arguments = urllib.parse.parse_qsl(request.query_string)
+    # A facet given twice is either value (?_provenance_credit=uncredited&..=photo_only).
+    wanted = {
+        facet: values
         for facet in [*FACET_CLASSES, StoryFilter]
-        for key, value in urllib.parse.parse_qsl(request.query_string)
-        if key == facet.filter_arg
-    ]
+        if (values := [value for key, value in arguments if key == facet.filter_arg])
+    }
     if table != "articles" or not wanted or not await _usable(datasette, request, database):
         return None
     clauses, params, descriptions = [], {}, []
-    for index, (facet, value) in enumerate(wanted):
-        param = f"provenance_filter_{index}"
+    for facet, values in wanted.items():
+        names = []
+        for value in values:
+            names.append(f":provenance_filter_{len(params)}")
+            params[names[-1][1:]] = value
         clauses.append(
-            f"id in (select article_id from ({facet.values_sql}) where value = :{param})"
+            f"id in (select article_id from ({facet.values_sql}) "
+            f"where value in ({', '.join(names)}))"
         )
-        params[param] = value
-        descriptions.append(f'{facet.name} is "{value}"')
+        descriptions.append(f"{facet.name} is " + " or ".join(f'"{value}"' for value in values))
     return FilterArguments(clauses, params=params, human_descriptions=descriptions)
 
 

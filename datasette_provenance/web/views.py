@@ -29,6 +29,7 @@ from ..vocabulary import (
     CREDIT_KIND_WORDS,
     CREDIT_STATE_WORDS,
     DERIVED_LABELS,
+    NOT_CREDITED_STATES,
     PASSAGE_KINDS,
     SIBLINGS,
 )
@@ -327,8 +328,12 @@ async def stories(page: Page) -> Response:
     for story in overview["stories"]:
         if story["origin"]:
             story["origin"]["url"] = page.urls.article(story["origin"]["id"])
+        # The count includes copies credited only for a photo: the link lists them too.
         story["uncredited_url"] = page.urls.table("articles") + "?" + urlencode(
-            {"_provenance_story": story["id"], "_provenance_credit": "uncredited"}
+            [
+                ("_provenance_story", story["id"]),
+                *(("_provenance_credit", state) for state in NOT_CREDITED_STATES),
+            ]
         )
     links = {
         "sorts": {
