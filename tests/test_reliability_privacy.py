@@ -1,7 +1,7 @@
 """No side doors: with ``articles`` private, nothing made from their text is public.
 
 The fixture database gains the full-text index and two views (one reading segment texts,
-one only counting labels); the user adds two canned queries (one reading titles, one not).
+one only counting outlet names); the user adds two canned queries (one reading titles, one not).
 An anonymous visitor is refused every table, view and canned query that shows article text
 (the shipped ones too) and custom SQL; what holds no text stays public; the allowed actor
 sees everything; with ``articles`` public nothing is hidden. Before, on 0.65 the full-text
@@ -24,17 +24,18 @@ from tests.plugin_support import DB, SEED_ARTICLES, serve
 pytestmark = pytest.mark.asyncio
 
 EDITOR = {"id": "editor"}
+# matches and lineage too: their evidence sentences name articles by their titles.
 TEXT_TABLES = ["segments", "boilerplate_spans", "article_credits", "passages", "clusters",
-               "articles_fts", "segment_texts"]  # fmt: skip
+               "matches", "lineage", "label_counts", "articles_fts", "segment_texts"]  # fmt: skip
 # The full-text index's shadow tables: hidden here; 1.0a hides them from everyone anyway.
 SHADOW_TABLES = ["articles_fts_data", "articles_fts_docsize"]
-NO_TEXT_TABLES = ["matches", "lineage", "label_counts"]
+NO_TEXT_TABLES = ["outlet_names", "outlet_name_counts"]
 SHIPPED_QUERIES = ["uncredited_copies", "most_copied_originals"]
 OWN_QUERIES = {
     "own_titles": {"sql": "select title from articles"},
     "own_view": {"sql": "select * from segment_texts"},
-    "own_labels": {
-        "sql": "select label, count(*) as n from matches where label != :skip group by label"
+    "own_outlet_names": {
+        "sql": "select kind, count(*) as n from outlet_names where kind != :skip group by kind"
     },
 }
 TEXT_QUERIES = [*SHIPPED_QUERIES, "own_titles", "own_view"]
@@ -52,6 +53,10 @@ def db_path(provenance_db_path, tmp_path_factory):
         db.conn.execute("create view segment_texts as select id, clean_text from segments")
         db.conn.execute(
             "create view label_counts as select label, count(*) as n from matches group by label"
+        )
+        db.conn.execute(
+            "create view outlet_name_counts as "
+            "select outlet, count(*) as n from outlet_names group by outlet"
         )
         db.conn.execute("pragma wal_checkpoint(truncate)")
     return path
@@ -86,7 +91,7 @@ def closed_doors() -> list[str]:
     return [
         *side_doors(),
         *(f"/{DB}/{table}.json" for table in SHADOW_TABLES),
-        f"/{DB}/matches.json?_where=exists(select 1 from articles where raw_text like 'a%25')",
+        f"/{DB}/outlet_names.json?_where=exists(select 1 from articles where raw_text like 'a%25')",
     ]
 
 
@@ -102,7 +107,7 @@ async def test_what_holds_no_text_stays_public(db_path):
     ds = await served(db_path, articles_private=True)
     for table in NO_TEXT_TABLES:
         assert (await ds.client.get(f"/{DB}/{table}.json")).status_code == 200, table
-    assert (await ds.client.get(f"/{DB}/own_labels.json?skip=x")).status_code == 200
+    assert (await ds.client.get(f"/{DB}/own_outlet_names.json?skip=x")).status_code == 200
     listed = (await ds.client.get(f"/{DB}.json")).json()
     names = {table["name"] for table in listed["tables"]}
     names |= {view["name"] for view in listed.get("views", [])}

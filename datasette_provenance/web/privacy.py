@@ -2,7 +2,7 @@
 
 A provenance database holds article text in more places than ``articles``: segments and
 their clean text, boilerplate and credit lines as found, the words of edited passages,
-cluster titles, the full-text index (its shadow tables hold every word). An ``allow``
+cluster titles, evidence sentences naming articles by title, the full-text index (its shadow tables hold every word). An ``allow``
 block on ``articles`` alone would leave all of those public, and custom SQL (the query
 editor, ``?_where=``) reads any table. So, for an actor who may not view ``articles``:
 
@@ -28,9 +28,19 @@ from . import canned
 SOURCE_TABLE = "articles"
 MARKER_TABLE = "provenance_meta"  # with articles: a provenance database
 # Tables whose rows carry article text (titles, clean text, matched lines, edited words,
-# index terms). The full-text index's shadow tables are found by name.
+# index terms; the evidence sentences of matches and lineage name articles by their titles).
+# The full-text index's shadow tables are found by name.
 TEXT_TABLES = frozenset(
-    {"segments", "boilerplate_spans", "article_credits", "passages", "clusters", "articles_fts"}
+    {
+        "segments",
+        "boilerplate_spans",
+        "article_credits",
+        "passages",
+        "clusters",
+        "matches",
+        "lineage",
+        "articles_fts",
+    }
 )
 SEARCH_PREFIX = "articles_fts"
 ACTIONS = ("view-table", "view-query", "execute-sql")
