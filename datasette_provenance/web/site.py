@@ -62,6 +62,8 @@ class Settings:
     page_size: int = 50  # stories per page
     queries: bool = True  # offer the canned queries
     text_preview: int = 200  # characters of a long text shown on table pages
+    check_cpu_seconds: float = 1.5  # CPU time one check may take (then 503)
+    max_concurrent_checks: int = 1  # checks at once, on their own threads (then 429)
 
     @classmethod
     def read(cls, datasette, database: str | None = None) -> "Settings":
@@ -86,12 +88,17 @@ class Settings:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise SettingsError(f"{PLUGIN_NAME}: {name} must be a list of names")
                 values[name] = tuple(value)
-        for name, low in (("page_size", 1), ("text_preview", 20)):
+        for name, low in (("page_size", 1), ("text_preview", 20), ("max_concurrent_checks", 1)):
             if name in raw:
                 value = raw[name]
                 if isinstance(value, bool) or not isinstance(value, int) or value < low:
                     raise SettingsError(f"{PLUGIN_NAME}: {name} must be a whole number >= {low}")
                 values[name] = value
+        if "check_cpu_seconds" in raw:
+            value = raw["check_cpu_seconds"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise SettingsError(f"{PLUGIN_NAME}: check_cpu_seconds must be a number > 0")
+            values["check_cpu_seconds"] = float(value)
         if "queries" in raw:
             if not isinstance(raw["queries"], bool):
                 raise SettingsError(f"{PLUGIN_NAME}: queries must be true or false")

@@ -33,7 +33,7 @@ from ..vocabulary import (
     PASSAGE_KINDS,
     SIBLINGS,
 )
-from . import graph, highlight, queries, site
+from . import checking, graph, highlight, queries, site
 from .permissions import can_view_tables
 
 MAX_PAGE_SIZE = 500
@@ -103,10 +103,16 @@ class PageError(Exception):
     """A friendly error page (or JSON error) with a status code and onward links."""
 
     def __init__(
-        self, status: int, title: str, message: str, links: list[tuple[str, str]] | None = None
+        self,
+        status: int,
+        title: str,
+        message: str,
+        links: list[tuple[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(message)
         self.status, self.title, self.message, self.links = status, title, message, links or []
+        self.headers = headers or {}
 
 
 class ProvenanceUrls:
@@ -304,6 +310,7 @@ async def _error_response(datasette, request, error: PageError, is_json: bool) -
         )
         response = Response.html(html, status=error.status)
     response.headers["Cache-Control"] = "no-store"
+    response.headers.update(error.headers)
     return response
 
 
@@ -677,20 +684,29 @@ async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> 
 
     from ..matching.search import find_sources  # on first use: pages start without it
 
-    def run(conn):
-        # The matcher expects plain tuple rows, as from store.connect; Datasette's
-        # connections may use sqlite3.Row. This thread owns conn until we return.
-        row_factory, conn.row_factory = conn.row_factory, None
-        try:
-            db = sqlite_utils.Database(conn, recursive_triggers=False)
-            return in_one_snapshot(
-                conn, lambda _: find_sources(db, text, limit, use_search=use_search)
-            )
-        finally:
-            conn.row_factory = row_factory
+    def run(conn):  # on a check thread (checking), which owns conn until we return
+        db = sqlite_utils.Database(conn, recursive_triggers=False)
+        return in_one_snapshot(conn, lambda _: find_sources(db, text, limit, use_search=use_search))
 
+    settings = site.Settings.read(page.datasette, database=page.database)
+    checks = checking.checker(
+        page.datasette, settings.max_concurrent_checks, settings.check_cpu_seconds
+    )
     try:
-        found = await page.db.execute_fn(run)
+        found = await checks.run(page.db, page.request, run)
+    except checking.Busy:
+        raise PageError(
+            429,
+            "Another check is running",
+            f"Try again in {checking.RETRY_AFTER_SECONDS} seconds.",
+            headers={"Retry-After": str(checking.RETRY_AFTER_SECONDS)},
+        )
+    except checking.OverBudget:
+        raise PageError(
+            503,
+            "This check needs more computing than one request may take",
+            "Paste a shorter excerpt (the passage you want to trace, not the whole article).",
+        )
     except Exception as error:  # the matcher's own errors (e.g. index built with other settings)
         if not type(error).__module__.startswith("datasette_provenance"):
             raise
