@@ -29,7 +29,6 @@ import xxhash
 from . import store
 from .cleaning import CleanedArticle, clean_article
 from .matching import index, lsh
-from .matching.signatures import sign_tokens
 from .matching.tokens import words_in_ranges
 from .matching.update import update_matches
 from .parameters import DEFAULT_PARAMS, SignatureParams
@@ -123,7 +122,7 @@ def prepare_article(
     segments = []
     for segment in cleaned.segments:
         norms = words_in_ranges(record.text, cleaned.kept_ranges(segment))
-        signed = sign_tokens(norms, params)
+        signed, found = lsh.sign_with_buckets(norms, params)
         segments.append(
             PreparedSegment(
                 segment_id=f"{record.id}#{segment.number}",
@@ -134,7 +133,7 @@ def prepare_article(
                 clean_text=cleaned.segment_text(segment),
                 word_count=len(norms),
                 signatures=signed,
-                buckets=index.pending_text(lsh.buckets(signed, params)),
+                buckets=index.pending_text(found),
             )
         )
     return PreparedArticle(

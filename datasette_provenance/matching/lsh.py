@@ -19,7 +19,13 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..parameters import DEFAULT_CANDIDATES, CandidateSettings, SignatureParams
-from .signatures import SegmentSignatures, estimate_containment, jaccard_matrix
+from .signatures import (
+    SegmentSignatures,
+    estimate_containment,
+    jaccard_matrix,
+    sign_natively,
+    sign_tokens,
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,18 @@ def buckets(signatures: SegmentSignatures, params: SignatureParams) -> np.ndarra
     if not parts:
         return np.zeros(0, dtype=np.int64)
     return np.concatenate(parts)
+
+
+def sign_with_buckets(
+    norms: Sequence[str], params: SignatureParams
+) -> tuple[SegmentSignatures, np.ndarray]:
+    """``signatures.sign_tokens`` and ``buckets`` in one step: one native call when the
+    extension is built, the numpy code otherwise (the same values)."""
+    found = sign_natively(norms, params)
+    if found is not None:
+        return found
+    signed = sign_tokens(norms, params, native=False)
+    return signed, buckets(signed, params)
 
 
 def _fold(hashes: np.ndarray, kind_bit: int) -> np.ndarray:
