@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -58,7 +59,6 @@ from .lsh import (
     bucket_kind,
     buckets,
     choose_for_scoring,
-    count_band_hits,
     estimate_story_jaccards,
     rank_band_hits,
     score_candidates,
@@ -465,6 +465,7 @@ def candidates(
     params: SignatureParams,
     exclude_segment_ids: Iterable[str] = (),
     settings: CandidateSettings = DEFAULT_CANDIDATES,
+    cache: LookupCache | None = None,
 ) -> dict[str, CandidateHit]:
     """Indexed segments that may share text or story with the signed one, best first.
 
@@ -473,93 +474,181 @@ def candidates(
     if it shares a story band and its story words estimate at
     ``settings.story_min_jaccard`` or more. At most ``settings.max_scored_candidates``
     are scored and returned, most text band hits first, then most story band hits.
-    The steps are ``lsh``'s; this reads what each needs from SQLite.
+    The steps are ``lsh``'s; this reads what each needs from SQLite (through ``cache``,
+    a ``LookupCache``, when the caller looks up many segments).
     """
-    keys = buckets(signatures, params).tolist()
-    members = _bucket_members(db, keys, settings.max_bucket_read)
-    text_hits, story_hits = count_band_hits(members, exclude_segment_ids)
+    keys = buckets(signatures, params)
+    text_hits, story_hits = band_hits(db, keys, exclude_segment_ids, settings, cache)
     text_first, story_only = rank_band_hits(text_hits, story_hits)
     pool = scoring_pool(text_first, story_only, settings)
-    story_jaccards = _story_jaccards(db, signatures, pool)
+    story_jaccards = _story_jaccards(db, signatures, pool, cache)
     chosen = choose_for_scoring(text_first, story_only, story_jaccards, settings)
-    windows = _load_text_windows(db, chosen, signatures.text.shape[1])
+    windows = _load_text_windows(db, chosen, signatures.text.shape[1], cache)
     return score_candidates(signatures, windows, text_hits, story_hits, story_jaccards, settings)
 
 
-def _bucket_members(
-    db: sqlite_utils.Database, keys: Sequence[int], max_read: int
-) -> list[tuple[str, str]]:
-    """(kind, segment_id) of every member of these buckets (lsh_index buckets), at most
-    ``max_read`` per bucket: the first ones in segment id order."""
-    members: list[tuple[str, str]] = []
-    for chunk in _chunks(list(keys), _KEYS_PER_QUERY):
-        crowded = {
-            bucket
-            for (bucket,) in db.execute(
-                f"{_keys_sql(chunk)} SELECT bucket FROM key WHERE {_MEMBER_SQL} > ?",
-                [*chunk, *[max_read + 1] * len(_INDEX_TABLES), max_read],
-            )
-        }
-        ordinary = [bucket for bucket in chunk if bucket not in crowded]
-        if ordinary:
-            members += [
-                (bucket_kind(bucket), segment_id)
-                for bucket, segment_id in db.execute(
-                    f"{_keys_sql(ordinary)} "
-                    + " UNION ALL ".join(
-                        f"SELECT key.bucket, s.id FROM key "
-                        f"CROSS JOIN {table} AS member ON member.bucket = key.bucket "
-                        f"JOIN segments AS s ON s.seq = member.segment"
-                        for table in _INDEX_TABLES
-                    ),
-                    ordinary,
-                )
-            ]
-        for bucket in sorted(crowded):
-            members += _first_members(db, bucket, max_read)
-    return members
+class LookupCache:
+    """What the lookups of one matching process read more than once: the members of big
+    buckets and the stored signatures of the segments found.
+
+    Every copy of a syndicated story reads the same big buckets (hundreds of keys, each
+    with the same members) and scores the same copies; neither the index nor the
+    signatures change while matching, so each is read once. Least recently used go first.
+    """
+
+    def __init__(self, limit: int = 20_000):
+        self.limit = limit
+        self.entries: OrderedDict[tuple, object] = OrderedDict()
+
+    def get_many(self, kind: str, keys: list, load: Callable[[list], dict]) -> dict:
+        """{key: value} for these keys; ``load(missing keys)`` reads the ones not kept (a
+        key it leaves out has no value, and is asked for again next time)."""
+        found, missing = {}, []
+        for key in keys:
+            value = self.entries.get((kind, key))
+            if value is None:
+                missing.append(key)
+            else:
+                self.entries.move_to_end((kind, key))
+                found[key] = value
+        if missing:
+            for key, value in load(missing).items():
+                found[key] = self.entries[(kind, key)] = value
+            while len(self.entries) > self.limit:
+                self.entries.popitem(last=False)
+        return found
 
 
-def _keys_sql(buckets: Sequence[int]) -> str:
-    return f"WITH key(bucket) AS (VALUES {','.join(['(?)'] * len(buckets))})"
+def _cached(cache: LookupCache | None, kind: str, keys: list, load: Callable[[list], dict]):
+    return cache.get_many(kind, keys, load) if cache else load(keys)
 
 
-def _first_members(
-    db: sqlite_utils.Database, bucket: int, max_read: int
-) -> list[tuple[str, str]]:
-    """The first ``max_read`` members of a crowded bucket, in segment id order."""
-    kind = bucket_kind(bucket)
-    return [
-        (kind, segment_id)
-        for (segment_id,) in db.execute(
-            "SELECT s.id FROM (SELECT segment FROM lsh_index WHERE bucket = ? UNION ALL "
-            "SELECT segment FROM lsh_recent WHERE bucket = ?) AS member "
-            "JOIN segments AS s ON s.seq = member.segment ORDER BY s.id LIMIT ?",
-            [bucket, bucket, max_read],
-        )
-    ]
+def band_hits(
+    db: sqlite_utils.Database,
+    keys: np.ndarray,
+    exclude_segment_ids: Iterable[str] = (),
+    settings: CandidateSettings = DEFAULT_CANDIDATES,
+    cache: LookupCache | None = None,
+) -> tuple[Counter[str], Counter[str]]:
+    """Text and story keys each indexed segment shares with these ``keys`` (buckets): what
+    ``lsh.count_band_hits`` counts from the buckets' members.
+
+    Members come back from SQLite as integers (``segments.seq``) and are counted with
+    numpy; only the segments found are named (one query), not every row read. A bucket
+    gives at most ``settings.max_bucket_read`` members: the first ones in segment id order.
+    """
+    seqs, story = _member_seqs(db, keys, settings.max_bucket_read, cache)
+    excluded = list(exclude_segment_ids)
+    if excluded and len(seqs):
+        keep = ~np.isin(seqs, [seq for seq, _ in _seqs_and_ids(db, "id", excluded)])
+        seqs, story = seqs[keep], story[keep]
+    text_seqs, text_counts = np.unique(seqs[~story], return_counts=True)
+    story_seqs, story_counts = np.unique(seqs[story], return_counts=True)
+    names = dict(_seqs_and_ids(db, "seq", np.union1d(text_seqs, story_seqs).tolist()))
+    return _named_counts(names, text_seqs, text_counts), _named_counts(
+        names, story_seqs, story_counts
+    )
 
 
-# Keys travel as a VALUES list (one parameter each, within SQLite's historic limit
-# of 999 per statement); CROSS JOIN keeps the keys as the outer loop, so each key
-# is one primary-key search of lsh_index.
-_KEYS_PER_QUERY = 900
+def _named_counts(names: dict, seqs: np.ndarray, counts: np.ndarray) -> Counter[str]:
+    # A member without a segments row (deleted behind the index's back) is no candidate.
+    return Counter(
+        {names[seq]: count for seq, count in zip(seqs.tolist(), counts.tolist()) if seq in names}
+    )
+
+
+def _seqs_and_ids(db: sqlite_utils.Database, by: str, values: list) -> list[tuple[int, str]]:
+    """(seq, id) of the segments with these seqs (``by="seq"``) or ids (``by="id"``)."""
+    found = []
+    for chunk in _chunks(list(values), 500):
+        found += db.execute(
+            f"SELECT seq, id FROM segments WHERE {by} IN ({','.join('?' * len(chunk))})", chunk
+        ).fetchall()
+    return found
+
+
+def _member_seqs(
+    db: sqlite_utils.Database, keys: np.ndarray, max_read: int, cache: LookupCache | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(seq, is a story key) of the members of these buckets, one per (bucket, member).
+
+    The keys travel as one JSON array (one cached statement, however many). Each bucket's
+    size is read first (up to ``max_read + 1``): small ones are read in one statement,
+    big ones (a storm, left-over boilerplate: the same ones recur) one by one through
+    the cache, crowded ones only their first ``max_read`` members in segment id order.
+    """
+    sizes = db.execute(_SIZES_SQL, {"keys": pending_text(keys), "limit": max_read + 1})
+    sizes = np.array(sizes.fetchall(), dtype=np.int64).reshape(-1, 2)
+    big = sizes[:, 1] > (CACHED_BUCKET_MEMBERS if cache else max_read)
+    seqs, story = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=bool)]
+    small = sizes[~big & (sizes[:, 1] > 0), 0]
+    if len(small):
+        rows = db.execute(_MEMBERS_SQL, [pending_text(small)] * len(_INDEX_TABLES)).fetchall()
+        packed = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        seqs.append(packed >> 1)
+        story.append((packed & 1) == 1)
+    for bucket in sizes[big, 0].tolist():
+        members = _cached(cache, "bucket", [bucket], lambda b: {b[0]: _first_members(db, b[0], max_read)})
+        seqs.append(members[bucket])
+        story.append(np.full(len(members[bucket]), bucket_kind(bucket) == "story"))
+    return np.concatenate(seqs), np.concatenate(story)
+
+
+def _first_members(db: sqlite_utils.Database, bucket: int, max_read: int) -> np.ndarray:
+    """The first ``max_read`` members (seqs) of a bucket, in segment id order."""
+    rows = db.execute(_FIRST_MEMBERS_SQL, [bucket, bucket, max_read]).fetchall()
+    return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+
+
+# Buckets with more members than this are read one by one through a matching run's
+# cache: storms and left-over boilerplate make the same big buckets recur.
+CACHED_BUCKET_MEMBERS = 16
 _INDEX_TABLES = ("lsh_index", "lsh_recent")
-# A bucket is crowded when both tables together hold more members than are read.
-_MEMBER_SQL = " + ".join(
-    f"(SELECT count(*) FROM (SELECT 1 FROM {table} AS member "
-    f"WHERE member.bucket = key.bucket LIMIT ?))"
+# Each key's member count (both tables), up to :limit each.
+_SIZES_SQL = (
+    "SELECT key.value, "
+    + " + ".join(
+        f"(SELECT count(*) FROM (SELECT 1 FROM {table} AS member "
+        "WHERE member.bucket = key.value LIMIT :limit))"
+        for table in _INDEX_TABLES
+    )
+    + " FROM json_each(:keys) AS key"
+)
+# Members of small buckets as seq * 2 + (story key): one integer a row. CROSS JOIN keeps
+# the keys as the outer loop, so each key is one primary-key search.
+_MEMBERS_SQL = " UNION ALL ".join(
+    f"SELECT member.segment * 2 + (key.value & 1) FROM json_each(?) AS key "
+    f"CROSS JOIN {table} AS member ON member.bucket = key.value"
     for table in _INDEX_TABLES
+)
+# A crowded bucket's readable members: the first in segment id order (the Spark engine
+# reads the same ones), each crowded bucket read once per matching run (the cache).
+_FIRST_MEMBERS_SQL = (
+    "SELECT s.seq FROM (SELECT segment FROM lsh_index WHERE bucket = ? UNION ALL "
+    "SELECT segment FROM lsh_recent WHERE bucket = ?) AS member "
+    "JOIN segments AS s ON s.seq = member.segment ORDER BY s.id LIMIT ?"
 )
 
 
 def _story_jaccards(
-    db: sqlite_utils.Database, query: SegmentSignatures, segment_ids: list[str]
+    db: sqlite_utils.Database,
+    query: SegmentSignatures,
+    segment_ids: list[str],
+    cache: LookupCache | None = None,
 ) -> dict[str, float]:
     """Estimated story Jaccard with each of these segments (one small row each)."""
     if not query.story_word_count:
         return {}
-    jaccards = {}
+    stories = _cached(cache, "story", segment_ids, lambda ids: _read_stories(db, ids, query))
+    found = [segment_id for segment_id in segment_ids if segment_id in stories]
+    if not found:
+        return {}
+    return estimate_story_jaccards(query, found, np.vstack([stories[s] for s in found]))
+
+
+def _read_stories(db, segment_ids: list[str], query: SegmentSignatures) -> dict[str, np.ndarray]:
+    """The stored story signatures of these segments (those with content words)."""
+    stories = {}
     for chunk in _chunks(segment_ids, 500):
         rows = db.execute(
             "SELECT segment_id, hashvalues FROM signatures WHERE kind = 'story' AND window = 0 "
@@ -567,16 +656,23 @@ def _story_jaccards(
             chunk,
         ).fetchall()
         if rows:
-            stored = unpack_many([blob for _, blob in rows], len(query.story))
-            segment_ids_found = [segment_id for segment_id, _ in rows]
-            jaccards.update(estimate_story_jaccards(query, segment_ids_found, stored))
-    return jaccards
+            values = unpack_many([blob for _, blob in rows], len(query.story))
+            stories.update(zip([segment_id for segment_id, _ in rows], values))
+    return stories
 
 
 def _load_text_windows(
-    db: sqlite_utils.Database, segment_ids: list[str], num_perm: int
+    db: sqlite_utils.Database,
+    segment_ids: list[str],
+    num_perm: int,
+    cache: LookupCache | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each segment's text windows (window 0 first) and their shingle counts, in the given order."""
+    found = _cached(cache, "windows", segment_ids, lambda ids: _read_windows(db, ids, num_perm))
+    return {segment_id: found[segment_id] for segment_id in segment_ids if segment_id in found}
+
+
+def _read_windows(db, segment_ids: list[str], num_perm: int) -> dict:
     rows: list[tuple] = []
     for chunk in _chunks(segment_ids, 500):
         rows += db.execute(
@@ -588,17 +684,12 @@ def _load_text_windows(
         return {}
     values = unpack_many([blob for _, _, blob in rows], num_perm)
     sizes = np.array([count for _, count, _ in rows], dtype=np.int64)
-    owners = [segment_id for segment_id, _, _ in rows]
     spans: dict[str, list[int]] = {}
-    for position, segment_id in enumerate(owners):
+    for position, (segment_id, _, _) in enumerate(rows):
         spans.setdefault(segment_id, [position, position])[1] = position + 1
     return {
-        segment_id: (
-            values[spans[segment_id][0] : spans[segment_id][1]],
-            sizes[spans[segment_id][0] : spans[segment_id][1]],
-        )
-        for segment_id in segment_ids
-        if segment_id in spans
+        segment_id: (values[start:end], sizes[start:end])
+        for segment_id, (start, end) in spans.items()
     }
 
 

@@ -202,17 +202,36 @@ def score_candidates(
     story_jaccards: dict[str, float],
     settings: CandidateSettings = DEFAULT_CANDIDATES,
 ) -> dict[str, CandidateHit]:
-    """Score chosen segments from their (text windows, shingle counts); keep those that pass."""
+    """Score chosen segments from their (text windows, shingle counts); keep those that pass.
+
+    Every window pair of every candidate in one matrix operation (the query's windows
+    against all candidates' windows side by side), then each candidate's block of it: a
+    storm's copy scores hundreds of candidates, and a call per candidate cost more than
+    the arithmetic."""
+    if not windows:
+        return {}
+    segment_ids = list(windows)
+    values = np.concatenate([windows[segment_id][0] for segment_id in segment_ids])
+    sizes = np.concatenate([windows[segment_id][1] for segment_id in segment_ids])
+    bounds = np.cumsum([0] + [len(windows[segment_id][0]) for segment_id in segment_ids])
+    jaccards = jaccard_matrix(query.text, values)
+    query_sizes = query.text_shingle_counts[:, None]
+    stored_sizes = sizes[None, :]
+    smaller, larger = np.minimum(query_sizes, stored_sizes), np.maximum(query_sizes, stored_sizes)
+    containment = estimate_containment(jaccards, smaller, larger)
+    best_containment = np.maximum.reduceat(containment.max(axis=0), bounds[:-1])
     found = {}
-    for segment_id, (values, sizes) in windows.items():
-        hit = _score(
-            query,
-            segment_id,
-            values,
-            sizes,
-            text_hits[segment_id],
-            story_hits[segment_id],
-            story_jaccards.get(segment_id, 0.0),
+    for number, segment_id in enumerate(segment_ids):
+        block = jaccards[:, bounds[number] : bounds[number + 1]]
+        query_window, stored_window = np.unravel_index(int(np.argmax(block)), block.shape)
+        hit = CandidateHit(
+            segment_id=segment_id,
+            text_band_hits=text_hits[segment_id],
+            story_band_hits=story_hits[segment_id],
+            best_window_jaccard=float(block[query_window, stored_window]),
+            best_windows=(int(query_window), int(stored_window)),
+            containment=float(best_containment[number]),
+            story_jaccard=story_jaccards.get(segment_id, 0.0),
         )
         if (
             hit.best_window_jaccard >= settings.text_min_jaccard
@@ -220,29 +239,3 @@ def score_candidates(
         ):
             found[segment_id] = hit
     return found
-
-
-def _score(
-    query: SegmentSignatures,
-    segment_id: str,
-    windows: np.ndarray,
-    window_sizes: np.ndarray,
-    text_band_hits: int,
-    story_band_hits: int,
-    story_jaccard: float,
-) -> CandidateHit:
-    jaccards = jaccard_matrix(query.text, windows)
-    query_window, stored_window = np.unravel_index(int(np.argmax(jaccards)), jaccards.shape)
-    query_sizes = query.text_shingle_counts[:, None]
-    stored_sizes = window_sizes[None, :]
-    smaller, larger = np.minimum(query_sizes, stored_sizes), np.maximum(query_sizes, stored_sizes)
-    containment = estimate_containment(jaccards, smaller, larger)
-    return CandidateHit(
-        segment_id=segment_id,
-        text_band_hits=text_band_hits,
-        story_band_hits=story_band_hits,
-        best_window_jaccard=float(jaccards[query_window, stored_window]),
-        best_windows=(int(query_window), int(stored_window)),
-        containment=float(containment.max()),
-        story_jaccard=story_jaccard,
-    )
