@@ -10,7 +10,8 @@ Each story has a wire original (about 600 words) and a random mix of:
 * ``shared_quotes`` new text about the same story that repeats the original's quotations,
 * ``independent``  new text about the same story (same names, no copying),
 
-plus unrelated articles from other stories. Words are pronounceable pseudo-words with a
+plus unrelated articles from other stories, and on request a syndication storm (``storm``):
+one wire story republished by hundreds of outlets. Words are pronounceable pseudo-words with a
 Zipf-like frequency so that common "function words" recur as in real text. The same seed
 always gives the same corpus, so benchmark and test figures are comparable across runs.
 
@@ -220,6 +221,39 @@ class CorpusGenerator:
         published = self.start + dt.timedelta(minutes=41 * number)
         return Article(f"u{number:06d}", title, f"{title}\n\n" + self.paragraphs(sentences),
                        self.rng.choice(OUTLETS), published.isoformat())
+
+
+    def storm(self, copies: int, edited_share: float = 0.2) -> Iterator[tuple[Article, Truth]]:
+        """One wire story republished by ``copies`` outlets within a day (a syndication
+        storm): most verbatim with house-style edits and page furniture, ``edited_share``
+        lightly edited. Yields the wire original (truth None) first."""
+        names = self.names(4)
+        topic = self.language.sample(self.rng, 12)
+        quotes = [self.quote(names) for _ in range(3)]
+        body = [self.sentence(names, topic) for _ in range(30)]
+        for position, quote in zip((4, 11, 19), quotes):
+            body.insert(position, quote)
+        published = self.start + dt.timedelta(days=3)
+        title = " ".join(self.language.sample(self.rng, 6)).title()
+        origin_id = "storm-wire"
+        text = f"{title}\n\n(Reuters)\n\n" + self.paragraphs(body)
+        yield Article(origin_id, title, text, "Reuters", published.isoformat()), None
+        for number in range(copies):
+            kind = "light_edit" if self.rng.random() < edited_share else "verbatim"
+            sentences = self.derive(kind, body, names, topic, quotes)
+            article = Article(
+                id=f"storm-{number:04d}-{kind}",
+                title=title,
+                text=f"{title}\n\n" + self.paragraphs(sentences) + self.furniture(kind),
+                outlet=f"Outlet {number:04d}",
+                published=(published + dt.timedelta(minutes=self.rng.randint(5, 1440))).isoformat(),
+            )
+            yield article, Truth(origin_id, article.id, kind)
+
+
+def storm(copies: int, seed: int = 13, edited_share: float = 0.2):
+    """(article, truth-or-None) of one syndication storm (see ``CorpusGenerator.storm``)."""
+    yield from CorpusGenerator(seed + 1000).storm(copies, edited_share)
 
 
 def generate(size: int, seed: int = 13, unrelated_share: float = 0.3):

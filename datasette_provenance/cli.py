@@ -53,7 +53,7 @@ def cli():
 @click.option("--strict", is_flag=True, help="Refuse the whole run if any input is bad")
 @click.option(
     "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-    help="Processes for cleaning and signing (one process always does the writing)",
+    help="Processes for cleaning, signing and matching (one process does all the writing)",
 )
 @click.option(
     "--absolute-paths", is_flag=True,
@@ -101,7 +101,11 @@ def ingest(db, paths, tables, manifest, no_match, strict, workers, absolute_path
     "--parquet-out", type=click.Path(file_okay=False),
     help="With --engine spark: also write the results as Parquet to this directory",
 )
-def match_command(db, full, rebuild_index, quiet, engine, spark_master, parquet_out):
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+    help="Processes that find candidates and align pairs (the same matches as one)",
+)
+def match_command(db, full, rebuild_index, quiet, engine, spark_master, parquet_out, workers):
     """(Re)compute matches, passages, clusters and lineage in DB. Idempotent."""
     from .matching import update
 
@@ -118,7 +122,7 @@ def match_command(db, full, rebuild_index, quiet, engine, spark_master, parquet_
                 update.rebuild_index(database)
                 full = True
             summary = update.update_matches(
-                database, full=full, progress=not quiet and sys.stderr.isatty()
+                database, full=full, progress=not quiet and sys.stderr.isatty(), workers=workers
             )
         finally:
             database.conn.close()

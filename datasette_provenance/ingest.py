@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import multiprocessing
 import json
 import os
-import signal
 import sqlite3
-import threading
 import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +28,7 @@ from .cleaning import CleanedArticle, clean_article
 from .matching import index, lsh
 from .matching.tokens import words_in_ranges
 from .matching.update import update_matches
+from .matching.workers import worker_pool
 from .parameters import DEFAULT_PARAMS, SignatureParams
 from .readers import (
     METADATA_FIELDS,
@@ -167,9 +165,8 @@ def ingest(
     written. A ``manifest.csv``/``manifest.json`` inside a directory given is that
     directory's manifest (``manifest``, when given, wins for the ids it names). Source
     paths are stored relative to the working directory, or to ``relative_to``
-    (``absolute_paths``: whole).
-    With ``workers`` > 1, cleaning and signing run in that many processes; this process
-    stays the single writer.
+    (``absolute_paths``: whole). With ``workers`` > 1, cleaning and signing run in that
+    many processes, and so does matching; this process stays the single writer.
     """
     started = time.perf_counter()
     summary = IngestSummary()
@@ -232,7 +229,7 @@ def _ingest_records(db, records, manifest, manifest_rows, run_matching, progress
     index.flush(db)  # new segments become visible to lookups
     _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
     if run_matching:
-        summary.matching = update_matches(db, progress=progress)
+        summary.matching = update_matches(db, progress=progress, workers=workers)
 
 
 def _one_line(error: BaseException) -> str:
@@ -304,27 +301,8 @@ def _preparer(workers: int, params: SignatureParams):
         return
     # Records are small and preparation is pure CPU: a process pool scales it, while
     # this process remains the only writer (SQLite allows one writer at a time).
-    with _interrupts_left_to_this_process():
-        pool = multiprocessing.get_context("spawn").Pool(workers)
-    with pool:
+    with worker_pool(workers) as pool:
         yield lambda items: pool.map_async(prepare_one, items, chunksize=32).get
-
-
-@contextmanager
-def _interrupts_left_to_this_process():
-    """Processes started inside ignore Ctrl-C (an ignored signal stays ignored in a new
-    interpreter, even while it starts up). Ctrl-C goes to every process of the terminal's
-    group: only the writer should stop, then end the pool; a worker that also raised would
-    print a traceback and could leave the pool's shutdown waiting on it. (A Ctrl-C in the
-    half second the workers take to start is ignored by the writer too: press it again.)"""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers (and receives Ctrl-C)
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _stored_source_paths(

@@ -173,6 +173,15 @@ class CandidateSettings:
     # most story words in common first. A paraphrase shares the most story words with
     # its source; beyond a few dozen, story-only candidates are same-genre news.
     max_story_only_candidates: int = 30
+    # A syndication storm: a segment with more candidates sharing text than this is one
+    # copy of a story republished by many outlets (news clusters of a few dozen versions
+    # are common; past that it is syndication). It is aligned with the earliest-published
+    # few of them - the wire original is the earliest - and its closest few, not with every
+    # other copy: aligning each of N copies with all others costs N^2 alignments, and the
+    # lineage needs only each copy's source. (The evaluation sets never reach it.)
+    storm_min_copies: int = 30
+    storm_earliest: int = 3
+    storm_closest: int = 3
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -285,7 +294,9 @@ def check_matching_settings(
 
     Records the settings in ``provenance_meta`` (the caller commits) on first use, and
     when ``recompute``: every stored match is about to be made again with them.
-    Raises ``SettingsError`` telling the user to recompute every match otherwise.
+    Raises ``SettingsError`` telling the user to recompute every match otherwise. A
+    setting the database predates (one a later release added) is recorded, not refused:
+    its matches were made before it existed, and only new matches use it.
     """
     current = {
         CANDIDATE_SETTINGS_KEY: candidates.as_dict(),
@@ -296,8 +307,12 @@ def check_matching_settings(
         stored = get_meta(db, key)
         if stored is None or recompute:
             set_meta(db, key, values)
-        elif stored != values:
-            differences.append(describe_differences(stored, values))
+            continue
+        known = {name: value for name, value in values.items() if name in stored}
+        if stored != known:
+            differences.append(describe_differences(stored, known))
+        elif known != values:
+            set_meta(db, key, values)
     if differences:
         raise SettingsError(
             f"{database_name(db)}: its matches were made with other settings "

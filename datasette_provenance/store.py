@@ -430,6 +430,14 @@ def connect(path: str) -> sqlite_utils.Database:
     return db
 
 
+def database_file(db: sqlite_utils.Database) -> str:
+    """The database's file path ("" for an in-memory or temporary database)."""
+    for _, name, path in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return path or ""
+    return ""
+
+
 def database_name(db: sqlite_utils.Database) -> str:
     """The database's file, for messages ("in-memory database" when it has none)."""
     for _, name, path in db.execute("PRAGMA database_list").fetchall():

@@ -700,3 +700,108 @@ def test_a_database_matched_before_settings_were_recorded_records_them(seeds_db_
         )
     finally:
         db.conn.close()
+
+
+def test_a_setting_added_by_a_later_release_is_recorded_not_refused(seeds_db_copy):
+    """A database matched before a setting existed (the storm settings, say) keeps its
+    matches; the new setting is recorded and used for new ones."""
+    db = store.connect(str(seeds_db_copy))
+    try:
+        candidates = store.get_meta(db, parameters.CANDIDATE_SETTINGS_KEY)
+        older = {k: v for k, v in candidates.items() if not k.startswith("storm_")}
+        with db.conn:
+            store.set_meta(db, parameters.CANDIDATE_SETTINGS_KEY, older)
+        update.update_matches(db)
+        assert store.get_meta(db, parameters.CANDIDATE_SETTINGS_KEY) == candidates
+        with db.conn:  # a value that differs is still refused
+            store.set_meta(db, parameters.CANDIDATE_SETTINGS_KEY, {**older, "max_bucket_read": 5})
+        with pytest.raises(parameters.SettingsError):
+            update.update_matches(db)
+    finally:
+        db.conn.close()
+
+
+# ----------------------------------------------------------------------------- worker processes
+
+
+@pytest.fixture(scope="module")
+def storm_archive(tmp_path_factory):
+    """300 synthetic articles and a syndication storm of 40 copies, ingested, not matched."""
+    synthetic = load_benchmark("synthetic")
+    folder = tmp_path_factory.mktemp("storm")
+    corpus = folder / "corpus.jsonl"
+    synthetic.write_corpus(300, str(corpus), None, 11)
+    with open(corpus, "a", encoding="utf-8") as out:
+        for article, _ in synthetic.storm(40):
+            out.write(article.to_json() + "\n")
+    path = folder / "archive.db"
+    ingest.ingest(str(path), [str(corpus)], run_matching=False)
+    return path
+
+
+@pytest.mark.slow
+def test_workers_store_exactly_what_one_process_stores(storm_archive, tmp_path):
+    from .db_compare import differences
+
+    for workers in (1, 2):
+        shutil.copy(storm_archive, tmp_path / f"w{workers}.db")
+        db = store.connect(str(tmp_path / f"w{workers}.db"))
+        summary = update.update_matches(db, workers=workers)
+        db.conn.close()
+        assert summary.matches_stored > 100
+    assert differences(tmp_path / "w1.db", tmp_path / "w2.db") == {}
+
+
+def test_a_storm_copy_is_aligned_with_the_wire_and_a_few_copies_only(storm_archive, tmp_path):
+    path = shutil.copy(storm_archive, tmp_path / "storm.db")
+    db = store.connect(str(path))
+    try:
+        with db.conn:
+            db.conn.execute(
+                "UPDATE segments SET match_pending = article_id LIKE 'storm-%'"
+            )
+        summary = update.update_matches(db)
+        settings = parameters.DEFAULT_CANDIDATES
+        most = settings.storm_earliest + settings.storm_closest
+        assert summary.pairs_compared <= 41 * most  # not 41 * 40 / 2 = 820
+        sources = dict(db.execute(
+            "SELECT derived_article_id, count(*) FROM matches "
+            "WHERE source_article_id = 'storm-wire' GROUP BY 1"
+        ).fetchall())  # fmt: skip
+        assert len(sources) == 40  # every copy derives from the wire, which is the earliest
+        origins = db.execute(
+            "SELECT DISTINCT c.origin_article_id FROM clusters c JOIN lineage l "
+            "ON l.cluster_id = c.id WHERE l.article_id LIKE 'storm-%'"
+        ).fetchall()
+        assert origins == [("storm-wire",)]
+    finally:
+        db.conn.close()
+
+
+def test_a_small_story_is_not_a_storm():
+    from datasette_provenance.matching.pairs import storm_candidates
+
+    candidates = [(f"copy{n}#1", True) for n in range(30)] + [("story#1", False)]
+    assert storm_candidates(candidates, lambda segment_id: None) == candidates
+    bigger = [(f"copy{n:02d}#1", True) for n in range(40)] + [("story#1", False)]
+    dates = {f"copy{n:02d}#1": f"2024-01-{40 - n:02d}" if n > 9 else None for n in range(40)}
+    kept = storm_candidates(bigger, dates.get)
+    assert kept == [
+        ("copy00#1", True), ("copy01#1", True), ("copy02#1", True),  # the closest
+        ("copy37#1", True), ("copy38#1", True), ("copy39#1", True),  # the earliest
+        ("story#1", False),
+    ]  # fmt: skip
+
+
+def test_the_lookup_cache_changes_no_candidate(storm_archive):
+    db = store.connect(str(storm_archive))
+    try:
+        params = index.stored_params(db)
+        cache = index.LookupCache(limit=50)  # small: entries are dropped and read again
+        for segment_id in [r[0] for r in db.execute("SELECT id FROM segments ORDER BY id")][::7]:
+            query = index.load_signatures(db, segment_id, params)
+            plain = index.candidates(db, query, params, [segment_id])
+            assert index.candidates(db, query, params, [segment_id], cache=cache) == plain
+            assert index.candidates(db, query, params, [segment_id], cache=cache) == plain
+    finally:
+        db.conn.close()

@@ -8,6 +8,7 @@ with these, so their results agree row for row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from ..parameters import DEFAULT_CANDIDATES, CandidateSettings
 from ..vocabulary import CREDITED, DERIVED_LABELS
@@ -95,3 +96,31 @@ def best_candidates(
     return [(hit.segment_id, bool(hit.text_band_hits)) for hit in text + story][
         : settings.max_aligned_candidates
     ]
+
+
+def storm_candidates(
+    candidates: list[tuple[str, bool]],
+    published: Callable[[str], str | None],
+    settings: CandidateSettings = DEFAULT_CANDIDATES,
+) -> list[tuple[str, bool]]:
+    """``best_candidates`` trimmed when the segment is one copy of a syndication storm.
+
+    A segment with more than ``settings.storm_min_copies`` candidates sharing text is a
+    wire story republished by dozens or hundreds of outlets: it is aligned with the
+    ``storm_earliest`` earliest-published of them (the wire original is the earliest) and
+    its ``storm_closest`` closest, not with every other copy, so a storm costs the same per
+    copy however big it grows. Story-only candidates are kept. Otherwise unchanged.
+    ``published(segment id)`` is the segment's publication date (ISO text) or None.
+    """
+    text = [candidate for candidate in candidates if candidate[1]]
+    if len(text) <= settings.storm_min_copies:
+        return candidates
+
+    def earliest(candidate: tuple[str, bool]) -> tuple:
+        date = published(candidate[0])
+        return (date is None, date or "", candidate[0])
+
+    keep = set(text[: settings.storm_closest]) | set(
+        sorted(text, key=earliest)[: settings.storm_earliest]
+    )
+    return [candidate for candidate in candidates if not candidate[1] or candidate in keep]

@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import sqlite3
 import time
+from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -32,6 +34,7 @@ from ..parameters import (
 from ..store import (
     LINEAGE_STALE_KEY,
     StoppedAfterWriting,
+    database_file,
     get_meta,
     insert_rows,
     set_meta,
@@ -40,9 +43,10 @@ from ..store import (
 )
 from ..vocabulary import COPY, DERIVED_LABELS
 from . import index, lineage
-from .pairs import PairResult, best_candidates, compare_segments
+from .pairs import PairResult, best_candidates, compare_segments, storm_candidates
 from .segments import SegmentStore, opening
 from .signatures import SegmentSignatures, sign_text
+from .workers import worker_pool
 
 # Segments matched per transaction: an interrupted run loses at most this many.
 CHUNK_SIZE = 50
@@ -96,6 +100,7 @@ def update_matches(
     db: sqlite_utils.Database,
     full: bool = False,
     progress: bool | Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> MatchSummary:
     """Match pending segments (all with ``full``), store matches, rebuild clusters and lineage.
 
@@ -104,6 +109,9 @@ def update_matches(
     ``match_pending`` flag, so an interrupted run is finished by the next one.
     Refuses a database whose matches were made with other settings (``parameters``)
     unless ``full``, which makes every match again with the current ones.
+    With ``workers`` > 1, candidates are found and pairs aligned in that many
+    processes; this one decides which pairs are compared, in the order one process
+    would, and writes: the stored rows are the same as with one process.
     """
     started = time.perf_counter()
     params = index.stored_params(db) or DEFAULT_PARAMS
@@ -117,10 +125,9 @@ def update_matches(
         row[0] for row in db.execute("SELECT id FROM segments WHERE match_pending = 1 ORDER BY id")
     ]
     summary = MatchSummary(segments=len(pending))
-    store = SegmentStore(db)
     report = _progress_reporter(progress, len(pending))
     try:
-        _match_pending(db, store, pending, params, summary, report)
+        _match_pending(db, pending, params, summary, report, workers)
     except (sqlite3.Error, OSError) as error:
         if not summary.segments_written:
             raise
@@ -136,91 +143,207 @@ def update_matches(
     return summary
 
 
-def _match_pending(db, store, pending, params, summary, report) -> None:
+def _match_pending(db, pending, params, summary, report, workers: int) -> None:
     """Match the pending segments chunk by chunk, each chunk written in one transaction."""
-    compared: set[frozenset[str]] = set()
-    for start in range(0, len(pending), CHUNK_SIZE):
-        chunk = pending[start : start + CHUNK_SIZE]
-        written_earlier = set(compared)  # pairs stored (or found not worth it) by earlier chunks
-        # Matches another process writes while this chunk is compared are newer: kept.
-        existing = [row[0] for row in _matches_involving(db, chunk)]
-        results = _match_chunk(db, store, chunk, params, compared, summary)
-        results = _write_chunk(db, store, chunk, results, written_earlier, existing)
-        summary.matches_stored += len(results)
-        summary.derived += sum(result.label in DERIVED_LABELS for result in results)
-        summary.segments_written += len(chunk)
-        report(len(chunk))
+    chunks = [pending[start : start + CHUNK_SIZE] for start in range(0, len(pending), CHUNK_SIZE)]
+    # Which chunk first compared each pair: a chunk replaces the stored matches of its
+    # segments, except those that earlier chunks of this run wrote (or found not worth it).
+    compared: dict[frozenset[str], int] = {}
+    with _matcher(db, params, workers if len(chunks) > 1 else 1) as matcher:
+        for number, chunk in enumerate(matcher.run(chunks, compared, summary)):
+            written = _write_chunk(db, chunk, compared, number)
+            summary.matches_stored += len(written)
+            summary.derived += sum(row["label"] in DERIVED_LABELS for row, _, _ in written)
+            summary.segments_written += len(chunk.segment_ids)
+            report(len(chunk.segment_ids))
 
 
-def _match_chunk(
-    db,
-    store: SegmentStore,
-    chunk: list[str],
-    params: SignatureParams,
-    compared: set[frozenset[str]],
-    summary: MatchSummary,
-) -> list[PairResult]:
-    """Compare each segment of the chunk with its candidates (CPU only, no writes)."""
-    results = []
-    for segment_id in chunk:
-        segment = store.get(segment_id)
-        own_article = store.article_segment_ids(segment.article_id)
-        query = index.load_signatures(db, segment_id, params) or sign_text(
-            segment.raw_text, segment.kept_ranges, params
-        )
-        hits = index.candidates(db, query, params, exclude_segment_ids=own_article)
-        for candidate_id, shares_text in best_candidates(hits):
+# Chunks whose candidates and alignments are under way at once with worker processes:
+# enough to keep every worker busy while this process decides pairs and writes.
+CHUNKS_AHEAD = 4
+
+# One compared pair: its match row, passage rows, and the (segment id, segments.seq) of
+# its two segments as they were loaded to compare them.
+ComparedPair = tuple[dict, list[dict], tuple[tuple[str, int], ...]]
+
+
+@dataclass
+class ComparedChunk:
+    """A chunk's work, ready to write: what its segments were when loaded (``seqs``), the
+    ids of the matches involving them before its comparison began (``existing``: only
+    those can be stale; another process may write newer ones meanwhile), and its pairs."""
+
+    segment_ids: list[str]
+    seqs: dict[str, int]
+    existing: set[int]
+    results: list[ComparedPair]
+
+
+class _Matcher:
+    """Candidates and alignments of chunks of segments, here or in worker processes.
+
+    ``run`` yields a ``ComparedChunk`` per chunk, in chunk order: a pair an earlier segment
+    compared is not compared again, exactly as one process going through the segments in
+    order does. Candidates depend only on the index, which matching does not write, so a
+    segment's candidates are the same in any process and at any time.
+    """
+
+    def __init__(self, db, params: SignatureParams, pool=None):
+        self.db, self.params, self.pool = db, params, pool
+        self.now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+    def run(self, chunks: list[list[str]], compared: dict, summary: MatchSummary):
+        if self.pool is None:
+            worker = MatchWorker(self.db, self.params)
+            for number, chunk in enumerate(chunks):
+                existing = _match_ids_involving(self.db, chunk)
+                found, seqs = worker.candidates(chunk)
+                tasks = _new_pairs(chunk, found, compared, number, summary)
+                yield ComparedChunk(chunk, seqs, existing, worker.compare(tasks, self.now))
+            return
+        yield from self._in_workers(chunks, compared, summary)
+
+    def _in_workers(self, chunks: list[list[str]], compared: dict, summary: MatchSummary):
+        def look_up(chunk: list[str]) -> tuple:
+            existing = _match_ids_involving(self.db, chunk)  # before its comparison begins
+            return chunk, existing, self.pool.apply_async(_worker_candidates, (chunk,))
+
+        lookups = deque(look_up(chunk) for chunk in chunks[: 2 * CHUNKS_AHEAD])
+        later = iter(chunks[2 * CHUNKS_AHEAD :])
+        aligning: deque = deque()  # (chunk, seqs, existing, its alignments under way)
+        for number in range(len(chunks)):
+            chunk, existing, lookup = lookups.popleft()
+            following = next(later, None)
+            if following is not None:
+                lookups.append(look_up(following))
+            found, seqs = lookup.get()
+            tasks = _new_pairs(chunk, found, compared, number, summary)
+            alignments = self.pool.apply_async(_worker_compare, (tasks, self.now))
+            aligning.append((chunk, seqs, existing, alignments))
+            if len(aligning) > CHUNKS_AHEAD:
+                chunk, seqs, existing, alignments = aligning.popleft()
+                yield ComparedChunk(chunk, seqs, existing, alignments.get())
+        for chunk, seqs, existing, alignments in aligning:
+            yield ComparedChunk(chunk, seqs, existing, alignments.get())
+
+
+def _new_pairs(
+    chunk: list[str], candidates: list, compared: dict, number: int, summary: MatchSummary
+) -> list[tuple[str, list[tuple[str, bool]]]]:
+    """Each segment's (candidate, shares text) pairs that no earlier segment compared."""
+    tasks = []
+    for segment_id, found in zip(chunk, candidates):
+        new = []
+        for candidate_id, shares_text in found:
             pair = frozenset((segment_id, candidate_id))
-            if pair in compared:
-                continue
-            compared.add(pair)
-            summary.pairs_compared += 1
-            result = compare_segments(segment, store.get(candidate_id), shares_text)
-            if result is not None:
-                results.append(result)
-    return results
+            if pair not in compared:
+                compared[pair] = number
+                summary.pairs_compared += 1
+                new.append((candidate_id, shares_text))
+        tasks.append((segment_id, new))
+    return tasks
 
 
-def _write_chunk(
-    db,
-    store: SegmentStore,
-    chunk: list[str],
-    results: list[PairResult],
-    written_earlier: set[frozenset[str]],
-    existing: list[int],
-) -> list[PairResult]:
-    """Replace the chunk's matches in one transaction (keeping what earlier chunks wrote);
-    returns the results written.
+class MatchWorker:
+    """What a matching process holds: a connection, the params and its caches."""
 
-    Another process may have written since the chunk was compared: a result is written only
-    if both its segments are still the ones compared (same ``seq``), and only the matches
-    that existed before the comparison (``existing``) can be stale."""
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    with write_transaction(db):
-        involved = {s for r in results for s in (r.source.segment_id, r.derived.segment_id)}
-        current = _current_seqs(db, involved | set(chunk))
-        results = [
-            result
-            for result in results
-            if all(
-                current.get(segment.segment_id) == store.seqs.get(segment.segment_id)
-                for segment in (result.source, result.derived)
+    def __init__(self, db, params: SignatureParams):
+        self.db, self.params = db, params
+        self.store = SegmentStore(db)
+        self.lookups = index.LookupCache()
+
+    def candidates(self, chunk: list[str]) -> tuple[list[list[tuple[str, bool]]], dict]:
+        """Each segment's (candidate id, shares text) pairs to align, best first; and the
+        ``segments.seq`` of the chunk's segments as loaded."""
+        found, seqs = [], {}
+        for segment_id in chunk:
+            segment = self.store.get(segment_id)
+            seqs[segment_id] = self.store.seqs.get(segment_id)
+            own_article = self.store.article_segment_ids(segment.article_id)
+            query = index.load_signatures(self.db, segment_id, self.params) or sign_text(
+                segment.raw_text, segment.kept_ranges, self.params
             )
+            hits = index.candidates(
+                self.db, query, self.params, exclude_segment_ids=own_article, cache=self.lookups
+            )
+            found.append(storm_candidates(best_candidates(hits), self.published))
+        return found, seqs
+
+    def published(self, segment_id: str) -> str | None:
+        return self.store.get(segment_id).facts.published
+
+    def compare(self, tasks, now: str) -> list[ComparedPair]:
+        """Each pair worth storing, in task order."""
+        results = []
+        for segment_id, pairs in tasks:
+            for candidate_id, shares_text in pairs:
+                first, second = self.store.get(segment_id), self.store.get(candidate_id)
+                result = compare_segments(first, second, shares_text)
+                if result is not None:
+                    loaded = tuple(
+                        (segment.segment_id, self.store.seqs.get(segment.segment_id))
+                        for segment in (first, second)
+                    )
+                    results.append((match_row(result, now), passage_rows(result), loaded))
+        return results
+
+
+_worker: MatchWorker | None = None  # a worker process's own
+
+
+def _start_worker(path: str, params_json: str) -> None:
+    global _worker
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    _worker = MatchWorker(sqlite_utils.Database(conn), SignatureParams.from_json(params_json))
+
+
+def _worker_candidates(chunk: list[str]):
+    return _worker.candidates(chunk)
+
+
+def _worker_compare(tasks, now: str):
+    return _worker.compare(tasks, now)
+
+
+@contextmanager
+def _matcher(db, params: SignatureParams, workers: int):
+    path = database_file(db)
+    if workers <= 1 or not path:  # an in-memory database cannot be shared with workers
+        yield _Matcher(db, params)
+        return
+    with worker_pool(workers, _start_worker, (path, params.to_json())) as pool:
+        yield _Matcher(db, params, pool)
+
+
+def _write_chunk(db, chunk: ComparedChunk, compared: dict, number: int) -> list[ComparedPair]:
+    """Replace the chunk's matches in one transaction (keeping what earlier chunks wrote);
+    returns the pairs written.
+
+    Another process may have written since the chunk was compared: a pair is written only
+    if both its segments are still the ones compared (same ``seq``), and only the matches
+    that existed before the comparison (``chunk.existing``) can be stale."""
+    with write_transaction(db):
+        involved = {segment_id for *_, loaded in chunk.results for segment_id, _ in loaded}
+        current = _current_seqs(db, involved | set(chunk.segment_ids))
+        results = [
+            pair
+            for pair in chunk.results
+            if all(current.get(segment_id) == seq for segment_id, seq in pair[2])
         ]
-        before = set(existing)
         stale = [
             match_id
-            for match_id, source_id, derived_id in _matches_involving(db, chunk)
-            if match_id in before and frozenset((source_id, derived_id)) not in written_earlier
+            for match_id, source_id, derived_id in _matches_involving(db, chunk.segment_ids)
+            if match_id in chunk.existing
+            and compared.get(frozenset((source_id, derived_id)), number) >= number
         ]
         for start in range(0, len(stale), 500):
             ids = stale[start : start + 500]
             db.conn.execute(f"DELETE FROM matches WHERE id IN ({','.join('?' * len(ids))})", ids)
-        for result in results:
-            _store_result(db, result, now)
+        for row, passages, _ in results:
+            store_match(db, row, passages)
         db.conn.executemany(  # a segment stored again meanwhile stays pending
             "UPDATE segments SET match_pending = 0 WHERE id = ? AND seq = ?",
-            [(segment_id, store.seqs.get(segment_id)) for segment_id in chunk],
+            [(segment_id, chunk.seqs.get(segment_id)) for segment_id in chunk.segment_ids],
         )
         set_meta(db, LINEAGE_STALE_KEY, True)
     return results
@@ -236,6 +359,10 @@ def _current_seqs(db, segment_ids: set[str]) -> dict[str, int]:
     return seqs
 
 
+def _match_ids_involving(db, segment_ids: list[str]) -> set[int]:
+    return {row[0] for row in _matches_involving(db, segment_ids)}
+
+
 def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]:
     marks = ",".join("?" * len(segment_ids))
     return db.execute(
@@ -243,11 +370,6 @@ def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]
         f"WHERE source_segment_id IN ({marks}) OR derived_segment_id IN ({marks})",
         segment_ids + segment_ids,
     ).fetchall()
-
-
-def _store_result(db, result: PairResult, now: str) -> None:
-    """Insert (or replace) one match row and its passages."""
-    store_match(db, match_row(result, now), passage_rows(result))
 
 
 def match_row(result: PairResult, now: str) -> dict:
