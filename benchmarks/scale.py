@@ -1,0 +1,292 @@
+"""Archive-scale measurements for ``run.py`` (issue 18): matching throughput and its growth
+with the archive, worker processes, syndication storms, database size per table, and the
+peers' end-to-end near-duplicate pipelines on the same articles.
+
+Every figure is CPU time of the process doing the work (its worker processes included,
+through ``wait4``), measured in the same run as what it is compared with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def run_child(*arguments: str) -> dict:
+    """``python scale.py ARGUMENTS`` in a fresh process: its JSON result, with the CPU
+    seconds of it and its worker processes (``wait4``) and its peak RSS."""
+    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(arguments)} failed")
+    result = json.loads(output.strip().splitlines()[-1])
+    result["wall_seconds"] = time.perf_counter() - started
+    result["process_tree_cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    return result
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    with sqlite3.connect(source) as conn, sqlite3.connect(target) as copy:
+        conn.backup(copy)
+    return target
+
+
+def _child_match(db: str, workers: str, which: str) -> None:
+    """Match every segment (``all``) or only those marked pending; CPU of this process."""
+    from datasette_provenance import store
+    from datasette_provenance.matching import update
+
+    database = store.connect(db)
+    cpu_started = time.process_time()
+    summary = update.update_matches(database, full=which == "all", workers=int(workers))
+    print(json.dumps({
+        "cpu_seconds": time.process_time() - cpu_started, "seconds": summary.seconds,
+        "segments": summary.segments, "pairs_compared": summary.pairs_compared,
+        "matches": summary.matches_stored,
+    }))  # fmt: skip
+
+
+def _child_ingest_match(db: str, *paths: str) -> None:
+    from datasette_provenance import ingest
+
+    cpu_started = time.process_time()
+    summary = ingest.ingest(db, list(paths))
+    print(json.dumps({"cpu_seconds": time.process_time() - cpu_started,
+                      "added": summary.added, "seconds": summary.seconds}))  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- matching
+
+
+def mark_pending(db_path: Path, article_ids: list[str]) -> None:
+    """Only these articles' segments pending; every stored match kept."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE segments SET match_pending = 0 WHERE match_pending = 1")
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            conn.execute(
+                f"UPDATE segments SET match_pending = 1 "
+                f"WHERE article_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+
+
+def match_cost(db_path: Path, article_ids: list[str], workdir: Path, label: str) -> dict:
+    """CPU per matched article when only ``article_ids`` are matched against the whole
+    database (a copy of it)."""
+    target = copy_database(db_path, workdir / f"match-cost-{label}.db")
+    mark_pending(target, article_ids)
+    result = run_child("_match", str(target), "1", "pending")
+    result["cpu_ms_per_article"] = 1000 * result["cpu_seconds"] / max(1, len(article_ids))
+    target.unlink()
+    return result
+
+
+def match_scaling(db_path: Path, workdir: Path) -> dict:
+    """Wall time of matching every segment of ``db_path`` with 1 and with 2 worker processes
+    (fresh processes, copies of the database), and whether they stored the same rows."""
+    runs, digests = {}, {}
+    for workers in (1, 2):
+        target = copy_database(db_path, workdir / f"match-scaling-{workers}.db")
+        runs[workers] = run_child("_match", str(target), str(workers), "all")
+        digests[workers] = result_digest(target)
+        target.unlink()
+    return {
+        "runs": runs,
+        "identical": digests[1] == digests[2],
+        "match_scaling_2_procs": round(runs[1]["wall_seconds"] / runs[2]["wall_seconds"], 3),
+        "cpu_model": round(
+            runs[1]["process_tree_cpu_seconds"] / max(runs[2]["cpu_seconds"],
+                                                      runs[2]["process_tree_cpu_seconds"] / 2),
+            3,
+        ),  # fmt: skip
+    }
+
+
+def result_digest(db_path: Path) -> str:
+    """A digest of every stored match and passage (by segment pair, ids left out)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with sqlite3.connect(db_path) as conn:
+        for row in conn.execute(
+            "SELECT m.source_segment_id, m.derived_segment_id, m.label, m.scores, m.evidence, "
+            "m.credited, m.direction_confidence, (SELECT group_concat(p.kind || p.source_start "
+            "|| ':' || p.derived_start || ':' || p.similarity, ',') FROM passages p "
+            "WHERE p.match_id = m.id) FROM matches m ORDER BY 1, 2"
+        ):
+            digest.update(repr(row).encode())
+    return digest.hexdigest()[:16]
+
+
+def ingest_and_match(paths: list[Path], workdir: Path) -> dict:
+    """``ingest`` with matching (the default), one process, into an empty database."""
+    target = workdir / "ingest-match.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    result = run_child("_ingest_match", str(target), *map(str, paths))
+    result["docs_per_cpu_s"] = result["added"] / result["cpu_seconds"]
+    return result
+
+
+# ----------------------------------------------------------------------------- storms
+
+
+def storm_cost(background: Path, copies: int, workdir: Path) -> dict:
+    """CPU per copy to match one syndication storm of ``copies`` copies (plus the wire
+    original) added to a copy of ``background``; only the storm is matched."""
+    import synthetic
+
+    target = copy_database(background, workdir / f"storm-{copies}.db")
+    corpus = workdir / f"storm-{copies}.jsonl"
+    with open(corpus, "w", encoding="utf-8") as out:
+        for article, _ in synthetic.storm(copies):
+            out.write(article.to_json() + "\n")
+    run_child("_ingest_only", str(target), str(corpus))
+    with sqlite3.connect(target) as conn:
+        storm_ids = [row[0] for row in conn.execute(
+            "SELECT id FROM articles WHERE id LIKE 'storm-%'"
+        )]  # fmt: skip
+    mark_pending(target, storm_ids)
+    result = run_child("_match", str(target), "1", "pending")
+    result["copies"] = copies
+    result["cpu_ms_per_copy"] = 1000 * result["cpu_seconds"] / len(storm_ids)
+    target.unlink()
+    corpus.unlink()
+    return result
+
+
+def _child_ingest_only(db: str, *paths: str) -> None:
+    from datasette_provenance import ingest
+
+    summary = ingest.ingest(db, list(paths), run_matching=False)
+    print(json.dumps({"added": summary.added}))
+
+
+# ----------------------------------------------------------------------------- size
+
+
+def table_sizes(db_path: Path) -> dict:
+    """Bytes per article of every table and index (SQLite's dbstat), largest first."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0] or 1
+        rows = conn.execute(
+            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"
+        ).fetchall()
+    return {name: round(size / articles) for name, size in rows}
+
+
+# ----------------------------------------------------------------------------- peers
+
+
+def peers(records: list[dict], repeats: int = 1) -> dict:
+    """End-to-end near-duplicate pipelines (text -> words -> 5-word shingles -> 128 MinHash
+    values -> LSH buckets -> candidate pairs; no alignment, no storage) on ``records``,
+    documents per CPU second, best of ``repeats``: datasketch's ``MinHashLSH``, a plain
+    numpy pipeline in the style of text-dedup, and rensa when it is installed."""
+    from datasette_provenance.matching.tokens import words
+
+    texts = [record["text"] for record in records]
+    pipelines = {"datasketch_minhashlsh": _datasketch_lsh, "numpy_pipeline": _numpy_pipeline}
+    try:
+        import rensa  # noqa: F401
+
+        pipelines["rensa"] = _rensa_pipeline
+    except ImportError:
+        pass
+    found = {}
+    for name, pipeline in pipelines.items():
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.process_time()
+            pairs = pipeline([words(text) for text in texts])
+            best = min(best, time.process_time() - started)
+        found[name] = {"docs_per_cpu_s": round(len(texts) / best, 1), "pairs": pairs}
+    return found
+
+
+def _shingles(norms: list[str]) -> list[bytes]:
+    if len(norms) < 5:
+        return [" ".join(norms).encode()]
+    return [" ".join(norms[i : i + 5]).encode() for i in range(len(norms) - 4)]
+
+
+def _datasketch_lsh(documents: list[list[str]]) -> int:
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    pairs = 0
+    for number, norms in enumerate(documents):
+        minhash = MinHash(num_perm=128, seed=1)
+        minhash.update_batch(_shingles(norms))
+        pairs += len(lsh.query(minhash))
+        lsh.insert(number, minhash)
+    return pairs
+
+
+def _numpy_pipeline(documents: list[list[str]]) -> int:
+    """text-dedup's MinHash: sha1-like 32-bit hashes of shingles (xxh32 here), affine
+    permutations modulo a Mersenne prime in numpy, 32 bands of 4 rows in dicts."""
+    import numpy as np
+    import xxhash
+
+    prime = np.uint64((1 << 61) - 1)
+    generator = np.random.RandomState(42)
+    a = generator.randint(1, 1 << 32, 128, dtype=np.uint64)
+    b = generator.randint(0, 1 << 32, 128, dtype=np.uint64)
+    tables: list[dict] = [defaultdict(list) for _ in range(32)]
+    pairs = 0
+    for number, norms in enumerate(documents):
+        hashes = np.fromiter(
+            (xxhash.xxh32_intdigest(shingle) for shingle in _shingles(norms)), dtype=np.uint64
+        )
+        permuted = (hashes[:, None] * a + b) % prime & np.uint64(0xFFFFFFFF)
+        signature = permuted.min(axis=0)
+        found = set()
+        for band, table in enumerate(tables):
+            key = signature[band * 4 : band * 4 + 4].tobytes()
+            found.update(table[key])
+            table[key].append(number)
+        pairs += len(found)
+    return pairs
+
+
+def _rensa_pipeline(documents: list[list[str]]) -> int:
+    from rensa import RMinHash, RMinHashLSH
+
+    lsh = RMinHashLSH(threshold=0.5, num_perm=128, num_bands=32)
+    pairs = 0
+    for number, norms in enumerate(documents):
+        minhash = RMinHash(num_perm=128, seed=1)
+        minhash.update([shingle.decode() for shingle in _shingles(norms)])
+        pairs += len(lsh.query(minhash))
+        lsh.insert(number, minhash)
+    return pairs
+
+
+def main() -> None:
+    command, *arguments = sys.argv[1:]
+    sys.path.insert(0, str(HERE.parent))
+    {"_match": _child_match, "_ingest_match": _child_ingest_match,
+     "_ingest_only": _child_ingest_only}[command](*arguments)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
