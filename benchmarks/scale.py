@@ -55,7 +55,9 @@ def _child_match(db: str, workers: str, which: str) -> None:
 
     database = store.connect(db)
     cpu_started = time.process_time()
-    summary = update.update_matches(database, full=which == "all", workers=int(workers))
+    # (An older release, measured for a before/after table, has no workers argument.)
+    options = {"workers": int(workers)} if int(workers) > 1 else {}
+    summary = update.update_matches(database, full=which == "all", **options)
     print(json.dumps({
         "cpu_seconds": time.process_time() - cpu_started, "seconds": summary.seconds,
         "segments": summary.segments, "pairs_compared": summary.pairs_compared,
