@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import email
+import os
 import re
 import sqlite3
 import subprocess
@@ -27,10 +28,11 @@ pytestmark = pytest.mark.slow
 PACKAGE = REPO_ROOT / "datasette_provenance"
 
 
-def _run(*command, cwd=None, timeout=900) -> subprocess.CompletedProcess:
+def _run(*command, cwd=None, timeout=900, env=None) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [str(part) for part in command], cwd=cwd, capture_output=True, text=True, timeout=timeout
-    )
+        [str(part) for part in command],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
+    )  # fmt: skip
     assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
 
@@ -38,13 +40,7 @@ def _run(*command, cwd=None, timeout=900) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory) -> tuple[Path, str]:
     """(the built wheel, the build's log)."""
-    out = tmp_path_factory.mktemp("wheel")
-    built = _run(
-        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-v",
-        "--disable-pip-version-check", "-w", out, REPO_ROOT,
-    )  # fmt: skip
-    (path,) = out.glob("datasette_provenance-*.whl")
-    return path, built.stdout + built.stderr
+    return _wheel_build(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +53,20 @@ def installed(wheel, tmp_path_factory) -> Path:
         "--quiet", "--no-compile", "--disable-pip-version-check", wheel[0],
     )  # fmt: skip
     return venv / "bin"
+
+
+def _wheel_build(out: Path, **environment) -> tuple[Path, str]:
+    built = _run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-v",
+        "--disable-pip-version-check", "-w", out, REPO_ROOT, env={**os.environ, **environment},
+    )  # fmt: skip
+    (path,) = out.glob("datasette_provenance-*.whl")
+    return path, built.stdout + built.stderr
+
+
+def _native_modules(wheel_path: Path) -> list[str]:
+    with zipfile.ZipFile(wheel_path) as archive:
+        return [name for name in archive.namelist() if re.search(r"matching/native\..*(so|pyd)$", name)]
 
 
 def test_the_build_gives_no_warnings(wheel):
@@ -94,6 +104,23 @@ def test_the_wheel_holds_the_seeds_templates_and_complete_metadata(wheel):
     assert relative == []
 
 
+def test_the_wheel_holds_the_native_signing_step(wheel):
+    """setup.py's optional C extension is compiled into the wheel wherever a C compiler and
+    Python's headers are found (a machine without them gets the numpy code: next test)."""
+    failed = re.search(r'building extension "datasette_provenance.matching.native" failed.*', wheel[1])
+    if failed:
+        pytest.skip(f"no C toolchain here: {failed.group(0)}")
+    assert len(_native_modules(wheel[0])) == 1
+
+
+def test_without_a_compiler_the_wheel_still_builds_without_the_native_step(tmp_path):
+    """No compiler: the build says why and goes on; the package then signs with numpy, which
+    gives the same values bit for bit (tests/test_native.py)."""
+    path, log = _wheel_build(tmp_path, CC=str(tmp_path / "no-such-compiler"))
+    assert 'building extension "datasette_provenance.matching.native" failed' in log
+    assert _native_modules(path) == []
+
+
 def test_every_imported_library_is_a_declared_dependency(wheel):
     """The clean venv would not notice a library the test venv happens to hold: check the
     imports against Requires-Dist (optional extras may be imported lazily, named here)."""
@@ -126,7 +153,7 @@ def _third_party_imports() -> set[str]:
     return found - stdlib - {"datasette_provenance", "pyspark"}  # pyspark: the [spark] extra
 
 
-def test_installed_wheel_runs_demo_help_ingest_and_serves_a_page(installed, tmp_path):
+def test_installed_wheel_runs_demo_help_ingest_and_serves_a_page(installed, wheel, tmp_path):
     # Run outside the checkout: `python -c` would import the package from the current directory.
     help_text = _run(installed / "datasette-provenance", "demo", "--help", cwd=tmp_path).stdout
     assert "Ingest the seed articles" in help_text
@@ -137,6 +164,12 @@ def test_installed_wheel_runs_demo_help_ingest_and_serves_a_page(installed, tmp_
         cwd=tmp_path,
     ).stdout.strip()  # fmt: skip
     assert Path(seeds).is_dir() and not Path(seeds).is_relative_to(REPO_ROOT)
+    native = _run(
+        installed / "python", "-c",
+        "from datasette_provenance.matching import signatures; print(signatures.has_native_step())",
+        cwd=tmp_path,
+    ).stdout.strip()  # fmt: skip
+    assert native == str(bool(_native_modules(wheel[0])))  # it loads where it was built
     db = tmp_path / "news.db"
     ingested = _run(installed / "datasette-provenance", "ingest", db, seeds, cwd=tmp_path)
     assert "articles: 5 added" in ingested.stdout

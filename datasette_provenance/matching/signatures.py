@@ -158,6 +158,11 @@ except ImportError:  # pragma: no cover - installed without a C compiler
     _extension = None
 
 
+def has_native_step() -> bool:
+    """Whether the optional C extension was built (``sign_natively`` answers)."""
+    return _extension is not None
+
+
 def sign_natively(
     norms: Sequence[str], params: SignatureParams = DEFAULT_PARAMS
 ) -> tuple[SegmentSignatures, np.ndarray] | None:
