@@ -83,3 +83,18 @@ def test_without_the_extension_the_numpy_code_answers(monkeypatch):
     monkeypatch.setattr(signatures, "_extension", None)
     norms = words(next(SEEDS_DIR.glob("000_*.txt")).read_text(encoding="utf-8"))
     assert_same(lsh.sign_with_buckets(norms, DEFAULT_PARAMS), numpy_signing(norms, DEFAULT_PARAMS))
+
+
+@needs_native
+def test_the_seeds_ingested_without_the_extension_give_the_same_database(
+    seeds_db_path, tmp_path, monkeypatch
+):
+    from datasette_provenance import ingest
+
+    from .conftest import seed_paths
+    from .db_compare import differences
+
+    monkeypatch.setattr(signatures, "_extension", None)
+    path = tmp_path / "numpy.db"
+    ingest.ingest(str(path), seed_paths(), manifest=str(SEEDS_DIR / "manifest.csv"))
+    assert differences(seeds_db_path, path) == {}
