@@ -11,6 +11,7 @@ import ast
 import email
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -55,10 +56,10 @@ def installed(wheel, tmp_path_factory) -> Path:
     return venv / "bin"
 
 
-def _wheel_build(out: Path, **environment) -> tuple[Path, str]:
+def _wheel_build(out: Path, sources: Path = REPO_ROOT, **environment) -> tuple[Path, str]:
     built = _run(
         sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-v",
-        "--disable-pip-version-check", "-w", out, REPO_ROOT, env={**os.environ, **environment},
+        "--disable-pip-version-check", "-w", out, sources, env={**os.environ, **environment},
     )  # fmt: skip
     (path,) = out.glob("datasette_provenance-*.whl")
     return path, built.stdout + built.stderr
@@ -116,7 +117,15 @@ def test_the_wheel_holds_the_native_signing_step(wheel):
 def test_without_a_compiler_the_wheel_still_builds_without_the_native_step(tmp_path):
     """No compiler: the build says why and goes on; the package then signs with numpy, which
     gives the same values bit for bit (tests/test_native.py)."""
-    path, log = _wheel_build(tmp_path, CC=str(tmp_path / "no-such-compiler"))
+    # From a copy of the sources: the checkout's build/ (pip builds in the tree) holds the
+    # extension the other wheel compiled, which setuptools would reuse without a compiler.
+    sources = tmp_path / "sources"
+    shutil.copytree(
+        REPO_ROOT, sources,
+        ignore=shutil.ignore_patterns(".*", "build", "dist", "tests", "benchmarks", "docs",
+                                      "*.egg-info", "__pycache__", "*.so", "*.pyd"),
+    )  # fmt: skip
+    path, log = _wheel_build(tmp_path, sources, CC=str(tmp_path / "no-such-compiler"))
     assert 'building extension "datasette_provenance.matching.native" failed' in log
     assert _native_modules(path) == []
 
