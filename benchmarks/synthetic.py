@@ -135,13 +135,18 @@ class CorpusGenerator:
         return "\n\n".join(grouped)
 
     # -- articles ----------------------------------------------------------------------
-    def story(self, number: int) -> Iterator[tuple[Article, Truth | None]]:
-        names = self.names(4)
+    def wire_body(self, names: list[str]) -> tuple[list[str], list[str], list[str]]:
+        """A wire story's (topic, quotes, body): 30 sentences with the three quotes among them."""
         topic = self.language.sample(self.rng, 12)
         quotes = [self.quote(names) for _ in range(3)]
         body = [self.sentence(names, topic) for _ in range(30)]
         for position, quote in zip((4, 11, 19), quotes):
             body.insert(position, quote)
+        return topic, quotes, body
+
+    def story(self, number: int) -> Iterator[tuple[Article, Truth | None]]:
+        names = self.names(4)
+        topic, quotes, body = self.wire_body(names)
         agency = self.rng.choice(WIRE_OUTLETS)
         published = self.start + dt.timedelta(minutes=37 * number)
         title = " ".join(self.language.sample(self.rng, 6)).title()
@@ -228,11 +233,7 @@ class CorpusGenerator:
         storm): most verbatim with house-style edits and page furniture, ``edited_share``
         lightly edited. Yields the wire original (truth None) first."""
         names = self.names(4)
-        topic = self.language.sample(self.rng, 12)
-        quotes = [self.quote(names) for _ in range(3)]
-        body = [self.sentence(names, topic) for _ in range(30)]
-        for position, quote in zip((4, 11, 19), quotes):
-            body.insert(position, quote)
+        topic, quotes, body = self.wire_body(names)
         published = self.start + dt.timedelta(days=3)
         title = " ".join(self.language.sample(self.rng, 6)).title()
         origin_id = "storm-wire"
