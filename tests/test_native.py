@@ -74,6 +74,27 @@ def test_native_token_hashes_are_xxh64():
     assert np.array_equal(found, expected)
 
 
+@needs_native
+def test_native_shingle_hashes_are_the_numpy_ones():
+    rng = random.Random(5)
+    a, b = signatures.permutations(DEFAULT_PARAMS.num_perm, DEFAULT_PARAMS.seed)
+    p = DEFAULT_PARAMS
+    for _ in range(40):
+        norms = random_norms(rng)
+        found = signatures._extension.sign(
+            "\0".join(norms).encode(), len(norms), a.tobytes(), b.tobytes(), p.shingle_size,
+            p.window_size, p.window_step, p.story_min_chars, p.story_max_repeats,
+            p.story_min_words, p.text_bands, p.text_rows, p.story_bands, p.story_rows,
+        )[-1]  # fmt: skip
+        expected = shingle_hashes(token_hashes(norms), p.shingle_size) if norms else []
+        assert np.array_equal(np.frombuffer(found, np.uint64), np.asarray(expected, np.uint64))
+
+
+def test_an_older_build_of_the_extension_is_not_used():
+    assert signatures.NATIVE_INTERFACE == 2
+    assert not signatures.has_native_step() or signatures._extension.INTERFACE == 2
+
+
 def test_a_token_with_a_nul_falls_back_to_numpy():
     norms = ["abc", "de\0f", "ghij"] * 40
     assert_same(lsh.sign_with_buckets(norms, DEFAULT_PARAMS), numpy_signing(norms, DEFAULT_PARAMS))

@@ -10,7 +10,8 @@
  * joined: the tokens' normalised forms as UTF-8, separated by NUL bytes.
  * a, b:   the affine32 permutations (uint32, num_perm each), as bytes.
  * Returns (text bytes: windows x num_perm uint32, counts bytes: int64 per window,
- *          story bytes: num_perm uint32, story_word_count, token_count, buckets bytes: int64).
+ *          story bytes: num_perm uint32, story_word_count, token_count, buckets bytes: int64,
+ *          shingles bytes: the uint64 shingle hashes, shingles.shingle_hashes).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -369,10 +370,11 @@ static PyObject *sign(PyObject *self, PyObject *args) {
     }
 
     result = Py_BuildValue(
-        "y#y#y#nny#", (const char *)windows, (Py_ssize_t)(window_rows * num_perm * 4),
+        "y#y#y#nny#y#", (const char *)windows, (Py_ssize_t)(window_rows * num_perm * 4),
         (const char *)counts, (Py_ssize_t)(window_rows * 8), (const char *)story,
         (Py_ssize_t)(num_perm * 4), (Py_ssize_t)story_count, (Py_ssize_t)count,
-        (const char *)buckets, (Py_ssize_t)((text_keys + story_keys) * 8));
+        (const char *)buckets, (Py_ssize_t)((text_keys + story_keys) * 8),
+        (const char *)shingles, (Py_ssize_t)(n * 8));
     free(story);
 
 done:
@@ -413,4 +415,15 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "datasette_provenance.matching.native",
                                     "Native tokens-to-band-keys step.", -1, methods};
 
-PyMODINIT_FUNC PyInit_native(void) { return PyModule_Create(&module); }
+/* What signatures.py expects of this module (NATIVE_INTERFACE there): a build of an older
+ * native.c (an editable install not rebuilt since) is then ignored, not misread. */
+#define INTERFACE 2
+
+PyMODINIT_FUNC PyInit_native(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "INTERFACE", INTERFACE) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -152,9 +152,14 @@ def sign_tokens(
     )
 
 
+# The interface of native.c this code calls (its INTERFACE constant).
+NATIVE_INTERFACE = 2
+
 try:  # the optional C extension (setup.py); without it the numpy code gives the same results
     from . import native as _extension
 except ImportError:  # pragma: no cover - installed without a C compiler
+    _extension = None
+if getattr(_extension, "INTERFACE", None) != NATIVE_INTERFACE:  # an older build (or none)
     _extension = None
 
 
@@ -178,7 +183,7 @@ def sign_natively(
         return None
     a, b = permutations(params.num_perm, params.seed)
     try:
-        text, counts, story, story_words, token_count, buckets = _extension.sign(
+        text, counts, story, story_words, token_count, buckets, _shingles = _extension.sign(
             "\0".join(norms).encode("utf-8"), len(norms), a.tobytes(), b.tobytes(),
             params.shingle_size, params.window_size, params.window_step,
             params.story_min_chars, params.story_max_repeats, params.story_min_words,
@@ -186,6 +191,8 @@ def sign_natively(
         )  # fmt: skip
     except ValueError:  # a token holding a NUL (never one of ``tokens.words``)
         return None
+    # (_shingles: the 64-bit shingle hashes, ``shingle_hashes``, for a step that needs them
+    # after signing without hashing every token again in Python.)
     signed = SegmentSignatures(
         text=np.frombuffer(text, dtype=np.uint32).reshape(-1, params.num_perm),
         text_shingle_counts=np.frombuffer(counts, dtype=np.int64),
