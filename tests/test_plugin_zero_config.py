@@ -65,6 +65,14 @@ async def test_canned_queries_with_descriptions_that_run(news_db):
     # which credits Reuters only for the photo, marked so.
     credits = [(row["copy_id"], row["credit"]) for row in copies.json()]
     assert sorted(credits) == [(SEED_IDS["paraphrase"], "photo only"), (SEED_IDS["copy"], "none")]
+    # 001 and 003 both copy Reuters: siblings, and no credit is asked of either.
+    shared = await datasette.client.get(
+        f"/news/matches_for_article.json?_shape=array&article_id={SEED_IDS['copy']}"
+    )
+    siblings = [row for row in shared.json() if row["relation"] == "siblings"]
+    assert [(row["shared_source_article_id"], row["credit"]) for row in siblings] == [
+        (SEED_IDS["reuters"], None)
+    ]
     page = (await datasette.client.get("/news/uncredited_copies")).text
     assert str(escape(queries["uncredited_copies"]["description"])) in page
 

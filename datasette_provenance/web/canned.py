@@ -125,7 +125,8 @@ order by 1
         "description": (
             "All verified matches in which an article is the source or the derived text, "
             "with how they relate in the lineage (a copy, or siblings that both copy "
-            "shared_source_article_id). Paste an article id."
+            "shared_source_article_id: neither copied the other, so no credit is asked of "
+            "them). Paste an article id."
         ),
         "sql": """
 select
@@ -134,7 +135,7 @@ select
   m.label,
   m.relation,
   m.shared_source_article_id,
-  m.credit,
+  case when m.relation = 'siblings' then null else m.credit end as credit,
   round(m.source_containment, 2) as source_containment,
   round(m.derived_containment, 2) as derived_containment,
   m.evidence
