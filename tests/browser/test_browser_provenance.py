@@ -210,13 +210,23 @@ def test_compare_highlights_passages_and_the_us_edits(server, open_page):
     )  # the top of a very long page
 
 
-def test_check_form_finds_reuters_from_a_paragraph_of_the_copy(server, open_page):
-    paragraph = next(
+def check_text(server, open_page, text: str):
+    """The check page after pasting ``text`` and pressing Find sources."""
+    page = open_page(server + seeds_page("check"))
+    page.fill("#pv-check-text", text)
+    page.click("button:has-text('Find sources')")
+    return page
+
+
+def copy_paragraph() -> str:
+    """A paragraph of the verbatim copy (003) that the Reuters origin also has."""
+    return next(
         p for p in seed_text(COPY).split("\n\n") if p.startswith("US and South Korean")
     )
-    page = open_page(server + seeds_page("check"))
-    page.fill("#pv-check-text", paragraph)
-    page.click("button:has-text('Find sources')")
+
+
+def test_check_form_finds_reuters_from_a_paragraph_of_the_copy(server, open_page):
+    page = check_text(server, open_page, copy_paragraph())
     result = page.locator(f".pv-check-result[data-article-id='{REUTERS}']")
     result.wait_for()
     shoot(page, "check-results-desktop")
@@ -268,12 +278,7 @@ def test_pairs_that_are_not_copies_get_no_arrow(server, open_page):
 
 
 def test_check_results_come_in_lineage_order(server, open_page):
-    paragraph = next(
-        p for p in seed_text(COPY).split("\n\n") if p.startswith("US and South Korean")
-    )
-    page = open_page(server + seeds_page("check"))
-    page.fill("#pv-check-text", paragraph)
-    page.click("button:has-text('Find sources')")
+    page = check_text(server, open_page, copy_paragraph())
     results = page.locator(".pv-check-result")
     results.first.wait_for()
     assert results.evaluate_all("items => items.map(i => i.dataset.articleId)")[:2] == [
@@ -290,9 +295,7 @@ def test_check_results_come_in_lineage_order(server, open_page):
         'struggle for the punishment of a great evil that claims hegemony and feeds an '
         'expansionist illusion," Kim added, raising his glass.'
     )
-    page = open_page(server + seeds_page("check"))
-    page.fill("#pv-check-text", quote)
-    page.click("button:has-text('Find sources')")
+    page = check_text(server, open_page, quote)
     results = page.locator(".pv-check-result")
     results.first.wait_for()
     badges = results.locator(".pv-badge").all_inner_texts()
