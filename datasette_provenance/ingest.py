@@ -196,7 +196,7 @@ def ingest(
         if not summary.committed:
             raise
         raise store.StoppedAfterWriting(
-            f"{_one_line(error)}: stopped after {summary.committed:,} articles were written "
+            f"{store.first_line(error)}: stopped after {summary.committed:,} articles were written "
             "(they are kept; run the same command again to finish)"
         ) from error
     finally:
@@ -230,10 +230,6 @@ def _ingest_records(db, records, manifest, manifest_rows, run_matching, progress
     _apply_manifest_to_stored(db, manifest, manifest_rows, seen_ids, summary, say)
     if run_matching:
         summary.matching = update_matches(db, progress=progress, workers=workers)
-
-
-def _one_line(error: BaseException) -> str:
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _report_bad_records(batch: list, summary: IngestSummary, say) -> list[ArticleRecord]:

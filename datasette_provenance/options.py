@@ -20,7 +20,7 @@ from .ingest import IngestAborted
 from .matching.index import IndexParamsError
 from .parameters import ParamsError, SettingsError
 from .readers import COLUMN_ALIASES, ColumnNames, InputError
-from .store import SchemaError, StoppedAfterWriting
+from .store import SchemaError, StoppedAfterWriting, first_line
 
 # Exceptions whose message is meant for the user, shown as one line.
 USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -46,13 +46,10 @@ def one_line_errors(*more: type[BaseException]):
             err=True,
         )
         sys.exit(130)
-    except StoppedAfterWriting as error:  # a disk filled up, say: what was written is kept
-        click.echo(f"error: {str(error).splitlines()[0]}", err=True)
-        sys.exit(3)
-    except USER_ERRORS + more as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        click.echo(f"error: {message}", err=True)
-        sys.exit(2)
+    except (StoppedAfterWriting,) + USER_ERRORS + more as error:
+        click.echo(f"error: {first_line(error)}", err=True)
+        # 3: part of the work was written and is kept (a disk filled up, say); 2: nothing was.
+        sys.exit(3 if isinstance(error, StoppedAfterWriting) else 2)
 
 
 COLUMN_HELP = {"inferred": "CSV/JSONL field listing which metadata fields are guesses"}

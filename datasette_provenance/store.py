@@ -41,6 +41,11 @@ class StoppedAfterWriting(Exception):
     saying how much was written."""
 
 
+def first_line(error: BaseException) -> str:
+    """An error in one line: its message's first line, or its type when it has none."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 # Each statement is run with IF NOT EXISTS, so running the list twice is harmless.
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     # Key/value settings: schema version, signature parameters, corpus stats.

@@ -17,7 +17,7 @@ import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import sqlite_utils
 
@@ -35,6 +35,7 @@ from ..store import (
     LINEAGE_STALE_KEY,
     StoppedAfterWriting,
     database_file,
+    first_line,
     get_meta,
     insert_rows,
     set_meta,
@@ -132,7 +133,7 @@ def update_matches(
         if not summary.segments_written:
             raise
         raise StoppedAfterWriting(
-            f"{str(error).splitlines()[0]}: stopped after matching {summary.segments_written:,} "
+            f"{first_line(error)}: stopped after matching {summary.segments_written:,} "
             "segments (kept; run the same command again to finish)"
         ) from error
     if pending or get_meta(db, LINEAGE_STALE_KEY):
