@@ -530,8 +530,7 @@ def band_hits(
     settings: CandidateSettings = DEFAULT_CANDIDATES,
     cache: LookupCache | None = None,
 ) -> tuple[Counter[str], Counter[str]]:
-    """Text and story keys each indexed segment shares with these ``keys`` (buckets): what
-    ``lsh.count_band_hits`` counts from the buckets' members.
+    """Text and story keys each indexed segment shares with these ``keys`` (buckets).
 
     Members come back from SQLite as integers (``segments.seq``) and are counted with
     numpy; only the segments found are named (one query), not every row read. A bucket

@@ -567,7 +567,7 @@ class Cluster:
         """Copies whose text does not credit where it comes from (photo-only credits too)."""
         return sum(
             member.parent_segment_id is not None
-            and member.credit in (vocabulary.UNCREDITED, vocabulary.PHOTO_ONLY)
+            and member.credit in vocabulary.NOT_CREDITED_STATES
             for member in self.members
         )
 
@@ -742,7 +742,7 @@ class _Versions:
         return evidence.sentence(
             f"Hung under {names.article(self.nodes[later])} rather than "
             f"{names.article(self.nodes[earlier])}, the version it comes from: it carries "
-            f"{plural(round(gained), 'word')} found only in {names.article(self.nodes[later])} "
+            f"{evidence.plural(round(gained), 'word')} found only in {names.article(self.nodes[later])} "
             "(its rewording, edits or additions)"
         )
 
@@ -754,13 +754,13 @@ class _Versions:
         )
         if lost >= self.settings.min_own_text_words:
             said += (
-                f"it keeps {plural(round(lost), 'word')} that only "
+                f"it keeps {evidence.plural(round(lost), 'word')} that only "
                 f"{names.article(self.nodes[earlier])} has"
             )
         else:
             said += (
                 f"what it reused is in {names.article(self.nodes[earlier])} too (it carries "
-                f"{plural(round(gained), 'word')} found only in the later version, too few to "
+                f"{evidence.plural(round(gained), 'word')} found only in the later version, too few to "
                 "say it copied that one)"
             )
         return evidence.sentence(said)
@@ -894,10 +894,6 @@ class _Versions:
         if parent_edge.credit == vocabulary.CREDITED:
             return [evidence.sentence(f"It credits {parent_name}, not the origin, {origin_name}")]
         return []
-
-
-def plural(count: int, singular: str) -> str:
-    return evidence.plural(count, singular)
 
 
 def _edge_weight(edge: MatchEdge) -> float:

@@ -4,8 +4,8 @@ the members of its buckets into scored candidates.
 No storage here (as in datasketch, the algorithm apart from where it keeps its
 buckets): ``index`` keeps the buckets in SQLite and runs these steps over what it
 reads, and the Spark engine runs the same steps over what its joins bring. The
-steps of a lookup, in order: ``count_band_hits`` (members of the query's buckets),
-``rank_band_hits``, ``scoring_pool`` (story signatures estimated),
+steps of a lookup, in order: counting the segments in the query's buckets
+(``index.band_hits``), ``rank_band_hits``, ``scoring_pool`` (story signatures estimated),
 ``choose_for_scoring`` (text windows loaded), ``score_candidates``. What decides a
 candidate is ``parameters.CandidateSettings``.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -139,19 +139,6 @@ def bucket_kind(bucket: int) -> str:
 
 
 # ----------------------------------------------------------------------------- candidates
-
-
-def count_band_hits(
-    members: Iterable[tuple[str, str]], exclude_segment_ids: Iterable[str] = ()
-) -> tuple[Counter[str], Counter[str]]:
-    """Text and story keys each segment shares with the query, from (kind, segment id) members."""
-    excluded = set(exclude_segment_ids)
-    text_hits: Counter[str] = Counter()
-    story_hits: Counter[str] = Counter()
-    for kind, segment_id in members:
-        if segment_id not in excluded:
-            (text_hits if kind == "text" else story_hits)[segment_id] += 1
-    return text_hits, story_hits
 
 
 def rank_band_hits(
