@@ -1,20 +1,26 @@
-"""The check page cannot stall the site: its own threads, a slot limit, a CPU budget.
+"""The check page cannot stall the site: its own threads, a slot limit, a CPU budget, and
+only the requests it should take.
 
 Before, the matcher ran on Datasette's SQL threads (three by default): three slow checks
 held all of them and every other page waited (the stories page: 31 s); a check ran as long
 as its text made it (44 s and 2.7 GB for a 199 KB paste of a stored article), even after
-its client had gone.
+its client had gone. Any web page could make its visitors' browsers run checks (an
+``<img>`` pointing at ``check.json?text=…``, or a ``text/plain`` POST, which the page read
+as a form), and on Datasette 0.65 a multipart POST to a plugin page was a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import json
+import re
 import threading
 
 import pytest
 
 from datasette_provenance.matching import search
-from datasette_provenance.web import checking
+from datasette_provenance.web import checking, guards
 from tests.plugin_support import page, serve
 
 pytestmark = pytest.mark.asyncio
@@ -74,3 +80,170 @@ async def test_other_pages_are_served_while_a_check_runs(provenance_db_path, mon
     finally:
         release.set()
     assert (await checking_task).status_code == 200
+
+
+# Disconnecting clients --------------------------------------------------------------------
+
+
+async def test_a_check_stops_when_its_client_goes_away(provenance_db_path, monkeypatch):
+    """The client leaves once the check has started: the check stops (503 to nobody)
+    instead of running to its end. Spoken to in ASGI, as the server speaks to Datasette."""
+    started, resume = threading.Event(), threading.Event()
+    real = search.find_sources
+
+    def find_sources_after_the_client_left(*args, **kwargs):
+        started.set()
+        resume.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search, "find_sources", find_sources_after_the_client_left)
+    ds = await serve(provenance_db_path, metadata=config(check_cpu_seconds=60))
+    body = json.dumps({"text": text()}).encode()
+    requests = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive():
+        if requests:
+            return requests.pop(0)
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 20)
+        # The check resumes once the server has read this message (call_soon runs next).
+        asyncio.get_running_loop().call_soon(resume.set)
+        return {"type": "http.disconnect"}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    path = page("check", format="json")
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8001),
+        "headers": [(b"host", b"127.0.0.1:8001"), (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())],
+    }  # fmt: skip
+    await asyncio.wait_for(ds.app()(scope, receive, send), 30)
+    assert sent[0]["status"] == 503
+    answered = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert "shorter excerpt" in answered["error"]
+    assert (await check(ds)).status_code == 200  # a client that stays gets its answer
+
+
+# Cross-site requests and bodies the page does not take ---------------------------------------
+
+
+@pytest.fixture
+def checks_run(monkeypatch) -> list:
+    """The texts the real matcher was asked to check."""
+    texts, real = [], search.find_sources
+
+    def recording_find_sources(db, text, *args, **kwargs):
+        texts.append(text)
+        return real(db, text, *args, **kwargs)
+
+    monkeypatch.setattr(search, "find_sources", recording_find_sources)
+    return texts
+
+
+IMAGE = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image"}
+FETCH = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty"}
+FRAME = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "iframe"}
+SIBLING = {"sec-fetch-site": "same-site", "sec-fetch-mode": "no-cors", "sec-fetch-dest": "script"}
+LINK = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
+OWN_PAGE = {"sec-fetch-site": "same-origin", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty"}
+
+
+async def get_check(ds, headers: dict, checked: str | None = None):
+    params = {"text": text() if checked is None else checked}
+    return await ds.client.get(page("check", format="json"), params=params, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "headers", [IMAGE, FETCH, FRAME, SIBLING], ids=["img", "fetch", "iframe", "same-site"]
+)
+async def test_another_sites_page_cannot_make_browsers_run_checks(
+    provenance_db_path, checks_run, headers
+):
+    ds = await serve(provenance_db_path)
+    got = await get_check(ds, headers)
+    posted = await ds.client.post(
+        page("check", format="json"), json={"text": text()}, headers=headers
+    )
+    assert got.status_code == 403 and "another site" in got.json()["title"]
+    assert posted.status_code == 403  # on 1.0a Datasette's own CSRF check refuses it first
+    assert checks_run == []
+
+
+async def test_a_followed_link_own_pages_and_other_clients_run_checks(
+    provenance_db_path, checks_run
+):
+    ds = await serve(provenance_db_path)
+    for headers in (LINK, OWN_PAGE, {}):  # {}: curl, a script, an older browser
+        assert (await get_check(ds, headers)).status_code == 200, headers
+    assert len(checks_run) == 3
+    # Following a link never POSTs: a form on another site posting here is refused.
+    form = await ds.client.post(page("check"), data={"text": text()}, headers=LINK)
+    assert form.status_code == 403 and len(checks_run) == 3
+
+
+async def test_a_link_carries_a_short_text_and_longer_ones_are_posted(
+    provenance_db_path, checks_run
+):
+    ds = await serve(provenance_db_path)
+    long = (text() * 3)[: guards.MAX_GET_CHECK_CHARS + 1]
+    linked = await get_check(ds, LINK, long)
+    assert linked.status_code == 414 and "POST" in linked.json()["error"]
+    assert checks_run == []
+    posted = await ds.client.post(page("check", format="json"), json={"text": long})
+    assert posted.status_code == 200
+
+
+async def cookies_of_a_visitor(ds) -> dict:
+    """The CSRF cookie of a visitor who has opened the check form."""
+    return dict((await ds.client.get(page("check"))).cookies)
+
+
+@pytest.mark.parametrize("with_cookie", [False, True], ids=["no cookie", "csrf cookie"])
+async def test_bodies_the_check_page_does_not_take_are_refused_with_415(
+    provenance_db_path, checks_run, with_cookie
+):
+    ds = await serve(provenance_db_path)
+    cookies = await cookies_of_a_visitor(ds) if with_cookie else {}
+    for target in (page("check"), page("check", format="json")):
+        upload = await ds.client.post(
+            target, data={"text": text()}, files={"file": ("a.txt", b"x")}, cookies=cookies
+        )
+        plain = await ds.client.post(
+            target, content=f"text={text()}".encode(), cookies=cookies,
+            headers={"content-type": "text/plain"},
+        )  # fmt: skip
+        for response in (upload, plain):
+            assert response.status_code == 415, (target, response.text[:200])
+            assert "as JSON" in response.text
+    assert checks_run == []
+
+
+async def test_the_other_pages_answer_a_post_with_405(provenance_db_path):
+    ds = await serve(provenance_db_path)
+    cookies = await cookies_of_a_visitor(ds)
+    response = await ds.client.post(page(), files={"file": ("a.txt", b"x")}, cookies=cookies)
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("datasette.csrf") is not None,
+    reason="Datasette 1.0a checks where a POST comes from (Sec-Fetch-Site, Origin), not tokens",
+)
+async def test_a_form_posted_without_its_csrf_token_is_still_refused(
+    provenance_db_path, checks_run
+):
+    ds = await serve(provenance_db_path)
+    cookies = await cookies_of_a_visitor(ds)
+    response = await ds.client.post(page("check"), data={"text": text()}, cookies=cookies)
+    assert response.status_code == 403 and checks_run == []
+    form = await ds.client.get(page("check"), cookies=cookies)
+    token = re.search(r'name="csrftoken" value="([^"]*)"', form.text).group(1)
+    with_token = await ds.client.post(
+        page("check"), data={"text": text(), "csrftoken": token}, cookies=cookies
+    )
+    assert with_token.status_code == 200 and len(checks_run) == 1

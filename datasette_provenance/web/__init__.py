@@ -12,7 +12,7 @@ import inspect
 from datasette import hookimpl, hookspecs
 from markupsafe import Markup, escape
 
-from . import cells, privacy, queries, site, sqlfunctions, views
+from . import cells, guards, privacy, queries, site, sqlfunctions, views
 from .permissions import can_view_tables
 
 
@@ -227,9 +227,8 @@ def filters_from_request(request, database, table, datasette):
 
 @hookimpl
 def skip_csrf(datasette, scope):
-    """The check page only reads: API clients may post JSON to its twin even when they
-    hold a Datasette cookie (CSRF protection would refuse a JSON body from them)."""
-    return scope.get("type") == "http" and scope["path"].endswith("/-/provenance/check.json")
+    """JSON bodies to the plugin's pages need no token; bodies they refuse get their 415."""
+    return guards.skips_csrf(scope)
 
 
 @hookimpl

@@ -33,7 +33,7 @@ from ..vocabulary import (
     PASSAGE_KINDS,
     SIBLINGS,
 )
-from . import checking, graph, highlight, queries, site
+from . import checking, graph, guards, highlight, queries, site
 from .permissions import can_view_tables
 
 MAX_PAGE_SIZE = 500
@@ -225,7 +225,7 @@ def _cache_control(page: Page, status: int) -> str:
     return freshness
 
 
-def handler(tables=queries.PAGE_TABLES):
+def handler(tables=queries.PAGE_TABLES, methods=guards.READING_METHODS):
     """Decorate a page handler: open the database, check permissions, render errors."""
 
     def decorate(fn):
@@ -234,6 +234,8 @@ def handler(tables=queries.PAGE_TABLES):
         async def view(datasette, request):
             is_json = bool(request.url_vars.get("format"))
             try:
+                if request.method not in methods:
+                    raise _method_not_allowed(methods)
                 page = await _open_page(datasette, request, tables, is_json)
                 return await fn(page)
             except PageError as error:
@@ -243,6 +245,13 @@ def handler(tables=queries.PAGE_TABLES):
         return view
 
     return decorate
+
+
+def _method_not_allowed(methods: tuple[str, ...]) -> PageError:
+    allowed = ", ".join(methods)
+    return PageError(
+        405, "Method not allowed", f"This page answers {allowed}.", headers={"Allow": allowed}
+    )
 
 
 async def _open_page(datasette, request, tables, is_json: bool) -> Page:
@@ -551,10 +560,12 @@ def _edit_summary(passages: list[dict]) -> list[tuple[str, str, int]]:
 # Check pasted text ------------------------------------------------------------------------
 
 
-@handler(tables=queries.CHECK_TABLES)
+@handler(tables=queries.CHECK_TABLES, methods=guards.CHECKING_METHODS)
 async def check(page: Page) -> Response:
     form = await _check_form(page.request)
     text = form.get("text", "")
+    if page.request.method == "POST" or "text" in form:
+        _may_run_check(page.request, text)
     limit = _int_arg(form, "limit", DEFAULT_CHECK_LIMIT, 1, MAX_CHECK_LIMIT)
     searchable = await _can_search(page)
     context = {
@@ -624,14 +635,38 @@ def _short_text_warning(words: int) -> str | None:
     )
 
 
+def _may_run_check(request, text: str) -> None:
+    """Refuse a check another site's page started, or a long text in a link (``guards``)."""
+    if guards.started_by_another_site(request.method, request.headers):
+        raise PageError(
+            403,
+            "A page on another site cannot run checks here",
+            "Open the check page on this site and paste the text there.",
+        )
+    if request.method != "POST" and len(text) > guards.MAX_GET_CHECK_CHARS:
+        raise PageError(
+            414,
+            "Text too long for a link",
+            f"A link may carry at most {guards.MAX_GET_CHECK_CHARS:,} characters of text; "
+            "paste a longer text into the form (it sends it by POST).",
+        )
+
+
 async def _check_form(request) -> dict:
     """Form fields from the query string and, for POST, the urlencoded or JSON body."""
     fields = dict(parse_qsl(request.query_string, keep_blank_values=True))
     if request.method != "POST":
         return fields
+    content_type = guards.content_type(request.headers)
+    if content_type not in (guards.JSON, guards.FORM, ""):
+        raise PageError(
+            415,
+            "Unsupported body",
+            'Send the text as JSON ({"text": "…"}) or as a form field (text=…, '
+            f"{guards.FORM}), not as {content_type}.",
+        )
     body = await _read_body(request, MAX_CHECK_BODY_BYTES)
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
-    if content_type == "application/json":
+    if content_type == guards.JSON:
         try:
             posted = json.loads(body or b"{}")
         except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
