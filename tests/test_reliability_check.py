@@ -22,6 +22,7 @@ import pytest
 from datasette_provenance.matching import search
 from datasette_provenance.web import checking, guards
 from tests.plugin_support import page, serve
+from tests.test_align import seed_text
 
 pytestmark = pytest.mark.asyncio
 
@@ -45,9 +46,26 @@ async def test_a_check_past_its_cpu_budget_is_stopped_with_503(provenance_db_pat
     assert "shorter excerpt" in response.json()["error"]
 
 
+async def test_a_checks_alignment_keeps_to_its_memory_budget(seeds_db_path):
+    """The check page allows an alignment less memory than ingest does (check_alignment_mb):
+    a longer pair gets copy passages only. The seeds' paraphrase needs about 0.2 MB."""
+    paraphrase = seed_text("001")
+
+    async def passage_kinds(alignment_mb: float) -> set[str]:
+        ds = await serve(seeds_db_path, metadata=config(check_alignment_mb=alignment_mb))
+        answer = await ds.client.post("/seeds/-/provenance/check.json", json={"text": paraphrase})
+        assert answer.status_code == 200
+        return {p["kind"] for result in answer.json()["results"] for p in result["passages"]}
+
+    assert "paraphrase" in await passage_kinds(96)
+    assert "paraphrase" not in await passage_kinds(0.01)
+    with pytest.raises(Exception, match="check_alignment_mb must be a number > 0"):
+        await serve(seeds_db_path, metadata=config(check_alignment_mb=0))
+
+
 async def test_a_check_finding_no_free_slot_is_answered_429(provenance_db_path):
     ds = await serve(provenance_db_path)
-    checks = checking.checker(ds, 1, 1.5)
+    checks = checking.checker(ds, 1)
     await checks.slots.acquire()  # another check holds the only slot
     try:
         response = await check(ds)

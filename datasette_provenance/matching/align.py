@@ -38,6 +38,7 @@ import numpy as np
 from rapidfuzz.distance import Indel, Levenshtein
 
 from ..vocabulary import PASSAGE_KINDS
+from . import budget
 from .tokens import Token, tokenize, unspaced_mask
 
 # --- Copy detection -------------------------------------------------------------
@@ -91,6 +92,7 @@ MAX_ALIGNMENT_CELLS = 4_000_000
 # table is made (``sentence_alignment_bytes``, about twice what is measured): two 100 KB
 # near-duplicates are estimated at 181 MB (94 MB measured); two 1 MB ones took 5.95 GB and two
 # minutes. Beyond it a pair gets its copy passages only (found without the sentence tables).
+# A caller's budget may allow less (``budget.alignment_bytes``: the check page's).
 MAX_SENTENCE_ALIGNMENT_BYTES = 512 * 1024 * 1024
 # A sentence already covered this much by copies or quotations is not re-aligned.
 MAX_COVERED_FOR_PARAPHRASE = 0.5
@@ -542,6 +544,7 @@ class _Chain:
 def _copy_passages(source: PreparedText, derived: PreparedText) -> list[Passage]:
     passages: list[Passage] = []
     for chain in _chains(_exact_runs(source, derived)):
+        budget.look()
         passages.extend(_chain_passages(source, derived, chain))
     return passages
 
@@ -661,6 +664,7 @@ def _diff_steps(source: PreparedText, derived: PreparedText, chain: _Chain) -> l
     derived_norms = derived.norms[chain.derived_start : chain.derived_end]
     steps: list[_Step] = []
     for op in Levenshtein.opcodes(source_norms, derived_norms):
+        budget.look()  # a long chain has thousands of changes
         i0, i1 = chain.source_start + op.src_start, chain.source_start + op.src_end
         j0, j1 = chain.derived_start + op.dest_start, chain.derived_start + op.dest_end
         if op.tag == "equal":
@@ -957,8 +961,11 @@ def _sentence_links(
     """
     if not source.sentences or not derived.sentences:
         return _SentenceLinks([], [], 0.0, [])
-    if sentence_alignment_bytes(source, derived) > MAX_SENTENCE_ALIGNMENT_BYTES:
+    if sentence_alignment_bytes(source, derived) > budget.alignment_bytes(
+        MAX_SENTENCE_ALIGNMENT_BYTES
+    ):
         return _SentenceLinks([], [], 0.0, [])
+    budget.look()
     similarity, informative = _sentence_similarity(source, derived)
     # Two renderings of one quote (say, two translations) are shared quotation, not reuse.
     both_quoted = _quoted_sentences(source)[:, None] & _quoted_sentences(derived)[None, :]
@@ -1073,6 +1080,7 @@ def _monotone_path(gain: np.ndarray) -> list[tuple[int, int]]:
         return []
     best = np.zeros((rows + 1, columns + 1))
     for i in range(1, rows + 1):
+        budget.look()
         candidate = np.maximum(best[i - 1, 1:], best[i - 1, :-1] + gain[i - 1])
         best[i, 1:] = np.maximum.accumulate(candidate)
     path = []

@@ -16,7 +16,7 @@ from ..cleaning import clean_article
 from ..parameters import DEFAULT_PARAMS
 from ..store import SEARCH_TABLE, has_search
 from ..vocabulary import LABEL_RANK
-from . import align, evidence, index, lineage
+from . import align, budget, evidence, index, lineage
 from .pairs import best_candidates
 from .segments import SegmentData, SegmentStore
 from .signatures import sign_tokens
@@ -110,6 +110,7 @@ def find_sources(
         candidate_ids += [s for s in _searched_segments(db, kept_text) if s not in found]
     results = []
     for segment_id in candidate_ids:
+        budget.look()  # a caller's budget (the check page's) may stop between candidates
         try:
             candidate = store.get(segment_id)
         except KeyError:  # its article was deleted behind the index's back (sqlite3, Datasette)

@@ -6,7 +6,9 @@
 * Slots: at most ``max_concurrent_checks`` checks at once; a request that finds none free
   within ``SLOT_WAIT_SECONDS`` is answered 429 with ``Retry-After``.
 * A budget: a check may use ``check_cpu_seconds`` of its thread's CPU time; past it, or
-  once its client has gone away, its next SQLite step stops the work (503: ask for less).
+  once its client has gone away, its next SQLite step or the matcher's next look inside
+  its loops (``matching.budget``) stops the work (503: ask for less). One alignment may
+  take ``check_alignment_mb`` of memory (a longer pair gets copy passages only).
 
 Each check thread keeps its own read-only connection per database (``Database.connect``:
 read-only or immutable, as Datasette opens it).
@@ -21,6 +23,8 @@ import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
+
+from ..matching import budget
 
 SLOT_WAIT_SECONDS = 2.0
 RETRY_AFTER_SECONDS = 5
@@ -40,16 +44,24 @@ class OverBudget(Exception):
 
 
 class Checker:
-    """One per Datasette instance: the threads, the slots, the budget."""
+    """One per Datasette instance: the threads and the slots."""
 
-    def __init__(self, slots: int, cpu_seconds: float):
-        self.cpu_seconds = cpu_seconds
+    def __init__(self, slots: int):
         self.executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="provenance-check")
         self.slots = asyncio.Semaphore(slots)
         self.local = threading.local()
 
-    async def run(self, db, request, work: Callable[[sqlite3.Connection], object]):
-        """``work(conn)`` on a check thread, with that thread's connection to ``db``."""
+    async def run(
+        self,
+        db,
+        request,
+        work: Callable[[sqlite3.Connection], object],
+        cpu_seconds: float,
+        alignment_bytes: int,
+    ):
+        """``work(conn)`` on a check thread, with that thread's connection to ``db``,
+        within ``cpu_seconds`` of that thread's CPU time and ``alignment_bytes`` per
+        alignment."""
         try:
             await asyncio.wait_for(self.slots.acquire(), SLOT_WAIT_SECONDS)
         except asyncio.TimeoutError:
@@ -58,21 +70,26 @@ class Checker:
         watcher = asyncio.ensure_future(_notice_disconnect(request, gone))
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.executor, self._work, db, work, gone)
+            return await loop.run_in_executor(
+                self.executor, self._work, db, work, gone, cpu_seconds, alignment_bytes
+            )
         finally:
             watcher.cancel()
             self.slots.release()
 
-    def _work(self, db, work, gone: threading.Event):
+    def _work(self, db, work, gone: threading.Event, cpu_seconds: float, alignment_bytes: int):
         conn = self._connection(db)
         started = time.thread_time()
 
         def spent() -> bool:
-            return gone.is_set() or time.thread_time() - started > self.cpu_seconds
+            return gone.is_set() or time.thread_time() - started > cpu_seconds
 
         conn.set_progress_handler(lambda: 1 if spent() else 0, STEPS_PER_LOOK)
         try:
-            return work(conn)
+            with budget.within(budget.Budget(spent, alignment_bytes)):
+                return work(conn)
+        except budget.Spent:
+            raise OverBudget() from None
         except sqlite3.OperationalError:
             if spent():  # "interrupted" by the progress handler
                 raise OverBudget() from None
@@ -105,9 +122,9 @@ async def _notice_disconnect(request, gone: threading.Event) -> None:
 _CHECKERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def checker(datasette, slots: int, cpu_seconds: float) -> Checker:
-    """The instance's checker, made on first use with its settings."""
+def checker(datasette, slots: int) -> Checker:
+    """The instance's checker, made on first use with ``slots`` (max_concurrent_checks)."""
     found = _CHECKERS.get(datasette)
     if found is None:
-        found = _CHECKERS[datasette] = Checker(slots, cpu_seconds)
+        found = _CHECKERS[datasette] = Checker(slots)
     return found

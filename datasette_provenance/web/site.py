@@ -63,6 +63,9 @@ class Settings:
     queries: bool = True  # offer the canned queries
     text_preview: int = 200  # characters of a long text shown on table pages
     check_cpu_seconds: float = 1.5  # CPU time one check may take (then 503)
+    # Memory one alignment of a check may take (estimated before its tables are made);
+    # a longer pair gets copy passages only. Ingest allows 512 MB.
+    check_alignment_mb: float = 96.0
     max_concurrent_checks: int = 1  # checks at once, on their own threads (then 429)
 
     @classmethod
@@ -94,11 +97,12 @@ class Settings:
                 if isinstance(value, bool) or not isinstance(value, int) or value < low:
                     raise SettingsError(f"{PLUGIN_NAME}: {name} must be a whole number >= {low}")
                 values[name] = value
-        if "check_cpu_seconds" in raw:
-            value = raw["check_cpu_seconds"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise SettingsError(f"{PLUGIN_NAME}: check_cpu_seconds must be a number > 0")
-            values["check_cpu_seconds"] = float(value)
+        for name in ("check_cpu_seconds", "check_alignment_mb"):
+            if name in raw:
+                value = raw[name]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise SettingsError(f"{PLUGIN_NAME}: {name} must be a number > 0")
+                values[name] = float(value)
         if "queries" in raw:
             if not isinstance(raw["queries"], bool):
                 raise SettingsError(f"{PLUGIN_NAME}: queries must be true or false")

@@ -724,11 +724,12 @@ async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> 
         return in_one_snapshot(conn, lambda _: find_sources(db, text, limit, use_search=use_search))
 
     settings = site.Settings.read(page.datasette, database=page.database)
-    checks = checking.checker(
-        page.datasette, settings.max_concurrent_checks, settings.check_cpu_seconds
-    )
+    checks = checking.checker(page.datasette, settings.max_concurrent_checks)
+    alignment_bytes = int(settings.check_alignment_mb * 1024 * 1024)
     try:
-        found = await checks.run(page.db, page.request, run)
+        found = await checks.run(
+            page.db, page.request, run, settings.check_cpu_seconds, alignment_bytes
+        )
     except checking.Busy:
         raise PageError(
             429,
