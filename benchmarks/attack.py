@@ -16,7 +16,8 @@ VmHWM, reset per request through /proc/PID/clear_refs):
 * a 199 KB paste of "or.or.or…" (one 66,000-token "word": a full-text phrase), a 199 KB
   paste of the archive's longest articles (long near-duplicates to align), a paste of
   200,000 agency names;
-* SQL functions fed strings built by SQLite itself (``printf('%.*c', N, 'x')``);
+* SQL functions fed strings built by SQLite itself (``printf('%.*c', N, 'x')``), up to
+  the largest the value limit allows;
 * a client that sends a heavy check and disconnects at once.
 
 Then it starts CONCURRENT_HEAVY heavy checks in parallel (more than the server has SQL
@@ -51,6 +52,8 @@ sys.path.insert(0, str(HERE))
 
 from load import datasette_serving  # noqa: E402
 
+from datasette_provenance.web.sqlfunctions import MAX_VALUE_BYTES  # noqa: E402
+
 HOST = "127.0.0.1"
 MAX_CPU_SECONDS = 2.0
 MAX_PEAK_MB = 300.0
@@ -84,6 +87,7 @@ def hostile_requests(db_path: Path, database: str) -> list[tuple[str, str, str, 
     dates = ("1.1.2023,1.11am," * 8)[:113]
     signoff = "x — Reuters" + " " * 190_000 + "x"
     longest = longest_articles(db_path, 199_000)
+    largest = MAX_VALUE_BYTES - 1024 * 1024  # the biggest strings SQL may build, less room
     return [
         ("check GET share-button line", "GET", get_check(share_buttons), None),
         ("check POST lines of dates", "POST", check, post((dates + "\n") * 1700)),
@@ -99,6 +103,9 @@ def hostile_requests(db_path: Path, database: str) -> list[tuple[str, str, str, 
         ("SQL provenance_containment 50 MB strings", "GET",
          sql("select provenance_containment(printf('%.*c', 50000000, 'a') || ' b', "
              "printf('%.*c', 50000000, 'b') || ' a')"), None),
+        ("SQL provenance_containment strings just under the value limit", "GET",
+         sql(f"select provenance_containment(printf('%.*c', {largest}, 'a') || ' b', "
+             f"printf('%.*c', {largest}, 'b') || ' a')"), None),
         ("SQL provenance_normalize per row, 190 KB each", "GET",
          sql("select length(provenance_normalize(printf('%.*c', 190000, 'x') || id)) "
              "from articles"), None),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import pytest
 
+from datasette_provenance.readers import records
 from datasette_provenance.web import sqlfunctions
 from tests.plugin_support import DB, REUTERS, serve
 
@@ -139,3 +142,21 @@ async def test_huge_values_are_refused_not_built(provenance_db_path):
             assert response.json()["rows"][0] in ([None], {"n": None}), sql
         else:  # SQLite's length limit: "string or blob too big"
             assert response.status_code == 400 and "too big" in response.text, sql
+
+
+def test_the_largest_article_row_can_still_be_sorted_under_the_value_limit():
+    """The limit is low (a function gets Python copies of its arguments: two 50 MB strings
+    under the old 64 MB limit took 294 MB), but SQLite applies it to whole rows when it
+    sorts: two texts of the largest article ingest accepts must still fit."""
+    conn = sqlite3.connect(":memory:")
+    sqlfunctions.register(conn, time_limit_ms=10_000)
+    conn.execute("create table articles (raw_text text, clean_text text, published text)")
+    largest = "x" * records.MAX_ARTICLE_BYTES
+    conn.execute("insert into articles values (?, ?, '2023')", [largest, largest])
+    conn.execute("insert into articles values ('a', 'a', '2022')")
+    sorted_rows = conn.execute(
+        "select length(raw_text) from (select * from articles order by published)"
+    ).fetchall()
+    assert sorted_rows == [(1,), (records.MAX_ARTICLE_BYTES,)]
+    too_big = conn.execute("select printf('%.*c', ?, 'x')", [sqlfunctions.MAX_VALUE_BYTES + 1])
+    assert too_big.fetchall() == [(None,)]  # SQLite's printf gives up rather than build it

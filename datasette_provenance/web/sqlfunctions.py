@@ -33,6 +33,7 @@ import numpy as np
 
 from ..cleaning import clean_article
 from ..matching import tokens
+from ..readers.records import MAX_ARTICLE_BYTES
 
 # Word n-gram length used by provenance_containment (the matcher's default).
 CONTAINMENT_SHINGLE_SIZE = 5
@@ -40,9 +41,12 @@ CONTAINMENT_SHINGLE_SIZE = 5
 MAX_TEXT_CHARS = 200_000
 # Longest signature BLOB (a 256-permutation signature is 1 KiB).
 MAX_SIGNATURE_BYTES = 64 * 1024
-# Largest string or BLOB SQLite may build on a Datasette connection (articles are at most
-# 20 MB): ``printf('%.*c', 1000000000, 'x')`` is refused at once instead of building 1 GB.
-MAX_VALUE_BYTES = 64 * 1024 * 1024
+# Largest string or BLOB SQLite may build on a Datasette connection: ``printf('%.*c',
+# 1000000000, 'x')`` is refused at once instead of building 1 GB. SQLite applies it to a
+# whole row when it sorts, so a row of ``articles`` (raw and clean text, each at most
+# MAX_ARTICLE_BYTES) must fit; nothing bigger, since a function is handed copies of its
+# arguments in Python too (two 50 MB strings under a 64 MB limit took 294 MB).
+MAX_VALUE_BYTES = 2 * MAX_ARTICLE_BYTES + 2 * 1024 * 1024
 
 
 def provenance_jaccard(sig_a: bytes | None, sig_b: bytes | None) -> float | None:
