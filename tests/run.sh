@@ -7,8 +7,9 @@
 # It makes two virtual environments (Datasette 0.65.x and Datasette 1.0a), installs the
 # package with its test extras into each (and pyspark, the [spark] extra, into the 0.65
 # one, which runs the slow tests: the Spark engine tests need it and Java 17 or later),
-# installs Debian's chromium for the browser tests when it is missing, then runs: the
-# suite on 0.65, the suite on 1.0a, and the browser tests in their own pytest invocation.
+# installs Debian's chromium for the browser tests when it is missing, then runs, side by
+# side, the slow tests on 0.65, the other tests on 0.65 and the other tests on 1.0a; then the
+# browser tests in their own pytest invocation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,22 +49,38 @@ make_venv alpha "$DATASETTE_ALPHA" test
 ensure_chromium
 
 # Every run goes ahead even when one fails (so one CI run reports every failure);
-# the script exits non-zero if any did. The two Datasette versions run side by side:
-# each pytest is mostly one process, and CI has two cores. The 1.0a run's output is
-# kept in a file and printed when it ends, so the two logs do not interleave.
+# the script exits non-zero if any did. CI has two cores and each pytest is mostly one
+# process, so three runs of similar length go side by side: the slow tests (crash recovery,
+# big corpora, Spark: they exercise the pipeline, not Datasette, so once is enough), the
+# rest on 0.65, and the rest on 1.0a. Two runs would leave a core idle once the shorter
+# ended. Each run's output is kept in a file and printed when it ends, so logs do not
+# interleave.
 failed=()
-alpha_log=$(mktemp)
-trap 'rm -f "$alpha_log"' EXIT
-# Slow tests (crash recovery, big corpora) exercise the pipeline, not Datasette: once is enough.
-(
-  echo "== tests on $("$VENV_ROOT/alpha/bin/datasette" --version) (without slow pipeline tests)"
-  run_pytest alpha tests --ignore=tests/browser -m "not slow" -q "$@"
-) >"$alpha_log" 2>&1 &
-alpha_pid=$!
-echo "== tests on $("$VENV_ROOT/stable/bin/datasette" --version)"
-run_pytest stable tests --ignore=tests/browser -q "$@" || failed+=("Datasette 0.65")
-wait "$alpha_pid" || failed+=("Datasette 1.0a")
-cat "$alpha_log"
+names=()
+pids=()
+logs=()
+trap 'rm -f "${logs[@]}"' EXIT
+
+start_pytest() {  # start_pytest NAME VENV ARGS...: a pytest run in the background
+  local name=$1 venv=$2 log
+  shift 2
+  log=$(mktemp)
+  (
+    echo "== $name ($("$VENV_ROOT/$venv/bin/datasette" --version))"
+    run_pytest "$venv" "$@"
+  ) >"$log" 2>&1 &
+  names+=("$name")
+  pids+=($!)
+  logs+=("$log")
+}
+
+start_pytest "slow tests on Datasette 0.65" stable tests --ignore=tests/browser -m slow -q "$@"
+start_pytest "Datasette 0.65" stable tests --ignore=tests/browser -m "not slow" -q "$@"
+start_pytest "Datasette 1.0a" alpha tests --ignore=tests/browser -m "not slow" -q "$@"
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || failed+=("${names[$i]}")
+  cat "${logs[$i]}"
+done
 echo "== browser tests (Playwright + Debian chromium)"
 run_pytest stable tests/browser -q "$@" || failed+=("browser")
 if [ "${#failed[@]}" -gt 0 ]; then
