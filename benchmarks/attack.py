@@ -1,6 +1,6 @@
 """Attack a served provenance database the way a hostile visitor would, and measure it.
 
-    python benchmarks/attack.py --size 100000          # builds the database first (long)
+    python benchmarks/attack.py --size 100000          # builds the database first (an hour or more)
     python benchmarks/attack.py --db news.db            # an existing provenance database
     python benchmarks/attack.py --size 2000             # a smaller run (minutes)
 
@@ -257,20 +257,17 @@ async def attack(db_path: Path, database: str) -> dict:
 
 
 def build_database(size: int, folder: Path) -> Path:
-    """``size`` synthetic articles stored without matching, then 1 % more matched against
-    them (stories for the stories page), and the full-text index."""
+    """``size`` synthetic articles, as an archive holds them (most nobody's copy), ingested
+    and matched, and the full-text index. Matching is most of the time: 5,000 articles took
+    75-170 s of CPU on a 2-core machine, about linearly: 100,000 take half an hour of CPU or more.
+    (Ingesting most with ``--no-match`` first does not save it: the next ingest's matching
+    takes up every pending segment.)"""
     import synthetic
 
     corpus, db_path = folder / "corpus.jsonl", folder / "attack.db"
-    matched = max(50, size // 100)
-    synthetic.write_corpus(size + matched, str(corpus))
-    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
-    base, extra = folder / "base.jsonl", folder / "extra.jsonl"
-    base.write_text("".join(lines[:size]), encoding="utf-8")
-    extra.write_text("".join(lines[size:]), encoding="utf-8")
+    synthetic.write_corpus(size, str(corpus), unrelated_share=0.9)
     cli = [sys.executable, "-m", "datasette_provenance.cli"]
-    subprocess.run([*cli, "ingest", str(db_path), str(base), "--no-match", "--quiet"], check=True)
-    subprocess.run([*cli, "ingest", str(db_path), str(extra), "--quiet"], check=True)
+    subprocess.run([*cli, "ingest", str(db_path), str(corpus), "--quiet"], check=True)
     subprocess.run([*cli, "search-index", str(db_path)], check=True, stdout=subprocess.DEVNULL)
     return db_path
 
@@ -286,9 +283,11 @@ def verdict(results: dict) -> list[str]:
         if row["peak_mb"] is not None and row["peak_mb"] > MAX_PEAK_MB:
             problems.append(f"{row['request']}: {row['peak_mb']} MB > {MAX_PEAK_MB}")
     idle, busy = results["stories_idle_median_s"], results["stories_under_attack_median_s"]
-    slow = results["stories_under_attack_max_s"] > MAX_STORIES_SECONDS
-    if busy > max(MAX_SLOWDOWN * idle, 0.05) or slow:
-        problems.append(f"stories page {busy:.3f} s under attack vs {idle:.3f} s idle")
+    slowest = results["stories_under_attack_max_s"]
+    if busy > max(MAX_SLOWDOWN * idle, 0.05):
+        problems.append(f"stories page median {busy:.3f} s under attack vs {idle:.3f} s idle")
+    if slowest > MAX_STORIES_SECONDS:
+        problems.append(f"stories page took {slowest:.3f} s under attack > {MAX_STORIES_SECONDS}")
     return problems
 
 
@@ -316,7 +315,10 @@ def main() -> None:
         articles = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True).execute(
             "select count(*) from articles").fetchone()[0]  # fmt: skip
         results = asyncio.run(attack(db_path, db_path.stem))
+    from datasette.version import __version__ as datasette_version
+
     results = {"articles": articles, "command": " ".join(sys.argv), **results}
+    results["datasette"] = datasette_version
     results["problems"] = verdict(results)
     print(table(results))
     for problem in results["problems"]:
