@@ -25,7 +25,7 @@ import xxhash
 
 from . import store
 from .cleaning import CleanedArticle, clean_article
-from .matching import index, lsh
+from .matching import corpus, index, lsh
 from .matching.tokens import words_in_ranges
 from .matching.update import update_matches
 from .matching.workers import worker_pool
@@ -93,6 +93,7 @@ class PreparedSegment:
     word_count: int
     signatures: object
     buckets: object = None  # index.pending_text of lsh.buckets: made where the signing is
+    story_keys: list[int] = field(default_factory=list)  # corpus.segment_story_keys
 
 
 @dataclass
@@ -132,6 +133,7 @@ def prepare_article(
                 word_count=len(norms),
                 signatures=signed,
                 buckets=index.pending_text(found),
+                story_keys=corpus.segment_story_keys(norms),
             )
         )
     return PreparedArticle(
@@ -210,6 +212,7 @@ def _ingest_records(db, records, manifest, manifest_rows, run_matching, progress
     """Write the records in batches, then flush the index, apply the manifest, match."""
     with store.write_transaction(db):
         index.check_params(db, params)  # records the params on first use
+        corpus.ensure_story_terms(db)
         store.insert_outlet_names(db, _manifest_outlet_names(manifest_rows))
     seen_ids: set[str] = set()
     records = _records_with_progress(records, progress)
@@ -486,6 +489,7 @@ def write_batch(
             to_index += article.segments
             summary.segments += len(article.segments)
             summary.credits += len(article.cleaned.credits)
+        corpus.count_story_terms(db, [segment.story_keys for segment in to_index])
         # One sorted append for the whole batch (matching/index.py: lsh_pending).
         index.add_many(
             db,
@@ -539,10 +543,9 @@ def _delete_article(db: sqlite_utils.Database, article_id: str) -> None:
         " UNION SELECT source_segment_id FROM matches WHERE derived_article_id = :id)",
         {"id": article_id},
     )
-    segment_ids = [row[0] for row in conn.execute(
-        "SELECT id FROM segments WHERE article_id = ?", [article_id]
-    )]
-    index.remove(db, segment_ids)
+    segments = corpus.stored_segment_norms(db, article_id)
+    corpus.count_story_terms(db, [corpus.segment_story_keys(n) for n in segments.values()], -1)
+    index.remove(db, list(segments))
     conn.execute("DELETE FROM articles WHERE id = ?", [article_id])
 
 

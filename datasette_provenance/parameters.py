@@ -1,6 +1,6 @@
 """Tunable parameters, in one place, and the check that a database was built with them.
 
-Three groups, by what a change costs:
+Five groups, by what a change costs:
 
 * ``SignatureParams`` decide what is stored in ``signatures`` and the LSH index
   (shingles, permutations, bands, windows, story signatures): changing one means
@@ -10,14 +10,17 @@ Three groups, by what a change costs:
 * ``LabelThresholds`` decide how a compared pair is labelled, and whether two
   texts report the same story;
 * ``LineageSettings`` decide which version each copy hangs under in its story's
-  lineage (rebuilt from the matches: changing them needs no re-matching).
+  lineage (rebuilt from the matches: changing them needs no re-matching);
+* ``DerivationModel`` holds the fitted weights of the derivation probability that
+  labels are cut from.
 
 Story settings sit with what they decide: story signatures in ``SignatureParams``,
 story-only candidates in ``CandidateSettings``, the same-story test in
 ``LabelThresholds``.
 
 A database records each group in ``provenance_meta`` on first use (keys
-``signature_params``, ``candidate_settings``, ``label_thresholds``). Matching refuses
+``signature_params``, ``candidate_settings``, ``label_thresholds``,
+``derivation_model``). Matching refuses
 a database whose matches were made under other values, saying which differ and how
 to recompute them (``check_matching_settings``; the signature params are checked by
 ``matching.index.check_params``), so old and new judgements are never mixed.
@@ -36,6 +39,14 @@ SCHEME = "affine32"
 
 # Bands of one kind: an lsh_index bucket keeps the band number in 9 bits (index.py).
 MAX_BANDS = 512
+
+# Version of the word rules of matching/tokens.py (what a token is, how it is
+# normalised). Tokens are what signatures are made of, so a database signed under other
+# rules must be re-signed (SignatureParams.tokenizer). 1: a word ended at any non-Latin
+# combining mark; 2: combining marks of every script and zero-width joiners continue a
+# word; Arabic-script letter variants, tatweel and digits of every script are folded; a
+# number glued to an Arabic-script word is two words.
+TOKENIZER_VERSION = 2
 
 
 class ParamsError(ValueError):
@@ -83,9 +94,22 @@ class SignatureParams:
     # Segments with fewer content words than this get no story bands: with a
     # handful of words, every brief on a topic would look like every other.
     story_min_words: int = 8
+    # Winnowing fingerprints of the word shingles (Schleimer, Wilkerson & Aiken 2003): the
+    # smallest shingle hash of every run of this many, so any passage of window + shingle
+    # size - 1 words (24) shares a fingerprint with its source, and one of 44 words two.
+    # A short copy inside a long text shares no LSH band with it (its windows are mostly
+    # other text); its fingerprints find it. About one fingerprint per ten words.
+    fingerprint_window: int = 20
+    # The word rules that signed the database (TOKENIZER_VERSION when it was signed).
+    tokenizer: int = TOKENIZER_VERSION
 
     def __post_init__(self) -> None:
         problems = []
+        if self.tokenizer != TOKENIZER_VERSION:
+            problems.append(
+                f"signed with word rules version {self.tokenizer}; this release reads words "
+                f"by version {TOKENIZER_VERSION}"
+            )
         if self.scheme != SCHEME:
             problems.append(f"scheme must be {SCHEME!r}")
         if not 1 <= self.shingle_size <= 8:
@@ -102,6 +126,10 @@ class SignatureParams:
             or self.window_size % self.window_step
         ):
             problems.append("window_size must be a positive multiple of window_step")
+        if self.text_bands >= MAX_BANDS:  # the last band number holds fingerprints
+            problems.append(f"text_bands must be below {MAX_BANDS}")
+        if self.fingerprint_window < 1:
+            problems.append("fingerprint_window must be positive")
         if min(self.story_min_chars, self.story_max_repeats, self.story_min_words) < 1:
             problems.append(
                 "story_min_chars, story_max_repeats and story_min_words must be positive"
@@ -117,6 +145,7 @@ class SignatureParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> "SignatureParams":
+        values = {"tokenizer": 1, **values}  # databases signed before the field existed
         unknown = sorted(set(values) - {field.name for field in fields(cls)})
         if unknown:
             raise ParamsError(f"unknown signature params: {', '.join(unknown)}")
@@ -169,6 +198,13 @@ class CandidateSettings:
     # a story syndicated by hundreds of outlets still finds its closest versions, and
     # one segment never costs more than about a second of alignment.
     max_aligned_candidates: int = 100
+    # A candidate sharing this many fingerprints (SignatureParams.fingerprint_window) with
+    # a segment shares a passage of 44 words or more, or two shorter ones: a short copy,
+    # even where its windows share no band.
+    min_fingerprint_hits: int = 2
+    # A fingerprint found in more segments than this is a stock phrase or boilerplate
+    # ("said in a statement on"), not the trace of one copy: its bucket is not read.
+    max_fingerprint_members: int = 50
     # Of those, candidates sharing only story words (no text band): at most this many,
     # most story words in common first. A paraphrase shares the most story words with
     # its source; beyond a few dozen, story-only candidates are same-genre news.
@@ -197,24 +233,14 @@ DEFAULT_CANDIDATES = CandidateSettings()
 class LabelThresholds:
     """Every threshold a label is decided from, with the reasoning for its value.
 
-    The defaults were set from what the measures mean and checked on the seeds
-    and on the Clough-Stevenson corpus; ``evaluate.py`` can re-tune them on
-    labelled data (leave-one-group-out), but the shipped values are these.
-    A database records the thresholds its matches were labelled with.
+    Whether a pair is derived is one calibrated probability (``DerivationModel``);
+    these thresholds cut it, name the kind of reuse, and say when two texts report
+    the same story. A database records the thresholds its matches were labelled with.
     """
 
-    # Reuse shown by the sentence alignment: similarity above background, summed
-    # along the order-preserving alignment, per sentence of the shorter text.
-    # Independent texts on the same subject stay below 0.065 (Clough-Stevenson
-    # answers written without the source; the seed articles about one summit,
-    # 0.02-0.04), heavy rewrites start at 0.08: 0.075 sits in between.
-    min_sentence_alignment: float = 0.075
-    # Reuse shown by copying: a fifth of a text copied (verbatim or edited) ...
-    min_copy_share: float = 0.2
-    # ... or this many copied words whatever the lengths: two full sentences,
-    # which independent writers do not produce by chance (stock phrases and
-    # names, the usual chance overlap, are a few words each).
-    min_copied_tokens: int = 40
+    # A pair is derived when its probability of derivation reaches this: a verdict is
+    # an accusation, so it needs evidence that makes derivation more likely than not.
+    min_derivation_probability: float = 0.5
     # Verbatim: copied passages carry at most this many edits per 100 copied
     # words - one every twenty-odd words is house-style and typo fixing
     # ("U.S." -> "US", "metre" -> "meter"), not rewriting.
@@ -222,9 +248,22 @@ class LabelThresholds:
     # Light edit: of the text that was reused, at least this share kept word for
     # word; below it, most of the wording is new and the reuse is a paraphrase.
     light_edit_min_fidelity: float = 0.6
-    # Same story (for clusters): content-word profile similarity. Articles about
-    # one event score 0.36+ on the seeds, unrelated news 0.11-0.16.
-    same_story_similarity: float = 0.25
+    # Same story: corpus-wide content-word similarity (matching/stories.py) from which
+    # two reports are linked as covering one story. Reports of one event score
+    # 0.14-0.6 with each other (NewsWCL: five US outlets on each of five events; the
+    # seeds' translated French report 0.27-0.30 with the Reuters story and its
+    # rewrites), an unrelated story 0.08.
+    same_story_similarity: float = 0.15
+    # Stories merge while the average link between them reaches this (a pair never
+    # compared counting zero). Average linkage keeps apart events on one subject that
+    # single links would chain: on NewsWCL the two Korea events (Pompeo meets Kim; the
+    # North suspends its tests) stay apart, and each of the five events is one story,
+    # from 0.14 to 0.22; 0.18 sits in the middle.
+    story_linkage: float = 0.18
+    # A derivation makes one story of a copy and its source when the source makes up
+    # at least this share of the copy (``closeness``); a borrowed background paragraph
+    # is only a link, weighing its share.
+    story_copy_closeness: float = 0.5
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -270,12 +309,43 @@ class LineageSettings:
 DEFAULT_LINEAGE = LineageSettings()
 
 
+# ------------------------------------------------------------------------------ derivation
+
+
+@dataclass(frozen=True)
+class DerivationModel:
+    """The calibrated probability that one text derives from another (matching/derivation.py).
+
+    A logistic regression: one weight per kind of evidence, and an intercept. Fitted
+    with ``datasette-provenance evaluate --all ../shared/eval --fit`` (each set weighing
+    the same, so the 50-pair NewsWCL counts as much as the 570-pair PAN) on four
+    labelled corpora: Clough-Stevenson (95 short answers copied or rewritten from
+    Wikipedia, or written independently), COUNTER (300 Urdu agency/newspaper pairs),
+    NewsWCL (50 pairs of independent US reports of one event) and PAN 2013 (570 long
+    documents, half holding a copied passage). Leave-one-set-out figures are in the
+    README's Accuracy section. Nothing is trained at install or run time.
+    """
+
+    derived_phrase_overlap: float = 9.36
+    source_phrase_overlap: float = 3.66
+    copied_words: float = 3.82
+    sentence_alignment: float = 4.19
+    intercept: float = -2.27
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+DEFAULT_DERIVATION = DerivationModel()
+
+
 # ------------------------------------------------------------------------------ the database
 
 SIGNATURE_PARAMS_KEY = "signature_params"
 CANDIDATE_SETTINGS_KEY = "candidate_settings"
 LABEL_THRESHOLDS_KEY = "label_thresholds"
 LINEAGE_SETTINGS_KEY = "lineage_settings"
+DERIVATION_MODEL_KEY = "derivation_model"
 RECOMPUTE_COMMAND = "datasette-provenance match DB --full"
 
 
@@ -287,6 +357,7 @@ def check_matching_settings(
     db,
     candidates: CandidateSettings = DEFAULT_CANDIDATES,
     thresholds: LabelThresholds = DEFAULT_THRESHOLDS,
+    model: DerivationModel = DEFAULT_DERIVATION,
     *,
     recompute: bool = False,
 ) -> None:
@@ -301,6 +372,7 @@ def check_matching_settings(
     current = {
         CANDIDATE_SETTINGS_KEY: candidates.as_dict(),
         LABEL_THRESHOLDS_KEY: thresholds.to_dict(),
+        DERIVATION_MODEL_KEY: model.as_dict(),
     }
     differences = []
     for key, values in current.items():

@@ -59,8 +59,14 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from datasette_provenance import ingest, readers, store
-from datasette_provenance.matching import index, lineage, lsh, update
-from datasette_provenance.matching.pairs import best_candidates, compare_segments
+from datasette_provenance.matching import index, lineage, lsh, stories, update
+from datasette_provenance.matching.pairs import (
+    StoryLink,
+    best_candidates,
+    compare_segments,
+    shares_wording,
+    story_link,
+)
 from datasette_provenance.matching.segments import (
     PREPARED_CACHE_SIZE,
     SegmentData,
@@ -242,14 +248,23 @@ def run(
             candidates = _persist(_candidate_lists(spark, hits, segments), cached)
             candidates.count()
         with timer("compare"):
-            numbered = _numbered_results(spark, _compared_pairs(spark, candidates, segments,
-                                                                summary, cached), cached)
+            rarity = _story_rarity(spark, segments)
+            pairs = _persist(_pairs_to_compare(candidates), cached)
+            numbered = _numbered_results(
+                spark, _compared_pairs(spark, pairs, segments, rarity, summary, cached), cached
+            )
+            links = _persist(_story_links(spark, pairs, segments, rarity), cached)
+            links.count()
         if parquet_out:
             with timer("write parquet"):
-                summary.clusters = _write_parquet(spark, numbered, segments, parquet_out)
+                links.write.mode("overwrite").parquet(f"{parquet_out}/story_links")
+                summary.clusters = _write_parquet(
+                    spark, numbered, links, segments, rarity, parquet_out
+                )
         if db is not None:
             with timer("write sqlite"):
                 _write_matches(db, numbered, segments)
+                _write_story_links(db, links)
                 summary.clusters = update.rebuild_lineage(db)
     finally:
         for data in cached:
@@ -300,11 +315,10 @@ def _outlet_names(db, records) -> dict[str, tuple[str, ...]]:
     return {outlet: tuple(sorted(found)) for outlet, found in names.items()}
 
 
-def _compared_pairs(spark, candidates, segments, summary, cached):
+def _compared_pairs(spark, pairs, segments, rarity, summary, cached):
     """Each pair compared once; the rows worth storing (with counts in ``summary``)."""
-    pairs = _persist(_pairs_to_compare(candidates), cached)
     summary.pairs_compared = pairs.count()
-    results = _persist(_compared(spark, pairs, segments), cached)
+    results = _persist(_compared(spark, pairs, segments, rarity), cached)
     labels = dict(results.groupBy("label").count().collect())
     summary.matches_stored = sum(labels.values())
     summary.derived = sum(labels.get(label, 0) for label in DERIVED_LABELS)
@@ -553,6 +567,7 @@ def _segment_rows(
             [band + (STORY_BAND_OFFSET if kind == "story" else 0) for kind, band, _ in keys],
             [hash_ for _, _, hash_ in keys],
             stored["outlet"], len(segment.clean_text), segment.clean_text[:200],
+            sorted(set(segment.story_keys)),
         ))
     return rows
 
@@ -570,7 +585,7 @@ SEGMENT_SCHEMA = (
     "segment_id string, article_id string, number int, title string, start_char int, "
     "end_char int, word_count int, node_title string, published string, signatures binary, "
     "story array<int>, story_words int, matcher binary, key_band array<int>, key_hash array<long>, "
-    "outlet string, chars int, opening string"
+    "outlet string, chars int, opening string, story_keys array<long>"
 )
 
 
@@ -614,32 +629,49 @@ def _keys_frame(segments):
 
 
 def _band_hits(keys):
-    """(query, member, text_hits, story_hits) for every pair sharing a readable bucket.
+    """(query, member, text_hits, story_hits, fingerprint_hits) for every pair sharing a
+    readable bucket.
 
     Each bucket is one row, its members sorted by ``sid``; every member is a query
     and the first ``DEFAULT_CANDIDATES.max_bucket_read`` are readable members, as
     ``index.candidates`` reads them (a self-join with a window costs twice as much).
+    A fingerprint bucket is read whole or, past ``max_fingerprint_members``, not at
+    all; a pair counts its fingerprints from ``min_fingerprint_hits`` (``lsh``).
     """
     from pyspark.sql import functions as F
 
+    settings = DEFAULT_CANDIDATES
+    is_fingerprint = F.col("band") == lsh.FINGERPRINT_BAND
     buckets = (
         keys.groupBy("band", "hash")
         .agg(F.collect_list(F.struct("sid", "aid")).alias("members"))
         .where(F.size("members") > 1)  # a segment alone in its bucket meets nobody there
         .select("band", F.sort_array("members").alias("members"))
     )
-    pairs = buckets.select(
+    pairs = buckets.where(~is_fingerprint).select(
         "band", F.explode("members").alias("q"),
-        F.slice("members", 1, DEFAULT_CANDIDATES.max_bucket_read).alias("readable"),
+        F.slice("members", 1, settings.max_bucket_read).alias("readable"),
     ).select("band", "q", F.explode("readable").alias("m"))
     is_story = F.col("band") >= STORY_BAND_OFFSET
-    return (
+    bands = (
         pairs.where(F.col("q.aid") != F.col("m.aid"))  # never the query's own article
         .groupBy(F.col("q.sid").alias("query"), F.col("m.sid").alias("member"))
         .agg(
             F.sum(F.when(is_story, 0).otherwise(1)).alias("text_hits"),
             F.sum(F.when(is_story, 1).otherwise(0)).alias("story_hits"),
         )
+    )
+    shared = (
+        buckets.where(is_fingerprint & (F.size("members") <= settings.max_fingerprint_members))
+        .select(F.explode("members").alias("q"), "members")
+        .select("q", F.explode("members").alias("m"))
+        .where(F.col("q.aid") != F.col("m.aid"))
+        .groupBy(F.col("q.sid").alias("query"), F.col("m.sid").alias("member"))
+        .agg(F.count(F.lit(1)).alias("fingerprint_hits"))
+        .where(F.col("fingerprint_hits") >= settings.min_fingerprint_hits)
+    )
+    return bands.join(shared, ["query", "member"], "full_outer").fillna(
+        0, ["text_hits", "story_hits", "fingerprint_hits"]
     )
 
 
@@ -666,7 +698,7 @@ def _with_story_jaccards(pools, segments):
         pools.join(member_story, "member")
         .join(query_story, "query")
         .select(
-            "query", "member", "pool_rank", "text_hits", "story_hits",
+            "query", "member", "pool_rank", "text_hits", "story_hits", "fingerprint_hits",
             F.when((F.col("qw") > 0) & (F.col("mw") > 0), equal_slots / F.size("qs"))
             .alias("story_jaccard"),
         )
@@ -683,19 +715,20 @@ def _candidate_lists(spark, hits, segments):
     """
     from pyspark.sql import functions as F
 
+    hit_columns = ["member", "text_hits", "story_hits", "fingerprint_hits"]
     pools = _exploded(spark.createDataFrame(
-        _grouped_arrays(hits, ["member", "text_hits", "story_hits"]).rdd.map(_scoring_pool),
-        "query long, member array<long>, text_hits array<int>, story_hits array<int>",
+        _grouped_arrays(hits, hit_columns).rdd.map(_scoring_pool),
+        "query long, member array<long>, text_hits array<int>, story_hits array<int>, "
+        "fingerprint_hits array<int>",
         verifySchema=False,
     ), "pool_rank")
     pools_with_jaccards = _grouped_arrays(
-        _with_story_jaccards(pools, segments),
-        ["pool_rank", "member", "text_hits", "story_hits", "story_jaccard"],
+        _with_story_jaccards(pools, segments), ["pool_rank", *hit_columns, "story_jaccard"]
     )
     chosen = _exploded(spark.createDataFrame(
         pools_with_jaccards.rdd.map(_chosen_for_scoring),
         "query long, member array<long>, text_hits array<int>, story_hits array<int>, "
-        "story_jaccard array<double>",
+        "fingerprint_hits array<int>, story_jaccard array<double>",
         verifySchema=False,
     ), "chosen_rank")
     windows = segments.select(
@@ -706,8 +739,7 @@ def _candidate_lists(spark, hits, segments):
     )
     chosen_with_windows = _grouped_arrays(
         chosen.join(windows, "member"),
-        ["chosen_rank", "member", "text_hits", "story_hits", "story_jaccard",
-         "member_signatures"],
+        ["chosen_rank", *hit_columns, "story_jaccard", "member_signatures"],
     ).join(query_signatures, "query")
     return _exploded(spark.createDataFrame(
         chosen_with_windows.rdd.map(_best_candidates),
@@ -738,10 +770,19 @@ def _exploded(frame, rank_column: str):
 
 def _scoring_pool(row) -> tuple:
     """The members whose story signature ``index.candidates`` would read, in its order."""
-    text_hits = Counter({m: hits for m, hits in zip(row.member, row.text_hits) if hits})
+    fingerprint_hits = Counter(
+        {m: hits for m, hits in zip(row.member, row.fingerprint_hits) if hits}
+    )
+    # As index.candidates: a member sharing only fingerprints has text hits, 0 of them.
+    text_hits = Counter(
+        {m: hits for m, hits in zip(row.member, row.text_hits) if hits or m in fingerprint_hits}
+    )
     story_hits = Counter({m: hits for m, hits in zip(row.member, row.story_hits) if hits})
-    pool = lsh.scoring_pool(*lsh.rank_band_hits(text_hits, story_hits))
-    return row.query, pool, [text_hits[m] for m in pool], [story_hits[m] for m in pool]
+    pool = lsh.scoring_pool(*lsh.rank_band_hits(text_hits, story_hits, fingerprint_hits))
+    return (
+        row.query, pool, [text_hits[m] for m in pool], [story_hits[m] for m in pool],
+        [fingerprint_hits[m] for m in pool],
+    )
 
 
 def _chosen_for_scoring(row) -> tuple:
@@ -755,13 +796,14 @@ def _chosen_for_scoring(row) -> tuple:
     pool = [row.member[i] for i in order]
     text_hits = dict(zip(row.member, row.text_hits))
     story_hits = dict(zip(row.member, row.story_hits))
+    fingerprint_hits = dict(zip(row.member, row.fingerprint_hits))
     jaccards = {m: j for m, j in zip(row.member, row.story_jaccard) if j is not None}
-    text_first = [m for m in pool if text_hits[m]]
-    story_only = [m for m in pool if not text_hits[m]]
+    text_first = [m for m in pool if text_hits[m] or fingerprint_hits[m]]
+    story_only = [m for m in pool if not (text_hits[m] or fingerprint_hits[m])]
     chosen = lsh.choose_for_scoring(text_first, story_only, jaccards)
     return (
         row.query, chosen, [text_hits[m] for m in chosen], [story_hits[m] for m in chosen],
-        [jaccards.get(m, 0.0) for m in chosen],
+        [fingerprint_hits[m] for m in chosen], [jaccards.get(m, 0.0) for m in chosen],
     )
 
 
@@ -779,6 +821,7 @@ def _best_candidates(row) -> tuple:
         Counter(dict(zip(row.member, row.text_hits))),
         Counter(dict(zip(row.member, row.story_hits))),
         dict(zip(row.member, row.story_jaccard)),
+        fingerprint_hits=Counter({m: h for m, h in zip(row.member, row.fingerprint_hits) if h}),
     )
     best = best_candidates(hits)
     return row.query, [m for m, _ in best], [shares_text for _, shares_text in best]
@@ -810,7 +853,8 @@ def _pairs_to_compare(candidates):
 MATCH_COLUMNS = (
     "source_article_id", "derived_article_id", "source_segment_id", "derived_segment_id",
     "label", "source_containment", "derived_containment", "jaccard", "credited",
-    "direction_confidence", "scores", "evidence", "computed_at", "credit", "relation",
+    "direction_confidence", "derivation_probability", "scores", "evidence", "computed_at",
+    "credit", "relation",
 )
 # Set on the matches by the lineage (siblings), as update.rebuild_lineage does.
 RELATION_COLUMNS = ("relation", "shared_source_article_id", "shared_source_segment_id", "credited")
@@ -821,14 +865,30 @@ RESULT_SCHEMA = (
     "query long, rank int, source long, derived long, source_article_id string, derived_article_id string, "
     "source_segment_id string, derived_segment_id string, label string, "
     "source_containment double, derived_containment double, jaccard double, credited int, "
-    "direction_confidence double, scores string, evidence string, computed_at string, "
-    "credit string, relation string, "
+    "direction_confidence double, derivation_probability double, scores string, "
+    "evidence string, computed_at string, credit string, relation string, "
     "passages array<struct<kind: string, source_start: int, source_end: int, "
     "derived_start: int, derived_end: int, similarity: double, edits: string>>"
 )
 
 
-def _compared(spark, pairs, segments):
+def _story_rarity(spark, segments):
+    """The corpus's story-term frequencies (``corpus``'s story_terms, counted in Spark),
+    broadcast: (segments, broadcast mapping of term key -> segments using it)."""
+    from pyspark.sql import functions as F
+
+    counts = dict(
+        segments.select(F.explode("story_keys").alias("term")).groupBy("term").count().collect()
+    )
+    return segments.count(), spark.sparkContext.broadcast(counts)
+
+
+def _rarity(rarity) -> stories.Rarity:
+    total, counts = rarity
+    return stories.Rarity.from_counts(total, counts.value)
+
+
+def _compared(spark, pairs, segments, rarity):
     """Compare every pair with ``compare_segments``: one row per pair worth storing."""
     from pyspark.sql import functions as F
 
@@ -845,14 +905,15 @@ def _compared(spark, pairs, segments):
         .sortWithinPartitions("member", "query")  # a segment's pairs in a row: prepared once
     )
     return spark.createDataFrame(
-        joined.rdd.mapPartitions(partial(_compare_partition, now=now)),
+        joined.rdd.mapPartitions(partial(_compare_partition, now=now, rarity=rarity)),
         RESULT_SCHEMA,
         verifySchema=False,
     )
 
 
-def _compare_partition(rows: Iterator, now: str) -> Iterator[tuple]:
+def _compare_partition(rows: Iterator, now: str, rarity) -> Iterator[tuple]:
     segments: OrderedDict[int, SegmentData] = OrderedDict()
+    rarity = _rarity(rarity)
 
     def segment(ordinal: int, data: bytes):
         """Unpickled once while in use, so its alignment preparation is reused, as locally."""
@@ -867,7 +928,7 @@ def _compare_partition(rows: Iterator, now: str) -> Iterator[tuple]:
     for row in rows:
         query = segment(row.query, row.query_matcher)
         result = compare_segments(
-            query, segment(row.member, row.member_matcher), row.shares_text
+            query, segment(row.member, row.member_matcher), row.shares_text, rarity
         )
         if result is None:
             continue
@@ -885,6 +946,59 @@ def _compare_partition(rows: Iterator, now: str) -> Iterator[tuple]:
             row.query, row.rank, source, derived,
             *(_plain(stored[c]) for c in MATCH_COLUMNS), passages,
         )
+
+
+LINK_SCHEMA = "a long, b long, segment_id string, other_segment_id string, similarity double"
+
+
+def _story_links(spark, pairs, segments, rarity):
+    """Same-story links of the pairs found by story words alone that share no wording worth
+    aligning (``pairs.story_link``), as the local engine keeps them."""
+    from pyspark.sql import functions as F
+
+    query_data = segments.select(
+        F.col("sid").alias("query"), F.col("matcher").alias("query_matcher")
+    )
+    member_data = segments.select(
+        F.col("sid").alias("member"), F.col("matcher").alias("member_matcher")
+    )
+    joined = (
+        pairs.where(~F.col("shares_text"))
+        .join(query_data, "query")
+        .join(member_data, "member")
+        .sortWithinPartitions("member", "query")
+    )
+    return spark.createDataFrame(
+        joined.rdd.mapPartitions(partial(_link_partition, rarity=rarity)),
+        LINK_SCHEMA,
+        verifySchema=False,
+    )
+
+
+def _link_partition(rows: Iterator, rarity) -> Iterator[tuple]:
+    rarity = _rarity(rarity)
+    for row in rows:
+        query, member = _loads(row.query_matcher), _loads(row.member_matcher)
+        if shares_wording(query, member):
+            continue  # aligned instead (compare_segments)
+        link = story_link(query, member, rarity)
+        if link is not None:
+            ordinals = {query.segment_id: row.query, member.segment_id: row.member}
+            yield (
+                ordinals[link.segment_id], ordinals[link.other_segment_id],
+                link.segment_id, link.other_segment_id, link.similarity,
+            )
+
+
+def _write_story_links(db, links) -> None:
+    """Replace the stored same-story links with these."""
+    rows = [
+        (row.segment_id, row.other_segment_id, row.similarity)
+        for row in links.orderBy("segment_id", "other_segment_id").toLocalIterator()
+    ]
+    with db.conn:
+        db.conn.execute("DELETE FROM story_links")
+        update.store_story_links(db, [StoryLink(*row) for row in rows])
 
 
 def _plain(value):
@@ -989,16 +1103,19 @@ EDGE_COLUMNS = (
 )
 NODE_COLUMNS = (
     "segment_id", "article_id", "node_title", "published", "outlet", "word_count", "chars",
-    "opening",
+    "opening", "profile",
 )
+LINK_COLUMNS = ("segment_id", "other_segment_id", "similarity")
 
 
-def _write_parquet(spark, numbered, segments, out: str) -> int:
+def _write_parquet(spark, numbered, links, segments, rarity, out: str) -> int:
     """Every result table as Parquet: clusters and lineage first, built component by
     component, then the matches with the relations the lineage gave them."""
     cached: list = []
     try:
-        count, relations = _write_lineage_parquet(spark, numbered, segments, out, cached)
+        count, relations = _write_lineage_parquet(
+            spark, numbered, links, segments, rarity, out, cached
+        )
         _write_results_parquet(numbered, segments, relations, out)
     finally:
         for data in cached:
@@ -1006,27 +1123,45 @@ def _write_parquet(spark, numbered, segments, out: str) -> int:
     return count
 
 
-def _write_lineage_parquet(spark, numbered, segments, out: str, cached: list):
+def _write_lineage_parquet(spark, numbered, links, segments, rarity, out: str, cached: list):
     """Clusters and lineage as Parquet, built component by component; (the number of
     clusters, each derived match's relation as a frame).
 
-    ``lineage.build_clusters`` on one connected component of the matches gives
-    that component's cluster as ``update.rebuild_lineage`` gives it, so the graph
-    never has to fit on one machine; clusters are then numbered in
+    ``lineage.build_clusters`` on one connected component of the matches and story
+    links (completed as ``update.complete_story_links`` completes them) gives that
+    component's clusters as ``update.rebuild_lineage`` gives them, so the graph never
+    has to fit on one machine; clusters are then numbered in
     ``lineage.cluster_order``, as there.
     """
     from pyspark.sql import functions as F
 
-    components = _connected_components(numbered.select(F.col("source").alias("a"),
-                                                       F.col("derived").alias("b")))
+    components = _connected_components(
+        numbered.select(F.col("source").alias("a"), F.col("derived").alias("b")).union(
+            links.select("a", "b")
+        )
+    )
     edges = _grouped_by_component(
         numbered.join(components.withColumnRenamed("node", "source"), "source"),
         EDGE_COLUMNS, "edge_",
     )
-    nodes = _grouped_by_component(
-        segments.join(components.withColumnRenamed("node", "sid"), "sid"), NODE_COLUMNS, "node_"
+    link_rows = _grouped_by_component(
+        links.join(components.withColumnRenamed("node", "a"), "a"), LINK_COLUMNS, "link_"
     )
-    clusters = _persist(nodes.join(edges, "component").rdd.map(_component_cluster), cached)
+    profiles = spark.createDataFrame(
+        segments.select("sid", "matcher").rdd.map(partial(_story_profile, rarity=rarity)),
+        "sid long, profile binary",
+        verifySchema=False,
+    )
+    nodes = _grouped_by_component(
+        segments.join(profiles, "sid").join(components.withColumnRenamed("node", "sid"), "sid"),
+        NODE_COLUMNS, "node_",
+    )
+    clusters = _persist(
+        nodes.join(edges, "component", "left")
+        .join(link_rows, "component", "left")
+        .rdd.flatMap(_component_clusters),
+        cached,
+    )
     numbered_clusters = clusters.sortBy(lambda item: item[0]).zipWithIndex()
     rows = numbered_clusters.map(lambda item: update.cluster_rows(item[1] + 1, _loads(item[0][1])))
     rows = _persist(rows, cached)
@@ -1047,6 +1182,10 @@ def _write_lineage_parquet(spark, numbered, segments, out: str, cached: list):
         verifySchema=False,
     )
     return rows.count(), _persist(relations, cached)
+
+
+def _story_profile(row, rarity) -> tuple:
+    return row.sid, _dumps(_loads(row.matcher).story_profile(_rarity(rarity)))
 
 
 def _connected_components(links):
@@ -1093,8 +1232,9 @@ def _grouped_by_component(frame, columns, prefix: str):
     )
 
 
-def _component_cluster(row) -> tuple:
-    """(cluster order, pickled cluster) of one component, by ``lineage.build_clusters``."""
+def _component_clusters(row) -> list[tuple]:
+    """(cluster order, pickled cluster) of each cluster of one component, as
+    ``update.rebuild_lineage`` builds them (``lineage.build_clusters``)."""
     nodes = {
         segment_id: lineage.SegmentNode(
             segment_id, article_id, title, published, outlet, words, chars,
@@ -1105,10 +1245,15 @@ def _component_cluster(row) -> tuple:
             row.node_outlet, row.node_word_count, row.node_chars, row.node_opening,
         )
     }
+    profiles = {
+        segment_id: _loads(profile)
+        for segment_id, profile in zip(row.node_segment_id, row.node_profile)
+    }
     edges = sorted(
         (update.match_edge(*values) for values in zip(
-            row.edge_id, row.edge_source_segment_id, row.edge_derived_segment_id,
-            row.edge_label, row.edge_scores, row.edge_direction_confidence, row.edge_credit,
+            row.edge_id or [], row.edge_source_segment_id or [], row.edge_derived_segment_id or [],
+            row.edge_label or [], row.edge_scores or [], row.edge_direction_confidence or [],
+            row.edge_credit or [],
         )),
         key=lambda edge: edge.match_id,  # build_clusters reads edges in match id order
     )
@@ -1118,12 +1263,16 @@ def _component_cluster(row) -> tuple:
                                 p.derived_end, p.edits)
             for p in found
         ]
-        for match_id, found in zip(row.edge_id, row.edge_passages)
+        for match_id, found in zip(row.edge_id or [], row.edge_passages or [])
     }
-    [cluster] = lineage.build_clusters(
-        nodes, edges, lambda ids: {i: passages.get(i, []) for i in ids}
+    links = sorted(zip(
+        row.link_segment_id or [], row.link_other_segment_id or [], row.link_similarity or []
+    ))
+    links += update.completed_links(edges, links, profiles.__getitem__)
+    clusters = lineage.build_clusters(
+        nodes, edges, lambda ids: {i: passages.get(i, []) for i in ids}, story_links=links
     )
-    return lineage.cluster_order(cluster), _dumps(cluster)
+    return [(lineage.cluster_order(cluster), _dumps(cluster)) for cluster in clusters]
 
 
 # ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Page cache of a writing connection, in KiB (see connect).
 CACHE_KIB = 64 * 1024
@@ -139,7 +139,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     CREATE TABLE IF NOT EXISTS signatures (
         segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
         window INTEGER NOT NULL,
-        kind TEXT NOT NULL DEFAULT 'text',  -- 'text' (word shingles) or 'story' (topic words)
+        kind TEXT NOT NULL DEFAULT 'text',  -- 'text' (word shingles), 'story' (topic words) or 'fingerprint' (winnowed shingle hashes, uint64)
         shingle_count INTEGER NOT NULL,
         hashvalues BLOB NOT NULL,  -- little-endian uint32 array, num_perm long
         PRIMARY KEY (segment_id, kind, window)
@@ -175,10 +175,31 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         buckets TEXT NOT NULL         -- JSON array of the segment's lsh_index buckets
     )
     """,
-    # The buckets readably: (kind, band, hash, segment_id), flushed or not.
+    # How many segments use each content term (matching/stories.py): corpus-wide rarity,
+    # kept current by ingest. The key is the term's 64-bit hash (stories.term_keys).
+    """
+    CREATE TABLE IF NOT EXISTS story_terms (
+        term INTEGER PRIMARY KEY,
+        segments INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+    # Two segments reporting one story that share no wording worth aligning, with their
+    # corpus-wide story similarity: one row per pair, segment_id < other_segment_id.
+    """
+    CREATE TABLE IF NOT EXISTS story_links (
+        segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        other_segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        similarity REAL NOT NULL,
+        PRIMARY KEY (segment_id, other_segment_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS idx_story_links_other ON story_links(other_segment_id)",
+    # The buckets readably: (kind, band, hash, segment_id), flushed or not. Fingerprints
+    # (matching/lsh.py) use the text kind's last band number, 511.
     """
     CREATE VIEW IF NOT EXISTS lsh_bands (kind, band, hash, segment_id) AS
-    SELECT CASE WHEN b.bucket & 1 THEN 'story' ELSE 'text' END, (b.bucket >> 1) & 511,
+    SELECT CASE WHEN b.bucket & 1 THEN 'story' WHEN (b.bucket >> 1) & 511 = 511
+                THEN 'fingerprint' ELSE 'text' END, (b.bucket >> 1) & 511,
            b.bucket >> 10, s.id
     FROM (SELECT bucket, segment FROM lsh_index UNION ALL SELECT bucket, segment FROM lsh_recent
           UNION ALL SELECT j.value, p.segment FROM lsh_pending p, json_each(p.buckets) j) b
@@ -198,6 +219,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         jaccard REAL NOT NULL,
         credited INTEGER,          -- 1: the derived text credits the source (credit = 'credited'); 0: it does not; NULL: not derived, siblings or unknown
         direction_confidence REAL NOT NULL,  -- 0.5 = a coin toss, 1.0 = certain
+        derivation_probability REAL,  -- calibrated P(derived) from the evidence in scores (NULL: labelled by a release before it)
         scores TEXT NOT NULL DEFAULT '{}',   -- JSON: every score the label was decided from
         evidence TEXT NOT NULL DEFAULT '[]', -- JSON list of plain-language reasons
         computed_at TEXT NOT NULL,
@@ -314,6 +336,14 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "INSERT INTO provenance_meta (key, value) "
         f"VALUES ('{LINEAGE_STALE_KEY}', 'true') ON CONFLICT(key) DO UPDATE SET value = 'true'",
     ),
+    # 4 added matches.derivation_probability (labels are cut from it), story_terms and
+    # story_links (created by SCHEMA_STATEMENTS; story_terms is counted by the next
+    # ingest or match, the links made by re-matching, which the changed label settings
+    # ask for).
+    3: (
+        "ALTER TABLE matches ADD COLUMN derivation_probability REAL",
+        "DROP VIEW IF EXISTS lsh_bands",  # names the fingerprint buckets
+    ),
 }
 
 PROVENANCE_TABLES = (
@@ -328,6 +358,8 @@ PROVENANCE_TABLES = (
     "lsh_recent",
     "lsh_pending",
     "lsh_bands",
+    "story_terms",
+    "story_links",
     "matches",
     "passages",
     "clusters",

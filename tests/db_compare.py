@@ -46,9 +46,11 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
         "matches",
         ["source_segment_id", "derived_segment_id", "source_article_id", "derived_article_id",
          "label", "source_containment", "derived_containment", "jaccard", "credited",
-         "direction_confidence", "scores", "evidence", "credit", "relation",
-         "shared_source_article_id", "shared_source_segment_id"],
+         "direction_confidence", "derivation_probability", "scores", "evidence", "credit",
+         "relation", "shared_source_article_id", "shared_source_segment_id"],
     ),
+    "story_links": ("story_links", ["segment_id", "other_segment_id", "similarity"]),
+    "story_terms": ("story_terms", ["term", "segments"]),
     "passages": (
         "passages p join matches m on m.id = p.match_id",
         ["m.source_segment_id", "m.derived_segment_id", "p.source_start", "p.derived_start",

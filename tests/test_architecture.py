@@ -43,7 +43,10 @@ STAGE_LAYERS = LAYERS[: LAYERS.index("entry")]
 # Within the base layer: the vocabulary and the schema stand on nothing; parameters are
 # stored in the database.
 BASE_IMPORTS = {"vocabulary": set(), "store": set(), "parameters": {"store"}}
-PURE_MATCHING = {"tokens", "signatures", "lsh", "align", "lineage", "pairs"}
+PURE_MATCHING = {
+    "tokens", "unicode_marks", "signatures", "lsh", "statements", "align", "derivation",
+    "stories", "lineage", "pairs",
+}  # fmt: skip
 DATASETTE = {"datasette", "markupsafe", "datasette_test"}
 SQLITE = {"sqlite3", "sqlite_utils"}
 # Reads articles from a user's own SQLite table (`ingest --from-table`): sqlite3, not the store.

@@ -160,7 +160,11 @@ def test_add_writes_signature_rows_and_distinct_band_rows(db):
         "SELECT kind, count(*), min(window), max(window) FROM signatures "
         "GROUP BY kind ORDER BY kind"
     ).fetchall()
-    assert rows == [("story", 1, 0, 0), ("text", 1 + signed.window_count, 0, signed.window_count)]
+    assert rows == [
+        ("fingerprint", 1, 0, 0),
+        ("story", 1, 0, 0),
+        ("text", 1 + signed.window_count, 0, signed.window_count),
+    ]
     bands = db.execute("SELECT kind, band, hash FROM lsh_bands WHERE segment_id = 'a#1'").fetchall()
     assert sorted(bands) == sorted(lsh.band_keys(signed, DEFAULT_PARAMS))
     text_bands = [row for row in bands if row[0] == "text"]
@@ -172,6 +176,9 @@ def test_add_writes_signature_rows_and_distinct_band_rows(db):
     assert np.array_equal(loaded.text, signed.text) and np.array_equal(loaded.story, signed.story)
     assert list(loaded.text_shingle_counts) == list(signed.text_shingle_counts)
     assert loaded.token_count == signed.token_count
+    assert np.array_equal(loaded.fingerprints, signed.fingerprints)
+    fingerprint_bands = [row for row in bands if row[0] == "fingerprint"]
+    assert len(fingerprint_bands) == len(signed.fingerprints) > signed.token_count // 20
 
 
 def test_adding_again_replaces_and_remove_deletes(db):
@@ -234,7 +241,7 @@ def test_flushed_rows_wait_in_lsh_recent_until_it_is_a_quarter_of_the_index(db, 
 
 
 def test_crowded_buckets_count_members_in_both_tables(db):
-    reading_two = replace(DEFAULT_CANDIDATES, max_bucket_read=2)
+    reading_two = replace(DEFAULT_CANDIDATES, max_bucket_read=2, max_fingerprint_members=2)
     text = seed_text("000")
     for number in range(3):  # one member in lsh_index, two in lsh_recent
         add_segment(db, f"c{number}#1", text if number == 0 else "placeholder words")
@@ -444,7 +451,8 @@ def test_crowded_buckets_are_read_only_in_part(db):
     for number in range(8):
         add_segment(db, f"outlet{number}#1", boilerplate)
     assert set(lookup(db, boilerplate)) == {f"outlet{number}#1" for number in range(8)}
-    hits = lookup(db, boilerplate, settings=replace(DEFAULT_CANDIDATES, max_bucket_read=3))
+    crowded = replace(DEFAULT_CANDIDATES, max_bucket_read=3, max_fingerprint_members=3)
+    hits = lookup(db, boilerplate, settings=crowded)
     assert set(hits) == {
         "outlet0#1",
         "outlet1#1",
@@ -469,3 +477,30 @@ def test_every_key_of_a_long_segment_is_looked_up(db):
     assert hit.text_band_hits == len(
         [k for k in lsh.band_keys(sign_tokens(original), DEFAULT_PARAMS) if k[0] == "text"]
     )
+
+
+# ----------------------------------------------------------------------------- fingerprints
+
+
+def test_a_short_copy_inside_long_texts_is_found_by_its_fingerprints(db):
+    """Fifty copied words inside two long texts share several winnowing fingerprints,
+    whether or not a window's band happens to see them."""
+    passage = words(seed_text("000"))[200:250]
+    source = pseudo_words(1000, seed=3) + passage + pseudo_words(1000, seed=5)
+    copy = pseudo_words(700, seed=4) + passage + pseudo_words(1300, seed=6)
+    add_segment(db, "source#1", source)
+    add_segment(db, "unrelated#1", pseudo_words(2000, seed=7))
+    hits = lookup(db, copy)
+    assert set(hits) == {"source#1"}
+    hit = hits["source#1"]
+    assert hit.fingerprint_hits >= DEFAULT_CANDIDATES.min_fingerprint_hits and hit.shares_text
+
+
+def test_a_fingerprint_in_many_segments_is_not_read(db):
+    stock = words(seed_text("000"))[200:250]
+    for number in range(4):
+        add_segment(db, f"s{number}#1", pseudo_words(800, seed=number) + stock)
+    query = pseudo_words(900, seed=99) + stock
+    few = replace(DEFAULT_CANDIDATES, max_fingerprint_members=3)
+    assert not any(hit.fingerprint_hits for hit in lookup(db, query, settings=few).values())
+    assert all(hit.fingerprint_hits for hit in lookup(db, query).values())

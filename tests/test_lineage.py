@@ -34,6 +34,10 @@ def scores(**values) -> dict:
         "linked_sentences": 0,
         "passages_quotation": 0,
         "story_similarity": 0.0,
+        "derived_phrase_overlap": 0.0,
+        "source_phrase_overlap": 0.0,
+        "copied_phrasing_tokens": 0,
+        "longest_copied_phrasing": 0,
     }
     base.update(values)
     return base
@@ -54,6 +58,10 @@ def test_nearly_unchanged_copy_is_verbatim():
             derived_fidelity=0.99,
             sentence_alignment=0.7,
             linked_sentences=30,
+            derived_phrase_overlap=0.95,
+            source_phrase_overlap=0.9,
+            copied_phrasing_tokens=700,
+            longest_copied_phrasing=700,
         )
     )
     assert label == "verbatim"
@@ -69,6 +77,8 @@ def test_copy_edited_word_by_word_is_light_edit():
             edits_per_100_tokens=12.0,
             derived_fidelity=0.75,
             sentence_alignment=0.5,
+            derived_phrase_overlap=0.6,
+            longest_copied_phrasing=40,
         )
     )
     assert label == "light_edit"
@@ -85,6 +95,8 @@ def test_reworded_text_following_the_source_is_paraphrase():
             derived_fidelity=0.27,
             sentence_alignment=0.3,
             linked_sentences=10,
+            derived_phrase_overlap=0.3,
+            longest_copied_phrasing=20,
         )
     )
     assert label == "paraphrase"
@@ -95,7 +107,8 @@ def test_pure_paraphrase_without_any_copy_is_paraphrase_not_verbatim():
         scores(
             derived_containment=0.4,
             derived_paraphrase_containment=0.4,
-            sentence_alignment=0.09,
+            sentence_alignment=0.2,
+            derived_phrase_overlap=0.2,
         )
     )
     assert label == "paraphrase"
@@ -108,6 +121,7 @@ def test_few_loose_sentence_matches_are_independent():
             derived_paraphrase_containment=0.15,
             sentence_alignment=0.05,
             story_similarity=0.5,
+            derived_phrase_overlap=0.03,
         )
     )
     assert label == "independent"
@@ -130,15 +144,22 @@ def test_two_copied_sentences_in_long_articles_are_reuse():
             source_copy_containment=0.04,
             copied_tokens=60,
             derived_fidelity=1.0,
+            derived_phrase_overlap=0.05,
+            source_phrase_overlap=0.04,
+            copied_phrasing_tokens=60,
+            longest_copied_phrasing=60,
         )
     )
     assert label == "verbatim"
 
 
 def test_thresholds_are_named_and_overridable():
-    strict = parameters.LabelThresholds(min_sentence_alignment=0.5)
+    strict = parameters.LabelThresholds(min_derivation_probability=0.9)
     loose_rewrite = scores(
-        derived_containment=0.4, derived_paraphrase_containment=0.4, sentence_alignment=0.2
+        derived_containment=0.4,
+        derived_paraphrase_containment=0.4,
+        sentence_alignment=0.2,
+        derived_phrase_overlap=0.2,
     )
     assert lineage.label(loose_rewrite)[0] == "paraphrase"
     assert lineage.label(loose_rewrite, strict)[0] == "independent"
@@ -147,7 +168,7 @@ def test_thresholds_are_named_and_overridable():
 
 def test_only_derived_or_same_story_pairs_are_worth_storing():
     assert lineage.worth_storing("paraphrase", scores())
-    assert not lineage.worth_storing("independent", scores(story_similarity=0.1))
+    assert not lineage.worth_storing("independent", scores(story_similarity=0.05))
     assert lineage.worth_storing("shared_quotes", scores(story_similarity=0.4))
 
 
@@ -384,9 +405,18 @@ def nodes(*ids, published=None, outlets=None) -> dict[str, SegmentNode]:
 
 
 def edge(
-    match_id, source, derived, label="verbatim", closeness=0.9, confidence=0.9, credit="uncredited"
+    match_id,
+    source,
+    derived,
+    label="verbatim",
+    closeness=0.9,
+    confidence=0.9,
+    credit="uncredited",
+    story_similarity=0.4,
 ):
-    return MatchEdge(match_id, source, derived, label, closeness, confidence, credit)
+    return MatchEdge(
+        match_id, source, derived, label, closeness, confidence, credit, story_similarity
+    )
 
 
 def test_origin_copies_and_independent_coverage_form_one_cluster():

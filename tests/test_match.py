@@ -193,7 +193,7 @@ def test_independent_coverage_is_never_derived_but_in_the_cluster(seeds_db, seed
     with_original = [
         m for m in found if seed_ids["reuters"] in (m["source_article_id"], m["derived_article_id"])
     ]
-    assert with_original and with_original[0]["label"] in ("shared_quotes", "independent")
+    assert all(m["label"] in ("shared_quotes", "independent") for m in with_original)
     assert all(m["credited"] is None for m in found)
     member = rows(seeds_db, "SELECT * FROM lineage WHERE article_id = ?", [article])[0]
     assert (
@@ -201,6 +201,8 @@ def test_independent_coverage_is_never_derived_but_in_the_cluster(seeds_db, seed
         and member["generation"] is None
         and not member["is_origin"]
     )
+    [original] = rows(seeds_db, "SELECT * FROM lineage WHERE article_id = ?", [seed_ids["reuters"]])
+    assert member["cluster_id"] == original["cluster_id"]  # the same story
 
 
 def test_cluster_and_lineage_forest(seeds_db, seed_ids):
@@ -667,10 +669,10 @@ def test_matches_made_with_other_settings_are_never_mixed_with_new_ones(seeds_db
         candidates = store.get_meta(db, parameters.CANDIDATE_SETTINGS_KEY)
         assert candidates == parameters.DEFAULT_CANDIDATES.as_dict()
         with db.conn:
-            store.set_meta(db, parameters.LABEL_THRESHOLDS_KEY, {**thresholds, "min_copy_share": 0.3})
+            store.set_meta(db, parameters.LABEL_THRESHOLDS_KEY, {**thresholds, "light_edit_min_fidelity": 0.7})
         with pytest.raises(parameters.SettingsError) as refused:
             update.update_matches(db)
-        assert "min_copy_share: 0.3 in the database, 0.2 now" in str(refused.value)
+        assert "light_edit_min_fidelity: 0.7 in the database, 0.6 now" in str(refused.value)
     finally:
         db.conn.close()
 
@@ -750,6 +752,28 @@ def test_workers_store_exactly_what_one_process_stores(storm_archive, tmp_path):
         db.conn.close()
         assert summary.matches_stored > 100
     assert differences(tmp_path / "w1.db", tmp_path / "w2.db") == {}
+
+
+def test_workers_store_the_same_matches_and_story_links_as_one_process(
+    seeds_db_path, tmp_path, monkeypatch
+):
+    """Chunks of two segments, so the seeds go through the worker processes: the story links
+    (found with the corpus's word rarity, which each worker reads) come back with the pairs."""
+    from .db_compare import differences
+
+    monkeypatch.setattr(update, "CHUNK_SIZE", 2)
+    for workers in (1, 2):
+        path = shutil.copy(seeds_db_path, tmp_path / f"w{workers}.db")
+        db = store.connect(str(path))
+        try:
+            with db.conn:
+                db.conn.execute("DELETE FROM story_links")
+            update.update_matches(db, full=True, workers=workers)
+            assert db.execute("SELECT count(*) FROM story_links").fetchone()[0] > 0
+        finally:
+            db.conn.close()
+    assert differences(tmp_path / "w1.db", tmp_path / "w2.db") == {}
+    assert differences(seeds_db_path, tmp_path / "w2.db") == {}
 
 
 def test_a_storm_copy_is_aligned_with_the_wire_and_a_few_copies_only(storm_archive, tmp_path):

@@ -39,6 +39,8 @@ def assert_same(first, second):
     assert np.array_equal(signed.story, other.story)
     assert signed.story_word_count == other.story_word_count
     assert signed.token_count == other.token_count
+    assert np.array_equal(signed.fingerprints, other.fingerprints)
+    assert signed.fingerprints.dtype == other.fingerprints.dtype == np.uint64
     assert np.array_equal(keys, other_keys) and keys.dtype == other_keys.dtype == np.int64
 
 
@@ -48,7 +50,8 @@ def test_native_equals_numpy_on_random_token_lists(seed):
     rng = random.Random(seed)
     params = rng.choice([DEFAULT_PARAMS, SignatureParams(num_perm=64, seed=7, text_bands=16,
                          text_rows=4, story_bands=32, story_rows=2, story_max_repeats=1,
-                         window_size=40, window_step=20, shingle_size=3)])  # fmt: skip
+                         window_size=40, window_step=20, shingle_size=3,
+                         fingerprint_window=7)])  # fmt: skip
     for _ in range(60):
         norms = random_norms(rng)
         assert_same(lsh.sign_with_buckets(norms, params), numpy_signing(norms, params))

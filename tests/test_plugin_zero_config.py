@@ -20,7 +20,7 @@ from tests.conftest import SEED_IDS
 
 pytestmark = pytest.mark.asyncio
 
-INTERNAL = {"lsh_index", "lsh_pending", "lsh_recent", "provenance_meta", "signatures"}
+INTERNAL = {"lsh_index", "lsh_pending", "lsh_recent", "provenance_meta", "signatures", "story_terms"}
 QUERIES = {
     "uncredited_copies",
     "most_copied_originals",

@@ -242,19 +242,31 @@ def test_params_json_round_trip_and_validation():
         SignatureParams(scheme="legacy")
 
 
+def test_a_database_signed_under_older_word_rules_must_be_re_signed():
+    older = {k: v for k, v in DEFAULT_PARAMS.as_dict().items() if k != "tokenizer"}
+    with pytest.raises(ParamsError, match="word rules version 1"):
+        SignatureParams.from_dict(older)  # recorded before the tokenizer version existed
+
+
 # ----------------------------------------------------------------------------- shingles.py
 
 
-# The word pattern before it was unrolled for speed: the new one must match the same spans.
-ORIGINAL_WORD_PATTERN = r"[^\W_](?:[\w\u0300-\u036f]|['’.](?=[^\W_]))*"
+# The word pattern written plainly (one alternation with a lookahead per character): the
+# unrolled one the tokenizer uses for speed must match the same spans.
+def original_word_pattern() -> str:
+    continues = rf"[\w{tokens.MARKS}\u200c\u200d]"
+    return rf"[^\W_](?:{continues}|['’.](?=[^\W_]))*"
 
 
 def test_fast_tokenizer_paths_match_the_original_rules():
     import re
 
-    original = re.compile(ORIGINAL_WORD_PATTERN)
+    original = re.compile(original_word_pattern())
     rng = random.Random(11)
-    alphabet = list("abcXYZ019_'’. .-\u0301éÉßﬁ\uff21中文かなไทยمرحباпривет\u064e\n\t,;İ")
+    alphabet = list(
+        "abcXYZ019_'’. .-\u0301éÉßﬁ\uff21中文かなไทยمرحباпривет\u064e\n\t,;İ"
+        "दिल्ली\u200c\u200dكيهة٣۳\u0653\u0e48"
+    )
     texts = [seed_text(prefix) for prefix in ("000", "002", "004")]
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(3000)]
     for text in texts:

@@ -23,7 +23,7 @@ from tests.db_compare import TABLES, differences
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-RESULT_TABLES = ("matches", "passages", "clusters", "lineage")
+RESULT_TABLES = ("matches", "passages", "story_links", "clusters", "lineage")
 # The synthetic archive: 5,000 articles, mostly unrelated (as in a real archive), with
 # ~380 stories: the smallest of this seed whose commonest story bucket (245 segments) is
 # more crowded than ``max_bucket_read`` (4,000 articles: 198). Its test is the largest
@@ -74,9 +74,10 @@ def _rows(path, sql: str) -> list[tuple]:
 
 PARQUET_COLUMNS = {
     "matches": ["id", "source_segment_id", "derived_segment_id", "label", "source_containment",
-                "derived_containment", "jaccard", "credited", "direction_confidence", "scores",
-                "evidence", "credit", "relation", "shared_source_article_id",
-                "shared_source_segment_id"],
+                "derived_containment", "jaccard", "credited", "direction_confidence",
+                "derivation_probability", "scores", "evidence", "credit", "relation",
+                "shared_source_article_id", "shared_source_segment_id"],
+    "story_links": ["segment_id", "other_segment_id", "similarity"],
     "passages": ["match_id", "kind", "source_start", "source_end", "derived_start",
                  "derived_end", "similarity", "edits"],
     "clusters": ["id", "title", "origin_article_id", "article_count", "derived_count",

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -39,7 +40,8 @@ from rapidfuzz.distance import Indel, Levenshtein
 
 from ..vocabulary import PASSAGE_KINDS
 from . import budget
-from .tokens import Token, tokenize, unspaced_mask
+from .statements import statement_tokens
+from .tokens import Token, shingle_hashes, token_hashes, tokenize, unspaced_mask
 
 # --- Copy detection -------------------------------------------------------------
 # Anchors are shared runs of this many tokens. Four words rarely repeat by chance
@@ -62,6 +64,9 @@ EDIT_CONTEXT_TOKENS = 2
 MIN_VERBATIM_TOKENS = 6
 # A shared quotation is at least this many quoted tokens (a phrase, not a word).
 MIN_QUOTE_RUN_TOKENS = 5
+# Words outside the quotes that two reports of one long quote may share (its framing),
+# as a share of the quoted words; more and the stretch is a copy of the report.
+QUOTE_FRAME_SHARE = 0.2
 
 # --- Paraphrase detection ------------------------------------------------------
 # Words longer than this are compared by their first letters only, a crude
@@ -109,6 +114,11 @@ STORY_MIN_CHARS = 4
 
 # Word shingles for the exact Jaccard/containment scores.
 SHINGLE_SIZE = 5
+# Phrasing is compared as word 3-grams: short enough to survive rewording around it,
+# long enough that a shared one is wording rather than a shared word.
+PHRASING_SIZE = 3
+
+_HAS_DIGIT = re.compile(r"\d")
 
 _TERMINATORS = frozenset(".!?…。！？｡؟۔।॥።፧᙮")
 _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−", "-"))
@@ -208,8 +218,11 @@ class PreparedText:
     norms: list[str]
     surfaces: list[str]  # token as written (apostrophes unified), for edit detection
     quoted: np.ndarray  # bool per token: inside quotation marks
+    statement: np.ndarray  # bool per token: quoted, or in a sentence attributing what it says
+    names: np.ndarray  # bool per token: a name or a number (what all coverage of an event shares)
     breaks: np.ndarray  # bool per token: removed text lies just before it
     sentences: list[tuple[int, int]]  # token index ranges
+    sentence_starts: list[int]  # first token index of each sentence (for bisect)
     sentence_terms: list[frozenset[str]]
     term_counts: Counter
     anchors: dict[tuple[str, ...], list[int]]  # positions of each n-gram of ANCHOR_SIZE tokens
@@ -219,6 +232,7 @@ class PreparedText:
     gap_keys: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
     break_positions: list[int] | None = field(default=None, repr=False, compare=False)
     content_counts: Counter | None = field(default=None, repr=False, compare=False)
+    phrasing: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -243,17 +257,22 @@ def prepare(text: str, ranges: Iterable[tuple[int, int]] | None = None) -> Prepa
     sentences = _sentences(text, tokens, break_array)
     terms = _token_terms(tokens)
     sentence_terms = [frozenset(terms[start:end]) - {""} for start, end in sentences]
+    norms = [token.norm for token in tokens]
+    surfaces = [_surface(text, token) for token in tokens]
     return PreparedText(
         text=text,
         tokens=tokens,
-        norms=[token.norm for token in tokens],
-        surfaces=[_surface(text, token) for token in tokens],
+        norms=norms,
+        surfaces=surfaces,
         quoted=quoted,
+        statement=statement_tokens(norms, sentences, quoted),
+        sentence_starts=[start for start, _ in sentences],
+        names=_names_and_numbers(surfaces, sentences),
         breaks=break_array,
         sentences=sentences,
         sentence_terms=sentence_terms,
         term_counts=Counter(term for term in terms if term),
-        anchors=_anchor_positions([token.norm for token in tokens]),
+        anchors=_anchor_positions(norms),
     )
 
 
@@ -299,6 +318,19 @@ def _surface_end(prepared: PreparedText, index: int) -> int:
     return prepared.tokens[index].end + prepared.surfaces[index].endswith(".")
 
 
+def _names_and_numbers(surfaces: list[str], sentences: list[tuple[int, int]]) -> np.ndarray:
+    """Tokens that are numbers, or capitalised words inside a sentence (names, in scripts
+    with case): every report of an event shares them, so they are no sign of copying."""
+    names = np.fromiter(
+        (surface[:1].isupper() or _HAS_DIGIT.search(surface) is not None for surface in surfaces),
+        dtype=bool,
+        count=len(surfaces),
+    )
+    for start, _ in sentences:  # a capital opening a sentence is no name (a number still is)
+        names[start] = _HAS_DIGIT.search(surfaces[start]) is not None
+    return names
+
+
 # ------------------------------------------------------------------------------
 # Quotations
 
@@ -335,13 +367,17 @@ def find_quotations(text: str) -> list[tuple[int, int]]:
 
     Works for “…”, "…", „…“, «…», »…«, ‹…›, 「…」, 『…』, ‘…’ and '…'. Quotes do not
     run past the end of a line: an unclosed mark is dropped rather than turning
-    the rest of the article into a quotation. Apostrophes inside words are not
-    quote marks.
+    the rest of the article into a quotation - except where the next paragraph
+    opens with a quotation mark, the convention for a quote running on over several
+    paragraphs (the first paragraphs are left unclosed). Apostrophes inside words are
+    not quote marks.
     """
     spans: list[tuple[int, int]] = []
     stack: list[tuple[int, str]] = []  # (position of opening mark, marks that close it)
     for position, char in enumerate(text):
         if char == "\n":
+            if stack and _quote_runs_on(text, stack[0][0], position):
+                spans.append((stack[0][0], position))
             stack.clear()
             continue
         if char in _CLOSERS and _closes_open_quote(text, position, char, stack, spans):
@@ -353,6 +389,20 @@ def find_quotations(text: str) -> list[tuple[int, int]]:
         ):
             stack.append((position, _QUOTE_PAIRS[char]))
     return _merge_spans(spans)
+
+
+# Double quotation marks, which may run on over paragraphs (single ones are also
+# apostrophes, so an unclosed one is never taken as a quote running on).
+_RUN_ON_QUOTES = frozenset('"“„«»”')
+
+
+def _quote_runs_on(text: str, opened_at: int, line_end: int) -> bool:
+    """Whether an unclosed double quote at the end of its paragraph runs on: the next
+    paragraph opens with a double quotation mark."""
+    if text[opened_at] not in _RUN_ON_QUOTES:
+        return False
+    following = text[line_end:line_end + 200].lstrip()
+    return bool(following) and following[0] in _RUN_ON_QUOTES
 
 
 def _closes_open_quote(text, position, char, stack, spans) -> bool:
@@ -517,12 +567,20 @@ def align(
     )
 
 
-def align_prepared(source: PreparedText, derived: PreparedText) -> Alignment:
-    """Align two prepared sides (prepare once when one text meets many others)."""
+def align_prepared(
+    source: PreparedText, derived: PreparedText, *, story: bool = True
+) -> Alignment:
+    """Align two prepared sides (prepare once when one text meets many others).
+
+    With ``story`` the scores include ``story_similarity`` of the two texts alone;
+    a caller that knows the corpus measures it corpus-wide instead (``stories``).
+    """
     passages = _copy_passages(source, derived)
     paraphrases, links = _paraphrase_passages(source, derived, passages)
     passages = sorted(passages + paraphrases, key=_passage_order)
     scores = _scores(source, derived, passages, links)
+    if story:
+        scores["story_similarity"] = round(story_similarity(source, derived), 4)
     return Alignment(passages, scores)
 
 
@@ -649,7 +707,7 @@ def _chain_passages(source: PreparedText, derived: PreparedText, chain: _Chain) 
     steps = _diff_steps(source, derived, chain)
     if sum(step.equal for step in steps) < MIN_COPY_TOKENS:
         return []
-    is_quotation = _is_shared_quotation(steps)
+    is_quotation = _is_shared_quotation(steps) or _is_shared_statement(source, derived, chain)
     passages = []
     for piece in _split_at_breaks(source, derived, steps):
         # A scrap cut off by removed text and shorter than an anchor ("Ukraine" at the
@@ -765,11 +823,34 @@ def _is_shared_quotation(steps: list[_Step]) -> bool:
     """A chain is a shared quotation when, outside quotes, too little agrees to be a copy.
 
     Quotes inside a copied stretch were copied along with it; a quote that two
-    texts share with only "Kim said" around it is two reports of one speaker.
+    texts share with only "Kim said" around it is two reports of one speaker - and
+    so is a long quote (a statement quoted over several sentences) whose reports
+    share a few more words introducing it ("Comey's memos", "compiled by").
     """
     unquoted_equal = sum(step.equal and not step.quoted for step in steps)
     quoted = sum(step.quoted for step in steps)
-    return unquoted_equal < MIN_COPY_TOKENS and quoted >= MIN_QUOTE_RUN_TOKENS
+    own_words = max(MIN_COPY_TOKENS, QUOTE_FRAME_SHARE * quoted)
+    return unquoted_equal < own_words and quoted >= MIN_QUOTE_RUN_TOKENS
+
+
+def _is_shared_statement(source: PreparedText, derived: PreparedText, chain: _Chain) -> bool:
+    """A chain inside one sentence on each side, both sentences attributing what they say
+    ("the ministry said in a statement that ..."), is two reports of one statement.
+
+    Reports of a press release or a tweet share its words without quotation marks. A
+    copy takes more: the attribution itself and the sentences around it, so a chain
+    running across a sentence boundary is a copy.
+    """
+    return _in_one_statement(source, chain.source_start, chain.source_end) and (
+        _in_one_statement(derived, chain.derived_start, chain.derived_end)
+    )
+
+
+def _in_one_statement(prepared: PreparedText, start: int, end: int) -> bool:
+    if end <= start or not prepared.statement[start:end].all():
+        return False
+    sentence = bisect.bisect_right(prepared.sentence_starts, start) - 1
+    return sentence >= 0 and end <= prepared.sentences[sentence][1]
 
 
 def _copy_stretches(
@@ -1181,11 +1262,11 @@ def _scores(
     scores.update(_matched_shares(source, derived, passages))
     scores.update(_fidelity(source, derived, passages, links, scores))
     scores.update(_shingle_scores(source.norms, derived.norms))
+    scores.update(_phrasing_scores(source, derived, passages))
     scores.update(_paraphrase_scores(source, derived, links))
     scores["passage_order"] = _order_preservation(
         [(p.derived_tokens[0], p.source_tokens[0]) for p in passages if p.kind != "quotation"]
     )
-    scores["story_similarity"] = story_similarity(source, derived)
     return {
         name: (round(value, 4) if isinstance(value, float) else value)
         for name, value in scores.items()
@@ -1273,6 +1354,70 @@ def _shingle_scores(source: Sequence[str], derived: Sequence[str]) -> dict[str, 
         "source_shingle_containment": shared / len(source_shingles) if source_shingles else 0.0,
         "derived_shingle_containment": shared / len(derived_shingles) if derived_shingles else 0.0,
     }
+
+
+def _phrasing_scores(
+    source: PreparedText, derived: PreparedText, passages: list[Passage]
+) -> dict[str, float]:
+    """How much of each text's own wording the other shares, names, numbers and statements aside.
+
+    Reports of one event share its names, numbers and the statements made about it;
+    a text written from another also keeps its wording. A text's *phrasing* is its
+    word 3-grams holding no name or number and not wholly inside a statement.
+    """
+    source_phrasing = _phrasing(source)
+    derived_phrasing = _phrasing(derived)
+    shared = len(np.intersect1d(source_phrasing, derived_phrasing, assume_unique=True))
+    copied = _copied_stretches(derived, passages)
+    return {
+        "source_phrase_overlap": shared / len(source_phrasing) if len(source_phrasing) else 0.0,
+        "derived_phrase_overlap": shared / len(derived_phrasing) if len(derived_phrasing) else 0.0,
+        "copied_phrasing_tokens": sum(copied),
+        "longest_copied_phrasing": max(copied, default=0),
+    }
+
+
+def _copied_stretches(derived: PreparedText, passages: list[Passage]) -> list[int]:
+    """Words kept in each stretch of copied text (derived side), names and numbers aside.
+
+    Verbatim and edited passages that touch are one stretch, as they were one copied
+    passage before the edits; an edited passage counts the share of its words kept
+    (its similarity), so two sentences reworded around the same names are no copy.
+    """
+    stretches: list[list] = []  # [start, end, words kept]
+    for passage in sorted(
+        (p for p in passages if p.kind in ("verbatim", "edited")), key=lambda p: p.derived_tokens
+    ):
+        start, end = passage.derived_tokens
+        kept = (end - start - int(derived.names[start:end].sum())) * passage.similarity
+        if stretches and start <= stretches[-1][1]:
+            stretches[-1][1] = max(stretches[-1][1], end)
+            stretches[-1][2] += kept
+        else:
+            stretches.append([start, end, kept])
+    return [round(words) for _, _, words in stretches]
+
+
+def _phrasing(prepared: PreparedText) -> np.ndarray:
+    """Hashes of the text's phrasing 3-grams, distinct and sorted (computed once per text)."""
+    if prepared.phrasing is None:
+        size = PHRASING_SIZE
+        count = len(prepared.norms) - size + 1
+        if count <= 0:
+            prepared.phrasing = np.zeros(0, dtype=np.uint64)
+        else:
+            hashes = shingle_hashes(token_hashes(prepared.norms), size)
+            names = _window_count(prepared.names, size)
+            in_statement = _window_count(prepared.statement, size)
+            keep = (names == 0) & (in_statement < size)
+            prepared.phrasing = np.unique(hashes[keep])
+    return prepared.phrasing
+
+
+def _window_count(flags: np.ndarray, size: int) -> np.ndarray:
+    """How many of each run of ``size`` consecutive flags are set."""
+    running = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+    return running[size:] - running[:-size]
 
 
 def _shingle_set(norms: Sequence[str]) -> set[tuple[str, ...]]:

@@ -4,8 +4,10 @@ The band maths is ``lsh``; this module keeps the buckets in SQLite. Tables (DDL 
 store.py):
 
 * ``signatures`` - one row per signed window: kind ``'text'`` (window 0 = whole
-  segment, then the token windows) and kind ``'story'`` (window 0 only);
-* ``lsh_index`` - one row per distinct (kind, band, band hash) of a segment, as
+  segment, then the token windows), kind ``'story'`` (window 0 only) and kind
+  ``'fingerprint'`` (the winnowing fingerprints, uint64);
+* ``lsh_index`` - one row per distinct (kind, band, band hash) of a segment, and one
+  per fingerprint (text band ``lsh.FINGERPRINT_BAND``), as
   one integer *bucket* and the segment's integer key (``segments.seq``).
   Segments that share a bucket are candidates for each other;
 * ``lsh_pending`` - the buckets of segments added with ``deferred=True``
@@ -60,6 +62,7 @@ from .lsh import (
     buckets,
     choose_for_scoring,
     estimate_story_jaccards,
+    fingerprint_mask,
     rank_band_hits,
     score_candidates,
     scoring_pool,
@@ -268,6 +271,8 @@ def _signature_rows(segment_id: str, signatures: SegmentSignatures) -> list[tupl
         for window, count in enumerate(signatures.text_shingle_counts.tolist())
     ]
     rows.append((segment_id, 0, "story", signatures.story_word_count, pack(signatures.story)))
+    fingerprints = np.asarray(signatures.fingerprints, dtype="<u8")
+    rows.append((segment_id, 0, "fingerprint", len(fingerprints), fingerprints.tobytes()))
     return rows
 
 
@@ -447,6 +452,7 @@ def load_signatures(
     ).fetchall()
     text = [(count, blob) for kind, _, count, blob in rows if kind == "text"]
     story = [(count, blob) for kind, _, count, blob in rows if kind == "story"]
+    fingerprints = [blob for kind, _, _, blob in rows if kind == "fingerprint"]
     if not text or not story:
         return None
     shingle_count = text[0][0]
@@ -456,6 +462,9 @@ def load_signatures(
         story=unpack(story[0][1]),
         story_word_count=story[0][0],
         token_count=shingle_count + params.shingle_size - 1 if shingle_count else 0,
+        fingerprints=np.frombuffer(fingerprints[0] if fingerprints else b"", dtype="<u8").astype(
+            np.uint64
+        ),
     )
 
 
@@ -472,19 +481,29 @@ def candidates(
     A segment is a candidate if it shares a text band with one of the banded
     windows and a window pair estimates at ``settings.text_min_jaccard`` or more, or
     if it shares a story band and its story words estimate at
-    ``settings.story_min_jaccard`` or more. At most ``settings.max_scored_candidates``
-    are scored and returned, most text band hits first, then most story band hits.
-    The steps are ``lsh``'s; this reads what each needs from SQLite (through ``cache``,
-    a ``LookupCache``, when the caller looks up many segments).
+    ``settings.story_min_jaccard`` or more, or if it shares
+    ``settings.min_fingerprint_hits`` winnowing fingerprints (a short copy inside a
+    long text). At most ``settings.max_scored_candidates`` are scored and returned,
+    most text band hits first, then most story band hits. The steps are ``lsh``'s;
+    this reads what each needs from SQLite (through ``cache``, a ``LookupCache``, when
+    the caller looks up many segments).
     """
     keys = buckets(signatures, params)
-    text_hits, story_hits = band_hits(db, keys, exclude_segment_ids, settings, cache)
-    text_first, story_only = rank_band_hits(text_hits, story_hits)
+    fingerprints = fingerprint_mask(keys)
+    text_hits, story_hits = band_hits(db, keys[~fingerprints], exclude_segment_ids, settings, cache)
+    fingerprint_hits = shared_fingerprints(
+        db, keys[fingerprints], exclude_segment_ids, settings, cache
+    )
+    for segment_id in fingerprint_hits:  # a short copy: text evidence without a band
+        text_hits.setdefault(segment_id, 0)
+    text_first, story_only = rank_band_hits(text_hits, story_hits, fingerprint_hits)
     pool = scoring_pool(text_first, story_only, settings)
     story_jaccards = _story_jaccards(db, signatures, pool, cache)
     chosen = choose_for_scoring(text_first, story_only, story_jaccards, settings)
     windows = _load_text_windows(db, chosen, signatures.text.shape[1], cache)
-    return score_candidates(signatures, windows, text_hits, story_hits, story_jaccards, settings)
+    return score_candidates(
+        signatures, windows, text_hits, story_hits, story_jaccards, settings, fingerprint_hits
+    )
 
 
 class LookupCache:
@@ -537,16 +556,46 @@ def band_hits(
     gives at most ``settings.max_bucket_read`` members: the first ones in segment id order.
     """
     seqs, story = _member_seqs(db, keys, settings.max_bucket_read, cache)
-    excluded = list(exclude_segment_ids)
-    if excluded and len(seqs):
-        keep = ~np.isin(seqs, [seq for seq, _ in _seqs_and_ids(db, "id", excluded)])
-        seqs, story = seqs[keep], story[keep]
+    keep = _not_excluded(db, seqs, exclude_segment_ids)
+    seqs, story = seqs[keep], story[keep]
     text_seqs, text_counts = np.unique(seqs[~story], return_counts=True)
     story_seqs, story_counts = np.unique(seqs[story], return_counts=True)
     names = dict(_seqs_and_ids(db, "seq", np.union1d(text_seqs, story_seqs).tolist()))
     return _named_counts(names, text_seqs, text_counts), _named_counts(
         names, story_seqs, story_counts
     )
+
+
+def shared_fingerprints(
+    db: sqlite_utils.Database,
+    keys: np.ndarray,
+    exclude_segment_ids: Iterable[str] = (),
+    settings: CandidateSettings = DEFAULT_CANDIDATES,
+    cache: LookupCache | None = None,
+) -> Counter[str]:
+    """Segments sharing at least ``settings.min_fingerprint_hits`` of these fingerprint
+    buckets, and how many.
+
+    A bucket with more than ``settings.max_fingerprint_members`` members is a stock
+    phrase or boilerplate, not the trace of one copy: it is not read at all."""
+    seqs, _ = _member_seqs(
+        db, keys, settings.max_fingerprint_members, cache, read_crowded=False
+    )
+    seqs = seqs[_not_excluded(db, seqs, exclude_segment_ids)]
+    found, counts = np.unique(seqs, return_counts=True)
+    keep = counts >= settings.min_fingerprint_hits
+    found, counts = found[keep], counts[keep]
+    return _named_counts(dict(_seqs_and_ids(db, "seq", found.tolist())), found, counts)
+
+
+def _not_excluded(
+    db: sqlite_utils.Database, seqs: np.ndarray, exclude_segment_ids: Iterable[str]
+) -> np.ndarray:
+    """Which of these member seqs are not of the excluded segments (bool array)."""
+    excluded = list(exclude_segment_ids)
+    if not excluded or not len(seqs):
+        return np.ones(len(seqs), dtype=bool)
+    return ~np.isin(seqs, [seq for seq, _ in _seqs_and_ids(db, "id", excluded)])
 
 
 def _named_counts(names: dict, seqs: np.ndarray, counts: np.ndarray) -> Counter[str]:
@@ -567,17 +616,26 @@ def _seqs_and_ids(db: sqlite_utils.Database, by: str, values: list) -> list[tupl
 
 
 def _member_seqs(
-    db: sqlite_utils.Database, keys: np.ndarray, max_read: int, cache: LookupCache | None
+    db: sqlite_utils.Database,
+    keys: np.ndarray,
+    max_read: int,
+    cache: LookupCache | None,
+    read_crowded: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(seq, is a story key) of the members of these buckets, one per (bucket, member).
 
     The keys travel as one JSON array (one cached statement, however many). Each bucket's
     size is read first (up to ``max_read + 1``): small ones are read in one statement,
     big ones (a storm, left-over boilerplate: the same ones recur) one by one through
-    the cache, crowded ones only their first ``max_read`` members in segment id order.
+    the cache, crowded ones only their first ``max_read`` members in segment id order
+    (none with ``read_crowded`` False).
     """
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     sizes = db.execute(_SIZES_SQL, {"keys": pending_text(keys), "limit": max_read + 1})
     sizes = np.array(sizes.fetchall(), dtype=np.int64).reshape(-1, 2)
+    if not read_crowded:
+        sizes = sizes[sizes[:, 1] <= max_read]
     big = sizes[:, 1] > (CACHED_BUCKET_MEMBERS if cache else max_read)
     seqs, story = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=bool)]
     small = sizes[~big & (sizes[:, 1] > 0), 0]

@@ -18,32 +18,43 @@ import networkx as nx
 
 from .. import vocabulary
 from ..cleaning import find_name_credits
-from ..parameters import DEFAULT_LINEAGE, DEFAULT_THRESHOLDS, LabelThresholds, LineageSettings
+from ..parameters import (
+    DEFAULT_DERIVATION,
+    DEFAULT_LINEAGE,
+    DEFAULT_THRESHOLDS,
+    DerivationModel,
+    LabelThresholds,
+    LineageSettings,
+)
 from ..vocabulary import DERIVED_LABELS
-from . import evidence
+from . import derivation, evidence, stories
 
 # ------------------------------------------------------------------------------
 # Labels
 
 
 def label(
-    alignment_or_scores, thresholds: LabelThresholds = DEFAULT_THRESHOLDS
+    alignment_or_scores,
+    thresholds: LabelThresholds = DEFAULT_THRESHOLDS,
+    model: DerivationModel = DEFAULT_DERIVATION,
 ) -> tuple[str, list[str]]:
     """The label of an aligned pair and the reasons for it (plain language).
 
-    Accepts an ``align.Alignment`` or its ``scores`` dict (as stored in
-    ``matches.scores``), so stored matches can be re-labelled without re-aligning.
+    The scores must be oriented from the earlier text (source) to the later one
+    (derived): the evidence weighs what the later text took. Accepts an
+    ``align.Alignment`` or its ``scores`` dict (as stored in ``matches.scores``),
+    so stored matches can be re-labelled without re-aligning.
     """
     scores = getattr(alignment_or_scores, "scores", alignment_or_scores)
+    probability = derivation.probability(scores, model)
+    if probability < thresholds.min_derivation_probability:
+        return _not_derived(scores, thresholds, probability)
     side = reuse_side(scores)
-    evidence = _reuse_evidence(scores, thresholds)
-    if not evidence:
-        return _not_derived(scores, thresholds)
     copy = scores[f"{side}_copy_containment"]
     paraphrased = scores[f"{side}_paraphrase_containment"]
     fidelity = scores[f"{side}_fidelity"]
     edits = scores["edits_per_100_tokens"]
-    reasons = evidence
+    reasons = derivation_evidence(scores, probability)
     if copy > 0 and copy >= paraphrased and edits <= thresholds.verbatim_max_edits_per_100:
         reasons.append(
             f"the copied passages are nearly unchanged ({edits:.1f} edits per 100 words)"
@@ -66,29 +77,35 @@ def reuse_side(scores: Mapping) -> str:
     return "derived" if scores["derived_containment"] >= scores["source_containment"] else "source"
 
 
-def _reuse_evidence(scores: Mapping, thresholds: LabelThresholds) -> list[str]:
-    """Reasons to think one text reuses the other; empty if there are none."""
-    reasons = []
-    copy = max(scores["source_copy_containment"], scores["derived_copy_containment"])
-    if copy >= thresholds.min_copy_share:
-        reasons.append(f"{_percent(copy)} of one text is copied in the other (verbatim or edited)")
-    elif scores["copied_tokens"] >= thresholds.min_copied_tokens:
-        reasons.append(f"{scores['copied_tokens']} words are copied (verbatim or edited)")
-    alignment = scores["sentence_alignment"]
-    if alignment >= thresholds.min_sentence_alignment:
+def derivation_evidence(scores: Mapping, probability: float) -> list[str]:
+    """The evidence behind a derivation probability, in plain words."""
+    reasons = [f"probability of derivation {_percent(probability)}"]
+    reasons.append(
+        f"{_percent(scores['derived_phrase_overlap'])} of the later text's own wording "
+        f"(names, numbers and statements aside) is found in the earlier one, and "
+        f"{_percent(scores['source_phrase_overlap'])} of the earlier text's in the later one"
+    )
+    if scores["copied_phrasing_tokens"]:
+        reasons.append(
+            f"{scores['copied_phrasing_tokens']} words are copied (verbatim or edited), "
+            f"the longest passage {scores['longest_copied_phrasing']} words"
+        )
+    if scores["linked_sentences"]:
         reasons.append(
             f"{scores['linked_sentences']} sentences correspond, mostly in the same order "
-            f"(sentence alignment {alignment:.2f}, independent texts stay below "
-            f"{thresholds.min_sentence_alignment:.3f})"
+            f"(sentence alignment {scores['sentence_alignment']:.2f})"
         )
     return reasons
 
 
-def _not_derived(scores: Mapping, thresholds: LabelThresholds) -> tuple[str, list[str]]:
+def _not_derived(
+    scores: Mapping, thresholds: LabelThresholds, probability: float
+) -> tuple[str, list[str]]:
     shared = max(scores["source_containment"], scores["derived_containment"])
     reasons = [
-        f"little shared text: {_percent(shared)} at most of either text, "
-        f"sentence alignment {scores['sentence_alignment']:.2f}"
+        f"probability of derivation {_percent(probability)}: too little shared wording "
+        f"({_percent(shared)} at most of either text, "
+        f"{_percent(scores['derived_phrase_overlap'])} of the later text's own wording)"
     ]
     if scores.get("passages_quotation", 0):
         quoted = max(scores["source_quote_coverage"], scores["derived_quote_coverage"])
@@ -493,6 +510,7 @@ class MatchEdge:
     closeness: float
     direction_confidence: float
     credit: str | None  # vocabulary.CREDIT_STATES: whether the derived side credits the source
+    story_similarity: float = 0.0
 
     @property
     def credited(self) -> bool | None:
@@ -589,31 +607,63 @@ def build_clusters(
     edges: Iterable[MatchEdge],
     passages: PassageLoader | None = None,
     settings: LineageSettings = DEFAULT_LINEAGE,
+    story_links: Iterable[tuple[str, str, float]] = (),
+    thresholds: LabelThresholds = DEFAULT_THRESHOLDS,
 ) -> list[Cluster]:
-    """Story clusters (connected components of stored matches) with their lineage forests.
+    """Story clusters (``stories.cluster``) with their lineage forests.
 
-    Inside a cluster every derived segment gets one parent: first the maximum branching
-    (Edmonds) over derived edges weighted by closeness x direction confidence, so each copy
-    hangs under the version it is closest to and no cycle can form; then each copy is moved
-    down the versions of its tree from the earliest only while it carries the next one's
-    own text (``LineageSettings``; ``passages`` gives the stored passages this needs:
-    without it the branching stands). Roots with descendants are origins (generation 0); members linked
-    only by same-story or shared-quote matches are independent coverage. Every derived
-    match gets a relation: a copy (one side descends from the other) or siblings (both copy
-    a third version and neither carries the other's own text).
+    Stories are the derivation groups merged by average same-story linkage over the
+    stored matches and ``story_links`` (same-story links of pairs not aligned, and of
+    pairs never compared: ``update.complete_story_links``); a segment left alone is no
+    story. Inside a cluster every derived segment gets one parent: first the maximum
+    branching (Edmonds) over derived edges weighted by closeness x direction confidence,
+    so each copy hangs under the version it is closest to and no cycle can form; then each
+    copy is moved down the versions of its tree from the earliest only while it carries
+    the next one's own text (``LineageSettings``; ``passages`` gives the stored passages
+    this needs: without it the branching stands). Roots with descendants are origins
+    (generation 0); members linked only by same-story or shared-quote matches are
+    independent coverage. Every derived match gets a relation: a copy (one side descends
+    from the other) or siblings (both copy a third version and neither carries the
+    other's own text).
     """
     edges = [
         edge
         for edge in edges
         if edge.source_segment_id in nodes and edge.derived_segment_id in nodes
     ]
-    story_graph = nx.Graph()
-    story_graph.add_edges_from((e.source_segment_id, e.derived_segment_id) for e in edges)
+    story_links = [link for link in story_links if link[0] in nodes and link[1] in nodes]
+    linked = {segment for e in edges for segment in (e.source_segment_id, e.derived_segment_id)}
+    linked |= {segment for link in story_links for segment in link[:2]}
+    copies = [
+        e for e in edges
+        if e.label in DERIVED_LABELS and e.closeness >= thresholds.story_copy_closeness
+    ]  # fmt: skip
+    groups = stories.cluster(
+        sorted(linked),
+        [(e.source_segment_id, e.derived_segment_id) for e in copies],
+        [(e.source_segment_id, e.derived_segment_id, _story_weight(e)) for e in edges]
+        + story_links,
+        thresholds.story_linkage,
+    )
     clusters = []
-    for component in nx.connected_components(story_graph):
-        component_edges = [e for e in edges if e.source_segment_id in component]
+    for component in groups:
+        if len(component) < 2:
+            continue
+        component_edges = [
+            e
+            for e in edges
+            if e.source_segment_id in component and e.derived_segment_id in component
+        ]
         clusters.append(_cluster(component, component_edges, nodes, passages, settings))
     return sorted(clusters, key=cluster_order)
+
+
+def _story_weight(edge: MatchEdge) -> float:
+    """How strongly a match links two reports: their story similarity, or for a derivation
+    the share of the copy its source explains, if higher."""
+    if edge.label in DERIVED_LABELS:
+        return max(edge.story_similarity, edge.closeness)
+    return edge.story_similarity
 
 
 def _cluster(

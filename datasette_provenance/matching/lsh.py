@@ -5,7 +5,7 @@ No storage here (as in datasketch, the algorithm apart from where it keeps its
 buckets): ``index`` keeps the buckets in SQLite and runs these steps over what it
 reads, and the Spark engine runs the same steps over what its joins bring. The
 steps of a lookup, in order: counting the segments in the query's buckets
-(``index.band_hits``), ``rank_band_hits``, ``scoring_pool`` (story signatures estimated),
+(``index.band_hits``, ``index.shared_fingerprints``), ``rank_band_hits``, ``scoring_pool`` (story signatures estimated),
 ``choose_for_scoring`` (text windows loaded), ``score_candidates``. What decides a
 candidate is ``parameters.CandidateSettings``.
 """
@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..parameters import DEFAULT_CANDIDATES, CandidateSettings, SignatureParams
+from ..parameters import DEFAULT_CANDIDATES, MAX_BANDS, CandidateSettings, SignatureParams
 from .signatures import (
     SegmentSignatures,
     estimate_containment,
@@ -37,6 +37,12 @@ class CandidateHit:
     best_windows: tuple[int, int]  # (query window, candidate window) of best_window_jaccard
     containment: float  # best estimated share of the smaller window found in the larger
     story_jaccard: float  # estimated Jaccard of the story signatures (0 when either is empty)
+    fingerprint_hits: int = 0  # winnowing fingerprints shared (0 below min_fingerprint_hits)
+
+    @property
+    def shares_text(self) -> bool:
+        """Found by its text: a band of a window, or a short copy's fingerprints."""
+        return bool(self.text_band_hits or self.fingerprint_hits)
 
 
 # Odd 64-bit multipliers combining a band's rows into one 64-bit value.
@@ -61,6 +67,11 @@ _BAND_MULTIPLIERS = np.array(
 _BUCKET_LOW_BITS = 10
 _KIND_BITS = {"text": 0, "story": 1}
 _KINDS = ("text", "story")
+
+# Winnowing fingerprints (signatures.winnow) live in the text kind's last band number,
+# which no LSH band uses (text_bands < MAX_BANDS): their bucket is the fingerprint's top
+# 54 bits. Members found there are counted apart from band hits.
+FINGERPRINT_BAND = MAX_BANDS - 1
 
 
 # ----------------------------------------------------------------------------- bands
@@ -96,7 +107,7 @@ def band_keys(signatures: SegmentSignatures, params: SignatureParams) -> list[tu
 def buckets(signatures: SegmentSignatures, params: SignatureParams) -> np.ndarray:
     """The segment's distinct ``lsh_index`` buckets (int64): ``band_keys`` folded.
 
-    Text buckets first, then story buckets, each in increasing order.
+    Text buckets first, then story buckets, then fingerprints, each in increasing order.
     """
     parts = []
     windows = signatures.banded_windows
@@ -106,9 +117,15 @@ def buckets(signatures: SegmentSignatures, params: SignatureParams) -> np.ndarra
     if signatures.story_word_count >= params.story_min_words:
         story = band_hashes(signatures.story, params.story_bands, params.story_rows)
         parts.append(np.unique(_fold(story, _KIND_BITS["story"])))
-    if not parts:
-        return np.zeros(0, dtype=np.int64)
+    parts.append(fingerprint_buckets(signatures))
     return np.concatenate(parts)
+
+
+def fingerprint_buckets(signatures: SegmentSignatures) -> np.ndarray:
+    """The buckets of the segment's winnowing fingerprints, in increasing order."""
+    fingerprints = signatures.fingerprints.astype(np.uint64).view(np.int64)
+    band = np.int64(FINGERPRINT_BAND << 1 | _KIND_BITS["text"])
+    return np.unique((fingerprints >> _BUCKET_LOW_BITS) << _BUCKET_LOW_BITS | band)
 
 
 def sign_with_buckets(
@@ -118,7 +135,8 @@ def sign_with_buckets(
     extension is built, the numpy code otherwise (the same values)."""
     found = sign_natively(norms, params)
     if found is not None:
-        return found
+        signed, band_buckets = found
+        return signed, np.concatenate([band_buckets, fingerprint_buckets(signed)])
     signed = sign_tokens(norms, params, native=False)
     return signed, buckets(signed, params)
 
@@ -133,8 +151,16 @@ def bucket_key(bucket: int) -> tuple[str, int, int]:
     return (bucket_kind(bucket), (bucket >> 1) & 511, bucket >> _BUCKET_LOW_BITS)
 
 
+def fingerprint_mask(buckets: np.ndarray) -> np.ndarray:
+    """Which of these buckets hold fingerprints (``bucket_kind`` is "fingerprint")."""
+    band = np.int64(FINGERPRINT_BAND << 1 | _KIND_BITS["text"])
+    return (buckets & ((1 << _BUCKET_LOW_BITS) - 1)) == band
+
+
 def bucket_kind(bucket: int) -> str:
-    """'text' or 'story': the kind of band a bucket holds."""
+    """'text', 'story' or 'fingerprint': what sharing the bucket means."""
+    if bucket & 1 == _KIND_BITS["text"] and (bucket >> 1) & 511 == FINGERPRINT_BAND:
+        return "fingerprint"
     return _KINDS[bucket & 1]
 
 
@@ -142,11 +168,18 @@ def bucket_kind(bucket: int) -> str:
 
 
 def rank_band_hits(
-    text_hits: Counter[str], story_hits: Counter[str]
+    text_hits: Counter[str],
+    story_hits: Counter[str],
+    fingerprint_hits: Counter[str] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Segments with text band hits (most first), and those with story band hits only."""
+    """Segments with text evidence (band hits, then shared fingerprints; most first), and
+    those with story band hits only. A segment sharing only fingerprints (a short copy) is
+    in ``text_hits`` with 0 band hits."""
+    fingerprint_hits = fingerprint_hits or Counter()
     story_only = sorted(set(story_hits) - set(text_hits), key=lambda s: (-story_hits[s], s))
-    text_first = sorted(text_hits, key=lambda s: (-text_hits[s], -story_hits[s], s))
+    text_first = sorted(
+        text_hits, key=lambda s: (-text_hits[s], -fingerprint_hits[s], -story_hits[s], s)
+    )
     return text_first, story_only
 
 
@@ -188,6 +221,7 @@ def score_candidates(
     story_hits: Counter[str],
     story_jaccards: dict[str, float],
     settings: CandidateSettings = DEFAULT_CANDIDATES,
+    fingerprint_hits: Counter[str] | None = None,
 ) -> dict[str, CandidateHit]:
     """Score chosen segments from their (text windows, shingle counts); keep those that pass.
 
@@ -197,6 +231,7 @@ def score_candidates(
     the arithmetic."""
     if not windows:
         return {}
+    fingerprint_hits = fingerprint_hits or Counter()
     segment_ids = list(windows)
     values = np.concatenate([windows[segment_id][0] for segment_id in segment_ids])
     sizes = np.concatenate([windows[segment_id][1] for segment_id in segment_ids])
@@ -219,9 +254,11 @@ def score_candidates(
             best_windows=(int(query_window), int(stored_window)),
             containment=float(best_containment[number]),
             story_jaccard=story_jaccards.get(segment_id, 0.0),
+            fingerprint_hits=fingerprint_hits[segment_id],
         )
         if (
             hit.best_window_jaccard >= settings.text_min_jaccard
+            or hit.fingerprint_hits
             or hit.story_jaccard >= settings.story_min_jaccard
         ):
             found[segment_id] = hit

@@ -32,7 +32,7 @@ modulo is a division per element.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -69,6 +69,8 @@ class SegmentSignatures:
     story: np.ndarray  # (num_perm,) uint32; all MAX_HASH without content words
     story_word_count: int  # elements of the story multiset (content words, repeats counted)
     token_count: int
+    # Winnowing fingerprints of the word shingles (``winnow``), distinct and sorted.
+    fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
 
     @property
     def shingle_count(self) -> int:
@@ -140,8 +142,8 @@ def sign_tokens(
         if found is not None:
             return found[0]
     hashes = token_hashes(norms)
-    shingles32 = shingle_hashes(hashes, params.shingle_size).astype(np.uint32)  # low 32 bits
-    text, counts = _text_signatures(shingles32, params)
+    shingles = shingle_hashes(hashes, params.shingle_size)
+    text, counts = _text_signatures(shingles.astype(np.uint32), params)  # low 32 bits
     story_values = story_hashes(norms, hashes, params)
     return SegmentSignatures(
         text=text,
@@ -149,7 +151,19 @@ def sign_tokens(
         story=minhash(story_values, params),
         story_word_count=len(story_values),
         token_count=len(norms),
+        fingerprints=winnow(shingles, params.fingerprint_window),
     )
+
+
+def winnow(shingles: np.ndarray, window: int) -> np.ndarray:
+    """Winnowing fingerprints: the smallest hash of every ``window`` consecutive shingle
+    hashes (the whole text when shorter), distinct and sorted. Any passage of ``window``
+    shingles shares its window's fingerprint with every copy of it."""
+    if len(shingles) <= window:
+        return np.unique(shingles.min(keepdims=True)) if len(shingles) else shingles
+    runs = np.lib.stride_tricks.sliding_window_view(shingles, window)
+    chosen = np.argmin(runs, axis=1) + np.arange(len(runs))
+    return np.unique(shingles[chosen])
 
 
 # The interface of native.c this code calls (its INTERFACE constant).
@@ -171,19 +185,20 @@ def has_native_step() -> bool:
 def sign_natively(
     norms: Sequence[str], params: SignatureParams = DEFAULT_PARAMS
 ) -> tuple[SegmentSignatures, np.ndarray] | None:
-    """The signatures and the LSH buckets (``lsh.buckets``) from one native call, or None
-    without the extension.
+    """The signatures and the band buckets (``lsh.buckets`` but the fingerprints') from
+    one native call, or None without the extension.
 
     The C code does what ``sign_tokens`` and ``lsh.buckets`` do, step for step (xxh64 of
     each token, shingle hashes, datasketch's affine32 MinHash of every window and of the
     story words, band hashes folded into buckets): 6-9x less CPU than the numpy code, which
-    it reproduces bit for bit (tests/test_native.py).
+    it reproduces bit for bit (tests/test_native.py). The winnowing fingerprints are picked
+    here from the shingle hashes it returns; ``lsh.sign_with_buckets`` adds their buckets.
     """
     if _extension is None:
         return None
     a, b = permutations(params.num_perm, params.seed)
     try:
-        text, counts, story, story_words, token_count, buckets, _shingles = _extension.sign(
+        text, counts, story, story_words, token_count, buckets, shingles = _extension.sign(
             "\0".join(norms).encode("utf-8"), len(norms), a.tobytes(), b.tobytes(),
             params.shingle_size, params.window_size, params.window_step,
             params.story_min_chars, params.story_max_repeats, params.story_min_words,
@@ -191,14 +206,15 @@ def sign_natively(
         )  # fmt: skip
     except ValueError:  # a token holding a NUL (never one of ``tokens.words``)
         return None
-    # (_shingles: the 64-bit shingle hashes, ``shingle_hashes``, for a step that needs them
-    # after signing without hashing every token again in Python.)
+    # shingles: the 64-bit shingle hashes (``shingle_hashes``), so winnowing needs no
+    # token hashed again in Python.
     signed = SegmentSignatures(
         text=np.frombuffer(text, dtype=np.uint32).reshape(-1, params.num_perm),
         text_shingle_counts=np.frombuffer(counts, dtype=np.int64),
         story=np.frombuffer(story, dtype=np.uint32),
         story_word_count=story_words,
         token_count=token_count,
+        fingerprints=winnow(np.frombuffer(shingles, dtype=np.uint64), params.fingerprint_window),
     )
     return signed, np.frombuffer(buckets, dtype=np.int64)
 

@@ -4,10 +4,18 @@ A token is a run of letters/digits (any script) with its character span in the
 text it came from, and a normalised form used for comparison:
 
 * NFKC, then casefold (so full-width, ligatures and case never matter);
-* combining marks dropped (Arabic harakat, Hebrew niqqud, Latin accents), so
-  vowelled and unvowelled spellings match;
+* optional marks dropped (Arabic harakat, Hebrew niqqud, Latin accents, the Indic
+  nukta), so vowelled and unvowelled spellings match; viramas and kana voicing marks
+  are spelling and stay;
 * inner dots and apostrophes dropped, so "U.S." and "US" are the same token and
-  "Russia's" is one token.
+  "Russia's" is one token;
+* Arabic-script letter variants folded (Arabic and Persian/Urdu yeh, kaf, heh and
+  teh marbuta; alef maksura) and so are the tatweel and the zero-width (non-)joiners
+  inside words; digits of every script are ASCII digits.
+
+Every combining mark (Unicode Mn, Mc, Me: Devanagari, Bengali and Tamil vowel signs,
+Arabic madda and hamza, ...) and the zero-width (non-)joiner continue the word they
+follow, so "दिल्ली" and a decomposed "آباد" are one word each.
 
 Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer,
 Myanmar) are split into single characters, so shingles of several characters
@@ -24,10 +32,18 @@ from typing import Iterable, Sequence
 import numpy as np
 import xxhash
 
-# Letters/digits/marks of any script, allowing inner dots and apostrophes (U.S., Russia's, l'État).
-# Written as an unrolled loop (word chars, then punctuation + word chars) rather than
-# an alternation with a lookahead per character: same matches, about 1.5x faster.
-_WORD = re.compile(r"[^\W_][\w\u0300-\u036f]*(?:['’.][^\W_][\w\u0300-\u036f]*)*", re.UNICODE)
+from .unicode_marks import MARKS
+
+# The rules below are versioned by parameters.TOKENIZER_VERSION: tokens are what
+# signatures are made of, so a database signed under other rules is re-signed.
+
+# Letters/digits of any script, continued by combining marks and zero-width joiners,
+# allowing inner dots and apostrophes (U.S., Russia's, l'État). Written as an unrolled
+# loop (word chars, then punctuation + word chars) rather than an alternation with a
+# lookahead per character: same matches, about 1.5x faster.
+_CONTINUES = rf"[\w{MARKS}\u200c\u200d]"
+_WORD = re.compile(rf"[^\W_]{_CONTINUES}*(?:['’.][^\W_]{_CONTINUES}*)*", re.UNICODE)
+_MARK = re.compile(f"[{MARKS}]")
 
 # Scripts without word spaces: every character is its own token.
 _NO_SPACE_SCRIPTS = re.compile(
@@ -53,6 +69,24 @@ class Token:
     end: int
 
 
+# Spelling variants of one letter across Arabic-script languages (Arabic, Persian, Urdu,
+# ...) folded to one form, with the tatweel (a stretching stroke) and the zero-width
+# (non-)joiners dropped: the same word typed on an Arabic or an Urdu keyboard matches.
+_ARABIC_SCRIPT_FOLDS = str.maketrans(
+    {
+        "\u064a": "\u06cc",  # ي Arabic yeh -> ی Farsi yeh
+        "\u0649": "\u06cc",  # ى alef maksura -> ی
+        "\u0643": "\u06a9",  # ك Arabic kaf -> ک keheh
+        "\u0647": "\u06c1",  # ه heh -> ہ heh goal
+        "\u06d5": "\u06c1",  # ە ae -> ہ
+        "\u0629": "\u06c3",  # ة teh marbuta -> ۃ teh marbuta goal
+        "\u0640": None,  # tatweel
+        "\u200c": None,  # zero-width non-joiner
+        "\u200d": None,  # zero-width joiner
+    }
+)
+
+
 def normalize_word(word: str) -> str:
     """The comparison form of one word."""
     word = unicodedata.normalize("NFKC", word).casefold()
@@ -60,8 +94,27 @@ def normalize_word(word: str) -> str:
     if word.isascii():
         return word
     decomposed = unicodedata.normalize("NFD", word)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", stripped)
+    stripped = "".join(_ascii_digit(ch) for ch in decomposed if not _optional_mark(ch))
+    return unicodedata.normalize("NFC", stripped).translate(_ARABIC_SCRIPT_FOLDS)
+
+
+# Canonical combining classes of marks that are spelling, not an optional accent, so
+# unlike the other combining marks they are kept: kana voicing marks (べ is not へ) and
+# viramas (Devanagari ्, Tamil ்).
+_SPELLING_MARK_CLASSES = frozenset((8, 9))
+
+
+def _optional_mark(char: str) -> bool:
+    """An accent, vowel point or nukta: written or left out at the writer's whim."""
+    combining = unicodedata.combining(char)
+    return combining != 0 and combining not in _SPELLING_MARK_CLASSES
+
+
+def _ascii_digit(char: str) -> str:
+    """A digit of any script as its ASCII digit (٣, ۳, ३ -> 3); other characters unchanged."""
+    if char.isascii() or not char.isdecimal():
+        return char
+    return str(unicodedata.decimal(char))
 
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
@@ -80,10 +133,28 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
         if _NO_SPACE_SCRIPTS.search(word):
             tokens.extend(_split_unspaced(word, match.start()))
             continue
+        if _GLUED_NUMBER.search(word):
+            tokens.extend(_split_glued_numbers(word, match.start()))
+            continue
         norm = normalize_word(word)
         if norm:
             tokens.append(Token(norm, match.start(), match.end()))
     return tokens
+
+
+# A number glued to an Arabic-script word ("228رنز", "6وکٹ") is two words: Urdu, Persian
+# and Arabic typists often leave the space out after a number, where it is invisible.
+_ARABIC_LETTER = "[\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff]"
+_GLUED_NUMBER = re.compile(rf"\d{_ARABIC_LETTER}|{_ARABIC_LETTER}\d")
+_NUMBER_BOUNDARY = re.compile(rf"(?<=\d)(?={_ARABIC_LETTER})|(?<={_ARABIC_LETTER})(?=\d)")
+
+
+def _split_glued_numbers(word: str, offset: int) -> Iterable[Token]:
+    start = 0
+    for boundary in _NUMBER_BOUNDARY.finditer(word):
+        yield from _token(word, offset, start, boundary.start())
+        start = boundary.start()
+    yield from _token(word, offset, start, len(word))
 
 
 def _normalize_ascii(word: str) -> str:
@@ -136,6 +207,8 @@ def _norms(text: str, start: int, end: int) -> list[str]:
             norms.append(_normalize_ascii(word))
         elif _NO_SPACE_SCRIPTS.search(word):
             norms.extend(token.norm for token in _split_unspaced(word, 0))
+        elif _GLUED_NUMBER.search(word):
+            norms.extend(token.norm for token in _split_glued_numbers(word, 0))
         else:
             norm = normalize_word(word)
             if norm:
@@ -157,14 +230,21 @@ def _split_unspaced(word: str, offset: int) -> Iterable[Token]:
     A run between two unspaced chars may be only an inner dot or apostrophe ("北京.说"):
     its norm is empty, and it is no token."""
     run_start = None
-    for index, char in enumerate(word):
-        if _NO_SPACE_SCRIPTS.match(char):
+    index = 0
+    while index < len(word):
+        if _NO_SPACE_SCRIPTS.match(word[index]):
             if run_start is not None:
                 yield from _token(word, offset, run_start, index)
                 run_start = None
-            yield from _token(word, offset, index, index + 1)
-        elif run_start is None:
+            end = index + 1
+            while end < len(word) and _MARK.match(word[end]):  # a Thai vowel sign, say
+                end += 1
+            yield from _token(word, offset, index, end)
+            index = end
+            continue
+        if run_start is None:
             run_start = index
+        index += 1
     if run_start is not None:
         yield from _token(word, offset, run_start, len(word))
 

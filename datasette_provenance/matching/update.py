@@ -1,9 +1,11 @@
 """Matching orchestration: index -> candidates -> align -> lineage -> rows.
 
-``update_matches`` matches every pending segment (``index.candidates``, then
-``pairs.compare_segments`` on the best of them), committing chunk by chunk, so an
-interrupted run leaves whole chunks and the next run finishes the rest; then
-``rebuild_lineage`` recomputes clusters and lineage from the stored matches.
+``update_matches`` matches every pending segment (``index.candidates``, then a cheap
+look at each of the best of them: ``pairs.compare_segments`` aligns those sharing text
+or wording, ``pairs.story_link`` keeps the others that report the same story),
+committing chunk by chunk, so an interrupted run leaves whole chunks and the next run
+finishes the rest; then ``rebuild_lineage`` recomputes clusters and lineage from the
+stored matches and story links.
 ``match_row``, ``passage_rows`` and ``cluster_rows`` are the rows both matching
 engines write.
 """
@@ -17,7 +19,7 @@ import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import sqlite_utils
 
@@ -43,8 +45,16 @@ from ..store import (
     write_transaction,
 )
 from ..vocabulary import COPY, DERIVED_LABELS
-from . import index, lineage
-from .pairs import PairResult, best_candidates, compare_segments, storm_candidates
+from . import corpus, index, lineage, stories
+from .pairs import (
+    PairResult,
+    StoryLink,
+    best_candidates,
+    compare_segments,
+    shares_wording,
+    storm_candidates,
+    story_link,
+)
 from .segments import SegmentStore, opening
 from .signatures import SegmentSignatures, sign_text
 from .workers import worker_pool
@@ -119,6 +129,7 @@ def update_matches(
     with write_transaction(db):
         index.check_params(db, params)
         check_matching_settings(db, DEFAULT_CANDIDATES, DEFAULT_THRESHOLDS, recompute=full)
+        corpus.ensure_story_terms(db)
         if full:
             db.conn.execute("UPDATE segments SET match_pending = 1")
     index.flush(db)  # an interrupted ingest may have left index rows pending
@@ -166,18 +177,22 @@ CHUNKS_AHEAD = 4
 # One compared pair: its match row, passage rows, and the (segment id, segments.seq) of
 # its two segments as they were loaded to compare them.
 ComparedPair = tuple[dict, list[dict], tuple[tuple[str, int], ...]]
+# One same-story link, with its two segments as loaded (as for a pair).
+ComparedLink = tuple[StoryLink, tuple[tuple[str, int], ...]]
 
 
 @dataclass
 class ComparedChunk:
     """A chunk's work, ready to write: what its segments were when loaded (``seqs``), the
     ids of the matches involving them before its comparison began (``existing``: only
-    those can be stale; another process may write newer ones meanwhile), and its pairs."""
+    those can be stale; another process may write newer ones meanwhile), its pairs and
+    its same-story links."""
 
     segment_ids: list[str]
     seqs: dict[str, int]
     existing: set[int]
     results: list[ComparedPair]
+    links: list[ComparedLink]
 
 
 class _Matcher:
@@ -200,7 +215,7 @@ class _Matcher:
                 existing = _match_ids_involving(self.db, chunk)
                 found, seqs = worker.candidates(chunk)
                 tasks = _new_pairs(chunk, found, compared, number, summary)
-                yield ComparedChunk(chunk, seqs, existing, worker.compare(tasks, self.now))
+                yield ComparedChunk(chunk, seqs, existing, *worker.compare(tasks, self.now))
             return
         yield from self._in_workers(chunks, compared, summary)
 
@@ -223,9 +238,9 @@ class _Matcher:
             aligning.append((chunk, seqs, existing, alignments))
             if len(aligning) > CHUNKS_AHEAD:
                 chunk, seqs, existing, alignments = aligning.popleft()
-                yield ComparedChunk(chunk, seqs, existing, alignments.get())
+                yield ComparedChunk(chunk, seqs, existing, *alignments.get())
         for chunk, seqs, existing, alignments in aligning:
-            yield ComparedChunk(chunk, seqs, existing, alignments.get())
+            yield ComparedChunk(chunk, seqs, existing, *alignments.get())
 
 
 def _new_pairs(
@@ -246,12 +261,14 @@ def _new_pairs(
 
 
 class MatchWorker:
-    """What a matching process holds: a connection, the params and its caches."""
+    """What a matching process holds: a connection, the params, the corpus's word rarity
+    (``story_terms``, which matching does not write) and its caches."""
 
     def __init__(self, db, params: SignatureParams):
         self.db, self.params = db, params
         self.store = SegmentStore(db)
         self.lookups = index.LookupCache()
+        self.rarity = corpus.stored_rarity(db)
 
     def candidates(self, chunk: list[str]) -> tuple[list[list[tuple[str, bool]]], dict]:
         """Each segment's (candidate id, shares text) pairs to align, best first; and the
@@ -273,20 +290,28 @@ class MatchWorker:
     def published(self, segment_id: str) -> str | None:
         return self.store.get(segment_id).facts.published
 
-    def compare(self, tasks, now: str) -> list[ComparedPair]:
-        """Each pair worth storing, in task order."""
-        results = []
+    def compare(self, tasks, now: str) -> tuple[list[ComparedPair], list[ComparedLink]]:
+        """Each pair worth storing and each same-story link, in task order.
+
+        Every candidate gets a cheap look: those sharing text or wording are aligned, the
+        others are kept as same-story links when they report the same story."""
+        results, links = [], []
         for segment_id, pairs in tasks:
             for candidate_id, shares_text in pairs:
                 first, second = self.store.get(segment_id), self.store.get(candidate_id)
-                result = compare_segments(first, second, shares_text)
-                if result is not None:
-                    loaded = tuple(
-                        (segment.segment_id, self.store.seqs.get(segment.segment_id))
-                        for segment in (first, second)
-                    )
-                    results.append((match_row(result, now), passage_rows(result), loaded))
-        return results
+                loaded = tuple(
+                    (segment.segment_id, self.store.seqs.get(segment.segment_id))
+                    for segment in (first, second)
+                )
+                if shares_text or shares_wording(first, second):
+                    result = compare_segments(first, second, True, self.rarity)
+                    if result is not None:
+                        results.append((match_row(result, now), passage_rows(result), loaded))
+                else:
+                    link = story_link(first, second, self.rarity)
+                    if link is not None:
+                        links.append((link, loaded))
+        return results, links
 
 
 _worker: MatchWorker | None = None  # a worker process's own
@@ -317,14 +342,18 @@ def _matcher(db, params: SignatureParams, workers: int):
 
 
 def _write_chunk(db, chunk: ComparedChunk, compared: dict, number: int) -> list[ComparedPair]:
-    """Replace the chunk's matches in one transaction (keeping what earlier chunks wrote);
-    returns the pairs written.
+    """Replace the chunk's matches and same-story links in one transaction (keeping what
+    earlier chunks wrote); returns the pairs written.
 
-    Another process may have written since the chunk was compared: a pair is written only
+    Another process may have written since the chunk was compared: a pair or link is written only
     if both its segments are still the ones compared (same ``seq``), and only the matches
     that existed before the comparison (``chunk.existing``) can be stale."""
     with write_transaction(db):
-        involved = {segment_id for *_, loaded in chunk.results for segment_id, _ in loaded}
+        involved = {
+            segment_id
+            for *_, loaded in chunk.results + chunk.links
+            for segment_id, _ in loaded
+        }
         current = _current_seqs(db, involved | set(chunk.segment_ids))
         results = [
             pair
@@ -340,6 +369,22 @@ def _write_chunk(db, chunk: ComparedChunk, compared: dict, number: int) -> list[
         for start in range(0, len(stale), 500):
             ids = stale[start : start + 500]
             db.conn.execute(f"DELETE FROM matches WHERE id IN ({','.join('?' * len(ids))})", ids)
+        db.conn.executemany(
+            "DELETE FROM story_links WHERE segment_id = ? AND other_segment_id = ?",
+            [
+                pair
+                for pair in _links_involving(db, chunk.segment_ids)
+                if compared.get(frozenset(pair), number) >= number
+            ],
+        )
+        store_story_links(
+            db,
+            [
+                link
+                for link, loaded in chunk.links
+                if all(current.get(segment_id) == seq for segment_id, seq in loaded)
+            ],
+        )
         for row, passages, _ in results:
             store_match(db, row, passages)
         db.conn.executemany(  # a segment stored again meanwhile stays pending
@@ -373,6 +418,24 @@ def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]
     ).fetchall()
 
 
+def _links_involving(db, segment_ids: list[str]) -> list[tuple[str, str]]:
+    marks = ",".join("?" * len(segment_ids))
+    return db.execute(
+        f"SELECT segment_id, other_segment_id FROM story_links "
+        f"WHERE segment_id IN ({marks}) OR other_segment_id IN ({marks})",
+        segment_ids + segment_ids,
+    ).fetchall()
+
+
+def store_story_links(db, links: Sequence[StoryLink]) -> None:
+    """Insert (or replace) same-story links in the caller's transaction."""
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO story_links (segment_id, other_segment_id, similarity) "
+        "VALUES (?, ?, ?)",
+        [(link.segment_id, link.other_segment_id, link.similarity) for link in links],
+    )
+
+
 def match_row(result: PairResult, now: str) -> dict:
     """The ``matches`` row of one compared pair (without its id)."""
     scores = dict(result.alignment.scores, closeness=round(result.closeness, 4))
@@ -389,6 +452,7 @@ def match_row(result: PairResult, now: str) -> dict:
         "credit": result.credit,
         "relation": COPY if result.label in DERIVED_LABELS else None,
         "direction_confidence": round(result.direction_confidence, 4),
+        "derivation_probability": round(result.derivation_probability, 4),
         "scores": json.dumps(scores, sort_keys=True),
         "evidence": json.dumps(result.evidence, ensure_ascii=False),
         "computed_at": now,
@@ -435,8 +499,8 @@ def _progress_reporter(progress, total: int) -> Callable[[int], None]:
 def rebuild_lineage(
     db: sqlite_utils.Database, settings: LineageSettings = DEFAULT_LINEAGE
 ) -> int:
-    """Recompute ``clusters`` and ``lineage`` from the stored matches (one transaction), and
-    each derived match's relation in them (a copy, or siblings sharing a source).
+    """Recompute ``clusters`` and ``lineage`` from the stored matches and story links (one
+    transaction), and each derived match's relation in them (a copy, or siblings sharing a source).
 
     Read and written under one write lock: a process that read the matches before another
     wrote more would otherwise replace the newer lineage with an older one."""
@@ -451,7 +515,9 @@ def _rebuild_lineage(db: sqlite_utils.Database, settings: LineageSettings) -> in
             "SELECT s.id, s.article_id, COALESCE(a.title, s.title), a.published, a.outlet, "
             "s.word_count, length(s.clean_text), substr(s.clean_text, 1, 200) FROM segments s "
             "JOIN articles a ON a.id = s.article_id WHERE s.id IN "
-            "(SELECT source_segment_id FROM matches UNION SELECT derived_segment_id FROM matches)"
+            "(SELECT source_segment_id FROM matches UNION SELECT derived_segment_id FROM matches "
+            "UNION SELECT segment_id FROM story_links "
+            "UNION SELECT other_segment_id FROM story_links)"
         )
     }
     edges = [
@@ -461,8 +527,16 @@ def _rebuild_lineage(db: sqlite_utils.Database, settings: LineageSettings) -> in
             "direction_confidence, credit FROM matches ORDER BY id"
         )
     ]
+    links = [
+        tuple(row)
+        for row in db.execute(
+            "SELECT segment_id, other_segment_id, similarity FROM story_links "
+            "ORDER BY segment_id, other_segment_id"
+        )
+    ]
+    links += complete_story_links(SegmentStore(db), corpus.stored_rarity(db), edges, links)
     clusters = lineage.build_clusters(
-        nodes, edges, lambda ids: load_passages(db, ids), settings
+        nodes, edges, lambda ids: load_passages(db, ids), settings, links
     )
     db.conn.execute("DELETE FROM lineage")
     db.conn.execute("DELETE FROM clusters")
@@ -521,6 +595,32 @@ def _store_relations(db, relations: list[lineage.Relation]) -> None:
     )
 
 
+def complete_story_links(
+    store: SegmentStore,
+    rarity: stories.Rarity,
+    edges: Sequence[lineage.MatchEdge],
+    links: Sequence[tuple[str, str, float]] = (),
+) -> list[tuple[str, str, float]]:
+    """Same-story links of the pairs never compared inside each group of linked segments."""
+    return completed_links(edges, links, lambda s: store.get(s).story_profile(rarity))
+
+
+def completed_links(
+    edges: Sequence[lineage.MatchEdge],
+    links: Sequence[tuple[str, str, float]],
+    profile_of: Callable[[str], dict[str, float]],
+) -> list[tuple[str, str, float]]:
+    """``stories.complete_links`` over matches and links, profiles from ``profile_of``
+    (both matching engines: the Spark engine holds the profiles in memory)."""
+    pairs = [(e.source_segment_id, e.derived_segment_id) for e in edges]
+    pairs += [(first, second) for first, second, _ in links]
+    return stories.complete_links(
+        pairs,
+        lambda first, second: stories.similarity(profile_of(first), profile_of(second)),
+        DEFAULT_THRESHOLDS.same_story_similarity,
+    )
+
+
 def match_edge(
     match_id: int,
     source_id: str,
@@ -531,14 +631,16 @@ def match_edge(
     credit: str | None,
 ) -> lineage.MatchEdge:
     """A lineage edge from a ``matches`` row's columns (``scores`` as stored JSON)."""
+    parsed = json.loads(scores)
     return lineage.MatchEdge(
         match_id,
         source_id,
         derived_id,
         label,
-        json.loads(scores).get("closeness", 0.0),
+        parsed.get("closeness", 0.0),
         confidence,
         credit,
+        parsed.get("story_similarity", 0.0),
     )
 
 

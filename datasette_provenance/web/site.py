@@ -42,7 +42,9 @@ PLUGIN_NAME = "datasette-provenance"
 QUERY_SOURCE = "datasette-provenance"  # 1.0a: the `source` of the stored queries we add
 
 # Hidden unless the settings say otherwise: the similarity index and settings tables.
-INTERNAL_TABLES = ("provenance_meta", "signatures", "lsh_index", "lsh_recent", "lsh_pending")
+INTERNAL_TABLES = (
+    "provenance_meta", "signatures", "lsh_index", "lsh_recent", "lsh_pending", "story_terms",
+)
 
 _DOCS = json.loads((Path(__file__).parent / "tables.json").read_text(encoding="utf-8"))
 
