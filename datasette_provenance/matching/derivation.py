@@ -58,6 +58,7 @@ FEATURES = (
 )
 FEATURE_NAMES = tuple(feature.name for feature in FEATURES)
 
+
 def feature_vector(scores: Mapping[str, float]) -> np.ndarray:
     """The features of an alignment's scores (oriented source -> derived)."""
     copied = min(scores["longest_copied_phrasing"], COPY_SATURATION_WORDS) / COPY_SATURATION_WORDS
