@@ -410,19 +410,21 @@ def _match_ids_involving(db, segment_ids: list[str]) -> set[int]:
 
 
 def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]:
-    marks = ",".join("?" * len(segment_ids))
-    return db.execute(
-        f"SELECT id, source_segment_id, derived_segment_id FROM matches "
-        f"WHERE source_segment_id IN ({marks}) OR derived_segment_id IN ({marks})",
-        segment_ids + segment_ids,
-    ).fetchall()
+    return _rows_involving(
+        db, "id, source_segment_id, derived_segment_id", "matches", segment_ids
+    )
 
 
 def _links_involving(db, segment_ids: list[str]) -> list[tuple[str, str]]:
+    return _rows_involving(db, "segment_id, other_segment_id", "story_links", segment_ids)
+
+
+def _rows_involving(db, columns: str, table: str, segment_ids: list[str]) -> list[tuple]:
+    """Rows of a table of segment pairs (its last two ``columns``) with one of these segments."""
+    first, second = [name.strip() for name in columns.split(",")[-2:]]
     marks = ",".join("?" * len(segment_ids))
     return db.execute(
-        f"SELECT segment_id, other_segment_id FROM story_links "
-        f"WHERE segment_id IN ({marks}) OR other_segment_id IN ({marks})",
+        f"SELECT {columns} FROM {table} WHERE {first} IN ({marks}) OR {second} IN ({marks})",
         segment_ids + segment_ids,
     ).fetchall()
 
