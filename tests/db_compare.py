@@ -13,6 +13,11 @@ import itertools
 import sqlite3
 from pathlib import Path
 
+from datasette_provenance.vocabulary import DERIVED_LABELS
+
+
+DERIVED_LABELS_SQL = "(" + ", ".join(f"'{label}'" for label in DERIVED_LABELS) + ")"
+
 
 def _cluster_key(cluster_id: str) -> str:
     return f"(select min(k.segment_id) from lineage k where k.cluster_id = {cluster_id})"
@@ -49,6 +54,19 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
          "direction_confidence", "derivation_probability", "scores", "evidence", "credit",
          "relation", "shared_source_article_id", "shared_source_segment_id"],
     ),
+    # The verdicts: derived matches and their passages, without the scores (which hold
+    # story_similarity, measured against the corpus as it stood at matching time).
+    "derived_matches": (
+        f"matches where label in {DERIVED_LABELS_SQL}",
+        ["source_segment_id", "derived_segment_id", "label", "source_containment",
+         "derived_containment", "jaccard", "direction_confidence", "derivation_probability",
+         "evidence", "credit"],
+    ),
+    "derived_passages": (
+        f"passages p join matches m on m.id = p.match_id where m.label in {DERIVED_LABELS_SQL}",
+        ["m.source_segment_id", "m.derived_segment_id", "p.source_start", "p.derived_start",
+         "p.source_end", "p.derived_end", "p.kind", "p.similarity", "p.edits"],
+    ),
     "story_links": ("story_links", ["segment_id", "other_segment_id", "similarity"]),
     "story_terms": ("story_terms", ["term", "segments"]),
     "passages": (
@@ -69,7 +87,8 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
          "l.origin_segment_id", "l.credit", "l.evidence"],
     ),
 }  # fmt: skip
-TABLES = tuple(CONTENT_QUERIES)
+# Whole tables (the two verdict views above are parts of matches and passages).
+TABLES = tuple(name for name in CONTENT_QUERIES if not name.startswith("derived_"))
 
 
 def content_rows(conn: sqlite3.Connection, table: str) -> sqlite3.Cursor:
