@@ -269,8 +269,12 @@ def test_fast_tokenizer_paths_match_the_original_rules():
     )
     texts = [seed_text(prefix) for prefix in ("000", "002", "004")]
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(3000)]
+    ascii_alphabet = list("abcXYZ019_'. .-\n\t,;")
+    texts += ["".join(rng.choice(ascii_alphabet) for _ in range(rng.randint(1, 60))) for _ in range(1000)]
     for text in texts:
         assert tokens._WORD.findall(text) == original.findall(text)
+        if text.isascii():  # the ASCII path's own pattern
+            assert tokens._ASCII_WORD.findall(text) == original.findall(text)
         for word in original.findall(text):
             if word.isascii():
                 assert tokens._normalize_ascii(word) == tokens.normalize_word(word)
