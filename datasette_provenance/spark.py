@@ -59,7 +59,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from datasette_provenance import ingest, readers, store
-from datasette_provenance.matching import index, lineage, lsh, stories, update
+from datasette_provenance.matching import corpus, index, lineage, lsh, stories, update
 from datasette_provenance.matching.pairs import (
     StoryLink,
     best_candidates,
@@ -518,6 +518,8 @@ def _refuse_other_articles(spark, db, db_path: str, articles) -> None:
 
 def _write_articles(db, articles, params) -> None:
     """Store the prepared articles with ingest's batch writer, index rows flushed as ingest does."""
+    with store.write_transaction(db):
+        corpus.ensure_story_terms(db)  # as ingest does: the writer then counts every new segment
     ingest_summary = ingest.IngestSummary()
     for batch in ingest.batches(articles.toLocalIterator(), ingest.BATCH_SIZE):
         ingest.write_batch(db, batch, ingest_summary, params)

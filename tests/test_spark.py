@@ -229,8 +229,9 @@ def test_the_story_jaccard_in_spark_sql_is_the_local_estimate(spark, seeds_db_pa
         "sid long, story array<int>, story_words int",
     )
     every_pair = spark.createDataFrame(
-        [(q, m, 0, 0, 1) for q in range(len(ids)) for m in range(len(ids)) if q != m],
-        "query long, member long, pool_rank int, text_hits int, story_hits int",
+        [(q, m, 0, 0, 1, 0) for q in range(len(ids)) for m in range(len(ids)) if q != m],
+        "query long, member long, pool_rank int, text_hits int, story_hits int, "
+        "fingerprint_hits int",
     )
 
     found = engine._with_story_jaccards(every_pair, segments).collect()
