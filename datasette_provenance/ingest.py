@@ -118,10 +118,11 @@ def prepare_article(
 ) -> PreparedArticle:
     """Clean, segment, tokenise and sign one article. Pure: no I/O."""
     cleaned = clean_article(record.text, title=record.title)
+    window = lsh.story_window(record.published, params)
     segments = []
     for segment in cleaned.segments:
         norms = words_in_ranges(record.text, cleaned.kept_ranges(segment))
-        signed, found = lsh.sign_with_buckets(norms, params)
+        signed, found = lsh.sign_with_buckets(norms, params, window)
         segments.append(
             PreparedSegment(
                 segment_id=f"{record.id}#{segment.number}",
@@ -566,7 +567,18 @@ def _update_metadata_only(db: sqlite_utils.Database, record: ArticleRecord) -> i
             [*changed.values(), record.id],
         )
         db.conn.execute("UPDATE segments SET match_pending = 1 WHERE article_id = ?", [record.id])
+        if "published" in changed:
+            _follow_new_date(db, record.id)
     return 1
+
+
+def _follow_new_date(db: sqlite_utils.Database, article_id: str) -> None:
+    """A changed publication date moves the article's story buckets to its new window."""
+    params = index.stored_params(db) or DEFAULT_PARAMS
+    published = db.execute("SELECT published FROM articles WHERE id = ?", [article_id])
+    segment_ids = db.execute("SELECT id FROM segments WHERE article_id = ?", [article_id])
+    window = lsh.story_window(published.fetchone()[0], params)
+    index.move_story_window(db, [row[0] for row in segment_ids], window, params)
 
 
 def _apply_manifest_to_stored(db, manifest_path, manifest_rows, seen_ids, summary, say) -> None:
@@ -593,6 +605,8 @@ def _apply_manifest_to_stored(db, manifest_path, manifest_rows, seen_ids, summar
                 db.conn.execute(
                     "UPDATE segments SET match_pending = 1 WHERE article_id = ?", [article_id]
                 )
+                if "published" in updates:
+                    _follow_new_date(db, article_id)
 
 
 def _manifest_changes(db: sqlite_utils.Database, article_id: str, extra: dict) -> dict:

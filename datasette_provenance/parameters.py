@@ -94,6 +94,17 @@ class SignatureParams:
     # Segments with fewer content words than this get no story bands: with a
     # handful of words, every brief on a topic would look like every other.
     story_min_words: int = 8
+    # Story bands are keyed by publication window: the days since year 1 divided by this.
+    # A lookup reads its own window and both neighbours, so story candidates no longer
+    # grow with the years an archive spans: reports of one story are published within
+    # weeks, chance collisions of two common words come from every year stored. A month
+    # (the reach of passim's documented reprint filter) rather than a week: archive dates
+    # are often the day a page was collected or updated, not published (COUNTER dates a
+    # newspaper's same-week rewrite of an agency story 16 days after it). Undated
+    # segments share window 0, which every lookup reads, and read every window
+    # themselves: a missing date costs time, not matches (passim's date filters drop
+    # undated documents). 0: one window for all time.
+    story_window_days: int = 30
     # Winnowing fingerprints of the word shingles (Schleimer, Wilkerson & Aiken 2003): the
     # smallest shingle hash of every run of this many, so any passage of window + shingle
     # size - 1 words (24) shares a fingerprint with its source, and one of 44 words two.
@@ -128,6 +139,8 @@ class SignatureParams:
             problems.append("window_size must be a positive multiple of window_step")
         if self.text_bands >= MAX_BANDS:  # the last band number holds fingerprints
             problems.append(f"text_bands must be below {MAX_BANDS}")
+        if self.story_window_days < 0:
+            problems.append("story_window_days must be 0 (no windows) or positive")
         if self.fingerprint_window < 1:
             problems.append("fingerprint_window must be positive")
         if min(self.story_min_chars, self.story_max_repeats, self.story_min_words) < 1:
@@ -145,7 +158,7 @@ class SignatureParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> "SignatureParams":
-        values = {"tokenizer": 1, **values}  # databases signed before the field existed
+        values = {**SIGNED_BEFORE_THE_FIELD, **values}
         unknown = sorted(set(values) - {field.name for field in fields(cls)})
         if unknown:
             raise ParamsError(f"unknown signature params: {', '.join(unknown)}")
@@ -157,6 +170,9 @@ class SignatureParams:
 
 
 DEFAULT_PARAMS = SignatureParams()
+# What a database signed before a field existed was signed with: the first word rules, and
+# story bands in one window for all time. (Such a database still matches as it was signed.)
+SIGNED_BEFORE_THE_FIELD = {"tokenizer": 1, "story_window_days": 0}
 
 
 

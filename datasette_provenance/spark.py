@@ -14,7 +14,8 @@ calls, run inside ``mapPartitions``:
                bucket offers its first ``CandidateSettings.max_bucket_read`` members in
                segment id order, as ``index.candidates`` reads them; every (query,
                member) pair counts the text and story keys it shares (own article
-               excluded).
+               excluded). Story buckets are read from the windows a lookup reads
+               (``lsh.story_lookup_buckets``: its own, both neighbours, the undated).
 3. candidates  per query segment: ``lsh.rank_band_hits`` and ``scoring_pool``; story
                signatures joined in, ``estimate_story_jaccards`` and ``choose_for_scoring``;
                text windows joined in, ``score_candidates``; ``pairs.best_candidates``.
@@ -51,7 +52,7 @@ import tempfile
 import time
 from collections import Counter, OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import islice
 from typing import Iterable, Iterator
@@ -243,7 +244,8 @@ def run(
             segments = _prepared_segments(spark, db, db_path, inputs, columns, params, summary,
                                           cached)
         with timer("candidates"):
-            hits = _persist(_band_hits(_keys_frame(segments)), cached)
+            lookups = _story_lookups(spark, segments)
+            hits = _persist(_band_hits(_keys_frame(segments), lookups), cached)
             hits.count()
             candidates = _persist(_candidate_lists(spark, hits, segments), cached)
             candidates.count()
@@ -560,6 +562,7 @@ def _segment_rows(
         data = segment_data(segment.segment_id, fields, removed, spans, credits, names)
         signed = segment.signatures
         keys = lsh.band_keys(signed, params)
+        undated = lsh.buckets(replace(signed, story_window=0), params)
         rows.append((
             segment.segment_id, article.id, segment.number, segment.title, segment.start,
             segment.end, segment.word_count, stored["title"] or segment.title,
@@ -570,6 +573,7 @@ def _segment_rows(
             [hash_ for _, _, hash_ in keys],
             stored["outlet"], len(segment.clean_text), segment.clean_text[:200],
             sorted(set(segment.story_keys)),
+            signed.story_window, undated[lsh.story_mask(undated)].tolist(),
         ))
     return rows
 
@@ -587,7 +591,8 @@ SEGMENT_SCHEMA = (
     "segment_id string, article_id string, number int, title string, start_char int, "
     "end_char int, word_count int, node_title string, published string, signatures binary, "
     "story array<int>, story_words int, matcher binary, key_band array<int>, key_hash array<long>, "
-    "outlet string, chars int, opening string, story_keys array<long>"
+    "outlet string, chars int, opening string, story_keys array<long>, "
+    "story_window int, undated_story_buckets array<long>"
 )
 
 
@@ -630,31 +635,64 @@ def _keys_frame(segments):
 # 2-3. Buckets and candidates
 
 
-def _band_hits(keys):
+def _story_lookups(spark, segments):
+    """One row per (segment, story bucket its lookup reads): ``lsh.story_lookup_buckets``,
+    its own publication window and both neighbours, or every window when undated."""
+    from pyspark.sql import functions as F
+
+    windows = sorted(row[0] for row in segments.select("story_window").distinct().collect())
+    found = spark.createDataFrame(
+        segments.select("sid", "aid", "undated_story_buckets", "story_window").rdd.map(
+            partial(_story_lookup_row, windows=windows)
+        ),
+        "sid long, aid long, buckets array<long>",
+    )
+    return found.select("sid", "aid", F.explode("buckets").alias("bucket")).select(
+        F.struct("sid", "aid").alias("q"),
+        (F.shiftright("bucket", 1).bitwiseAND(511) + STORY_BAND_OFFSET).alias("band"),
+        F.shiftright("bucket", lsh.BUCKET_LOW_BITS).alias("hash"),
+    )
+
+
+def _story_lookup_row(segment, windows: list[int]) -> tuple:
+    undated = np.array(segment.undated_story_buckets, dtype=np.int64)
+    found = lsh.story_lookup_buckets(undated, segment.story_window, windows)
+    return segment.sid, segment.aid, found.tolist()
+
+
+def _band_hits(keys, story_lookups):
     """(query, member, text_hits, story_hits, fingerprint_hits) for every pair sharing a
     readable bucket.
 
-    Each bucket is one row, its members sorted by ``sid``; every member is a query
-    and the first ``DEFAULT_CANDIDATES.max_bucket_read`` are readable members, as
-    ``index.candidates`` reads them (a self-join with a window costs twice as much).
-    A fingerprint bucket is read whole or, past ``max_fingerprint_members``, not at
-    all; a pair counts its fingerprints from ``min_fingerprint_hits`` (``lsh``).
+    Each bucket is one row, its members sorted by ``sid``; the first
+    ``DEFAULT_CANDIDATES.max_bucket_read`` are readable members, as ``index.candidates``
+    reads them. Every member of a text bucket is a query (a self-join with a window costs
+    twice as much); a story bucket's queries are the ``story_lookups`` that read it, from
+    its publication window and both neighbours. A fingerprint bucket is read whole or,
+    past ``max_fingerprint_members``, not at all; a pair counts its fingerprints from
+    ``min_fingerprint_hits`` (``lsh``).
     """
     from pyspark.sql import functions as F
 
     settings = DEFAULT_CANDIDATES
     is_fingerprint = F.col("band") == lsh.FINGERPRINT_BAND
+    is_story = F.col("band") >= STORY_BAND_OFFSET
     buckets = (
         keys.groupBy("band", "hash")
         .agg(F.collect_list(F.struct("sid", "aid")).alias("members"))
-        .where(F.size("members") > 1)  # a segment alone in its bucket meets nobody there
-        .select("band", F.sort_array("members").alias("members"))
+        .select("band", "hash", F.sort_array("members").alias("members"))
     )
-    pairs = buckets.where(~is_fingerprint).select(
-        "band", F.explode("members").alias("q"),
-        F.slice("members", 1, settings.max_bucket_read).alias("readable"),
-    ).select("band", "q", F.explode("readable").alias("m"))
-    is_story = F.col("band") >= STORY_BAND_OFFSET
+    readable = F.slice("members", 1, settings.max_bucket_read).alias("readable")
+    text_pairs = (
+        buckets.where(~is_fingerprint & ~is_story & (F.size("members") > 1))
+        .select("band", F.explode("members").alias("q"), readable)
+    )  # a segment alone in its text bucket meets nobody there
+    story_pairs = story_lookups.join(buckets.where(is_story), ["band", "hash"]).select(
+        "band", "q", readable
+    )
+    pairs = text_pairs.unionByName(story_pairs).select(
+        "band", "q", F.explode("readable").alias("m")
+    )
     bands = (
         pairs.where(F.col("q.aid") != F.col("m.aid"))  # never the query's own article
         .groupBy(F.col("q.sid").alias("query"), F.col("m.sid").alias("member"))
@@ -664,7 +702,8 @@ def _band_hits(keys):
         )
     )
     shared = (
-        buckets.where(is_fingerprint & (F.size("members") <= settings.max_fingerprint_members))
+        buckets.where(is_fingerprint & (F.size("members") > 1))
+        .where(F.size("members") <= settings.max_fingerprint_members)
         .select(F.explode("members").alias("q"), "members")
         .select("q", F.explode("members").alias("m"))
         .where(F.col("q.aid") != F.col("m.aid"))

@@ -138,7 +138,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS signatures (
         segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
-        window INTEGER NOT NULL,
+        window INTEGER NOT NULL,   -- text: 0 = whole segment, then token windows; story: publication window
         kind TEXT NOT NULL DEFAULT 'text',  -- 'text' (word shingles), 'story' (topic words) or 'fingerprint' (winnowed shingle hashes, uint64)
         shingle_count INTEGER NOT NULL,
         hashvalues BLOB NOT NULL,  -- little-endian uint32 array, num_perm long

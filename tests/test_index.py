@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import replace
 
@@ -42,7 +43,7 @@ def db(tmp_path):
     database.conn.close()
 
 
-def add_segment(db, segment_id: str, text_or_norms, params=DEFAULT_PARAMS):
+def add_segment(db, segment_id: str, text_or_norms, params=DEFAULT_PARAMS, published=None):
     """Store a segment row (the index references it) and index its signatures."""
     norms = words(text_or_norms) if isinstance(text_or_norms, str) else list(text_or_norms)
     article_id, number = segment_id.split("#")
@@ -58,14 +59,16 @@ def add_segment(db, segment_id: str, text_or_norms, params=DEFAULT_PARAMS):
             [segment_id, article_id, int(number), len(norms)],
         )
         index.check_params(db, params)
-        signed = sign_tokens(norms, params)
+        window = lsh.story_window(published, params)
+        signed = replace(sign_tokens(norms, params), story_window=window)
         index.add(db, segment_id, signed, params)
     return signed
 
 
-def lookup(db, text_or_norms, params=DEFAULT_PARAMS, **options):
+def lookup(db, text_or_norms, params=DEFAULT_PARAMS, published=None, **options):
     norms = words(text_or_norms) if isinstance(text_or_norms, str) else list(text_or_norms)
-    return index.candidates(db, sign_tokens(norms, params), params, **options)
+    signed = replace(sign_tokens(norms, params), story_window=lsh.story_window(published, params))
+    return index.candidates(db, signed, params, **options)
 
 
 # ----------------------------------------------------------------------------- params
@@ -347,6 +350,68 @@ def test_story_candidates_link_the_seed_rewrites_but_not_the_canada_story(db):
     assert hits["004#1"].text_band_hits == 0  # translated from French: found by story words
     canada_hits = lookup(db, copy_with_canada[split:], exclude_segment_ids=["003#2"])
     assert canada_hits == {}
+
+
+def test_story_window_is_the_publication_window_and_zero_when_undated():
+    weeks = replace(DEFAULT_PARAMS, story_window_days=7)
+    monday = lsh.story_window("2024-05-06", weeks)
+    assert monday > 0
+    assert lsh.story_window("2024-05-06T23:30:00-05:00", weeks) == monday  # the day as written
+    assert lsh.story_window("2024-05-20", weeks) == monday + 2
+    for undated in (None, "", "2024", "2024-05", "May 2024"):
+        assert lsh.story_window(undated, weeks) == 0
+    assert lsh.story_window("2024-05-06", replace(weeks, story_window_days=0)) == 0
+
+
+def test_story_candidates_are_read_in_their_window_and_both_neighbours(db):
+    # The seeds' French report shares no wording with the Reuters story: story words only.
+    published = dt.date(2024, 5, 6)
+    add_segment(db, "000#1", seed_text("000"), published=published.isoformat())
+
+    def found_days_later(days):
+        later = (published + dt.timedelta(days=days)).isoformat() if days is not None else None
+        hits = lookup(db, seed_text("004"), published=later)
+        return "000#1" in hits and hits["000#1"].text_band_hits == 0
+
+    reach = DEFAULT_PARAMS.story_window_days  # the least a neighbouring window reaches
+    assert found_days_later(0) and found_days_later(reach) and found_days_later(-reach)
+    assert not found_days_later(3 * reach) and not found_days_later(-3 * reach)
+    assert found_days_later(None)  # an undated text (the check page's) reads every window
+    assert index.story_windows(db) == [lsh.story_window(published.isoformat(), DEFAULT_PARAMS)]
+
+
+def test_undated_reports_are_read_by_dated_lookups(db):
+    add_segment(db, "000#1", seed_text("000"))
+    assert "000#1" in lookup(db, seed_text("004"), published="2031-01-01")
+
+
+def test_copies_are_found_across_any_stretch_of_time(db):
+    add_segment(db, "000#1", seed_text("000"), published="2024-05-06")
+    hits = lookup(db, seed_text("003"), published="2029-05-06")
+    assert hits["000#1"].text_band_hits > 0
+
+
+def test_a_new_date_moves_the_story_buckets_and_remove_finds_them(db):
+    add_segment(db, "000#1", seed_text("000"), published="2024-05-06")
+    later = lsh.story_window("2025-09-01", DEFAULT_PARAMS)
+    with db.conn:
+        index.move_story_window(db, ["000#1"], later, DEFAULT_PARAMS)
+    assert index.load_signatures(db, "000#1", DEFAULT_PARAMS).story_window == later
+    assert "000#1" in lookup(db, seed_text("004"), published="2025-09-01")
+    assert "000#1" not in lookup(db, seed_text("004"), published="2024-05-06")
+    with db.conn:
+        index.remove(db, ["000#1"])
+    assert db.execute("SELECT count(*) FROM lsh_bands").fetchone()[0] == 0
+
+
+def test_a_database_signed_before_story_windows_keeps_one_window(db):
+    older = {k: v for k, v in DEFAULT_PARAMS.as_dict().items() if k != "story_window_days"}
+    assert SignatureParams.from_dict(older).story_window_days == 0
+    with db.conn:
+        store.set_meta(db, index.PARAMS_META_KEY, older)
+    index.check_params(db, index.stored_params(db))  # matching goes on as it was signed
+    with pytest.raises(index.IndexParamsError, match="story_window_days: 0 in the database"):
+        index.check_params(db, DEFAULT_PARAMS)
 
 
 def test_story_path_finds_paraphrases_of_a_paragraph(db):

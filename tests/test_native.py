@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -21,8 +22,9 @@ needs_native = pytest.mark.skipif(
 ALPHABETS = ("abcdefgh", "éüßøåñ", "北京東京大阪", "ไทยภาษา", "aé北ไ")
 
 
-def numpy_signing(norms, params):
+def numpy_signing(norms, params, story_window=0):
     signed = signatures.sign_tokens(norms, params, native=False)
+    signed = replace(signed, story_window=story_window)
     return signed, lsh.buckets(signed, params)
 
 
@@ -40,6 +42,7 @@ def assert_same(first, second):
     assert signed.story_word_count == other.story_word_count
     assert signed.token_count == other.token_count
     assert np.array_equal(signed.fingerprints, other.fingerprints)
+    assert signed.story_window == other.story_window
     assert signed.fingerprints.dtype == other.fingerprints.dtype == np.uint64
     assert np.array_equal(keys, other_keys) and keys.dtype == other_keys.dtype == np.int64
 
@@ -54,7 +57,10 @@ def test_native_equals_numpy_on_random_token_lists(seed):
                          fingerprint_window=7)])  # fmt: skip
     for _ in range(60):
         norms = random_norms(rng)
-        assert_same(lsh.sign_with_buckets(norms, params), numpy_signing(norms, params))
+        window = rng.choice([0, 1, 105_573])  # undated, the first window, a 2024 one
+        assert_same(
+            lsh.sign_with_buckets(norms, params, window), numpy_signing(norms, params, window)
+        )
 
 
 @needs_native

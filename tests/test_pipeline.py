@@ -173,3 +173,27 @@ def test_skipped_inputs_keep_good_rows(tmp_path):
                               report=problems.append)
     assert summary.added == 1 and summary.skipped == 1
     assert len(problems) == 1 and "empty.txt" in problems[0] and "\n" not in problems[0]
+
+
+@pytest.mark.parametrize("through", ["the article", "a manifest"])
+def test_a_new_publication_date_moves_the_story_buckets(tmp_path, through):
+    """An article read again with another date (same text) has its story bands keyed by
+    the new date, as if it had been ingested with it."""
+    text = next(SEEDS_DIR.glob("000_*.txt")).read_text(encoding="utf-8")
+
+    def ingest_dated(db_path, published, with_manifest):
+        article = {"id": "wire", "text": text}
+        if not with_manifest:
+            article["published"] = published
+        path = tmp_path / "wire.jsonl"
+        path.write_text(json.dumps(article) + "\n", encoding="utf-8")
+        manifest = tmp_path / "manifest.csv"
+        manifest.write_text(f"id,published\nwire,{published}\n", encoding="utf-8")
+        ingest.ingest(db_path, [str(path)], manifest=str(manifest) if with_manifest else None)
+
+    moved, fresh = str(tmp_path / "moved.db"), str(tmp_path / "fresh.db")
+    ingest_dated(moved, "2024-01-10", through == "a manifest")
+    ingest_dated(moved, "2024-06-10", through == "a manifest")
+    ingest_dated(fresh, "2024-06-10", through == "a manifest")
+    for table, order in (("lsh_bands", "kind, band, hash"), ("signatures", "kind, window")):
+        assert dump(moved, table, order) == dump(fresh, table, order)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -50,6 +50,7 @@ from ..parameters import (
     DEFAULT_CANDIDATES,
     DEFAULT_PARAMS,
     SIGNATURE_PARAMS_KEY,
+    SIGNED_BEFORE_THE_FIELD,
     CandidateSettings,
     ParamsError,
     SignatureParams,
@@ -63,6 +64,7 @@ from .lsh import (
     choose_for_scoring,
     estimate_story_jaccards,
     fingerprint_mask,
+    lookup_buckets,
     rank_band_hits,
     score_candidates,
     scoring_pool,
@@ -84,6 +86,9 @@ MERGE_SHARE = 0.25
 MERGE_MIN_SEGMENTS = 50_000
 # Segments (by seq) whose rows are in lsh_index: the rest are in lsh_recent or pending.
 MERGED_META_KEY = LSH_MERGED_META_KEY
+# The publication windows that hold story buckets (lsh.story_window): an undated lookup
+# reads them all. A window whose segments were all removed stays listed (read, empty).
+STORY_WINDOWS_META_KEY = "story_windows"
 
 
 class IndexParamsError(Exception):
@@ -114,6 +119,7 @@ def check_params(db: sqlite_utils.Database, params: SignatureParams) -> None:
             )
         set_meta(db, PARAMS_META_KEY, params.as_dict())
         return
+    stored = {**SIGNED_BEFORE_THE_FIELD, **stored}
     if stored != params.as_dict():
         raise IndexParamsError(
             f"{database_name(db)}: the similarity index was built with different signature "
@@ -209,6 +215,7 @@ def add_many(
         "VALUES (?, ?, ?, ?, ?)",
         signature_rows,
     )
+    _note_story_windows(db, {signatures.story_window for _, signatures in items})
     if deferred:  # one row per segment, in seq order: appended at the end of lsh_pending
         parts.sort(key=lambda part: seqs[part[0]])
         db.conn.executemany(
@@ -226,6 +233,35 @@ def add_many(
         "INSERT INTO lsh_index (segment, bucket) VALUES (?, ?)",
         zip(rows[:, 0].tolist(), rows[:, 1].tolist()),
     )
+
+
+def _note_story_windows(db: sqlite_utils.Database, windows: set[int]) -> None:
+    """Add these publication windows to the archive's list (caller's transaction)."""
+    known = set(get_meta(db, STORY_WINDOWS_META_KEY, []))
+    if not windows <= known:
+        set_meta(db, STORY_WINDOWS_META_KEY, sorted(known | windows))
+
+
+def story_windows(db: sqlite_utils.Database, cache: LookupCache | None = None) -> list[int]:
+    """The publication windows that hold story buckets (read once per matching run)."""
+    found = _cached(
+        cache, "meta", [STORY_WINDOWS_META_KEY],
+        lambda keys: {keys[0]: get_meta(db, keys[0], [])},
+    )  # fmt: skip
+    return found[STORY_WINDOWS_META_KEY]
+
+
+def move_story_window(
+    db: sqlite_utils.Database, segment_ids: Iterable[str], window: int, params: SignatureParams
+) -> None:
+    """Re-key the story buckets of these indexed segments to another publication window
+    (their article's date changed). The caller owns the transaction."""
+    moved = []
+    for segment_id in segment_ids:
+        signatures = load_signatures(db, segment_id, params)
+        if signatures is not None and signatures.story_window != window:
+            moved.append((segment_id, replace(signatures, story_window=window)))
+    add_many(db, moved, params)
 
 
 def pending_text(segment_buckets: np.ndarray) -> str:
@@ -270,7 +306,9 @@ def _signature_rows(segment_id: str, signatures: SegmentSignatures) -> list[tupl
         (segment_id, window, "text", int(count), packed[window * size : (window + 1) * size])
         for window, count in enumerate(signatures.text_shingle_counts.tolist())
     ]
-    rows.append((segment_id, 0, "story", signatures.story_word_count, pack(signatures.story)))
+    # The story row's window is the publication window its story bands are keyed by.
+    story = (segment_id, signatures.story_window, "story", signatures.story_word_count)
+    rows.append((*story, pack(signatures.story)))
     fingerprints = np.asarray(signatures.fingerprints, dtype="<u8")
     rows.append((segment_id, 0, "fingerprint", len(fingerprints), fingerprints.tobytes()))
     return rows
@@ -403,6 +441,7 @@ def rebuild(
             db.conn.execute("DELETE FROM lsh_recent")
             db.conn.execute("DELETE FROM lsh_pending")
             set_meta(db, MERGED_META_KEY, 0)
+            set_meta(db, STORY_WINDOWS_META_KEY, [])
             db.conn.execute("DELETE FROM signatures")
             set_meta(db, PARAMS_META_KEY, params.as_dict())
             set_meta(db, REBUILD_META_KEY, params.as_dict())
@@ -451,7 +490,7 @@ def load_signatures(
         [segment_id],
     ).fetchall()
     text = [(count, blob) for kind, _, count, blob in rows if kind == "text"]
-    story = [(count, blob) for kind, _, count, blob in rows if kind == "story"]
+    story = [(count, blob, window) for kind, window, count, blob in rows if kind == "story"]
     fingerprints = [blob for kind, _, _, blob in rows if kind == "fingerprint"]
     if not text or not story:
         return None
@@ -461,6 +500,7 @@ def load_signatures(
         text_shingle_counts=np.array([count for count, _ in text], dtype=np.int64),
         story=unpack(story[0][1]),
         story_word_count=story[0][0],
+        story_window=story[0][2],
         token_count=shingle_count + params.shingle_size - 1 if shingle_count else 0,
         fingerprints=np.frombuffer(fingerprints[0] if fingerprints else b"", dtype="<u8").astype(
             np.uint64
@@ -488,7 +528,8 @@ def candidates(
     this reads what each needs from SQLite (through ``cache``, a ``LookupCache``, when
     the caller looks up many segments).
     """
-    keys = buckets(signatures, params)
+    archive_windows = story_windows(db, cache) if signatures.story_window == 0 else ()
+    keys = lookup_buckets(signatures, params, archive_windows)
     fingerprints = fingerprint_mask(keys)
     text_hits, story_hits = band_hits(db, keys[~fingerprints], exclude_segment_ids, settings, cache)
     fingerprint_hits = shared_fingerprints(
@@ -708,7 +749,7 @@ def _read_stories(db, segment_ids: list[str], query: SegmentSignatures) -> dict[
     stories = {}
     for chunk in _chunks(segment_ids, 500):
         rows = db.execute(
-            "SELECT segment_id, hashvalues FROM signatures WHERE kind = 'story' AND window = 0 "
+            "SELECT segment_id, hashvalues FROM signatures WHERE kind = 'story' "
             f"AND shingle_count > 0 AND segment_id IN ({','.join('?' * len(chunk))})",
             chunk,
         ).fetchall()

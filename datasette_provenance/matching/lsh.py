@@ -12,9 +12,10 @@ candidate is ``parameters.CandidateSettings``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, replace
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -64,7 +65,7 @@ _BAND_MULTIPLIERS = np.array(
 # An lsh_index bucket: the band hash's top 54 bits, then the band number (9 bits,
 # parameters.MAX_BANDS) and the kind (1 bit: story). Two different bands collide
 # with probability ~2**-54.
-_BUCKET_LOW_BITS = 10
+BUCKET_LOW_BITS = 10
 _KIND_BITS = {"text": 0, "story": 1}
 _KINDS = ("text", "story")
 
@@ -88,12 +89,17 @@ def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     signatures = np.atleast_2d(signatures)
     values = signatures[:, : bands * rows].astype(np.uint64).reshape(len(signatures), bands, rows)
     combined = (values * _BAND_MULTIPLIERS[:rows]).sum(axis=2, dtype=np.uint64)
-    combined ^= combined >> np.uint64(30)
-    combined *= np.uint64(0xBF58476D1CE4E5B9)
-    combined ^= combined >> np.uint64(27)
-    combined *= np.uint64(0x94D049BB133111EB)
-    combined ^= combined >> np.uint64(31)
-    return combined.view(np.int64)
+    return _splitmix64(combined).view(np.int64)
+
+
+def _splitmix64(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser over uint64 values (a new array)."""
+    values = values ^ (values >> np.uint64(30))
+    values *= np.uint64(0xBF58476D1CE4E5B9)
+    values ^= values >> np.uint64(27)
+    values *= np.uint64(0x94D049BB133111EB)
+    values ^= values >> np.uint64(31)
+    return values
 
 
 def band_keys(signatures: SegmentSignatures, params: SignatureParams) -> list[tuple[str, int, int]]:
@@ -116,45 +122,120 @@ def buckets(signatures: SegmentSignatures, params: SignatureParams) -> np.ndarra
         parts.append(np.unique(_fold(text, _KIND_BITS["text"])))
     if signatures.story_word_count >= params.story_min_words:
         story = band_hashes(signatures.story, params.story_bands, params.story_rows)
-        parts.append(np.unique(_fold(story, _KIND_BITS["story"])))
+        story = in_story_window(_fold(story, _KIND_BITS["story"]), signatures.story_window)
+        parts.append(np.unique(story))
     parts.append(fingerprint_buckets(signatures))
     return np.concatenate(parts)
+
+
+# ----------------------------------------------------------------------------- story windows
+
+
+def story_window(published: str | None, params: SignatureParams) -> int:
+    """The publication window a segment's story bands are keyed by: 1 + days since year 1
+    // ``params.story_window_days``, from an ISO date (a date-time's own calendar day);
+    0 when undated, dated less precisely than a day, or windows are off."""
+    if not published or not params.story_window_days:
+        return 0
+    try:
+        day = dt.date.fromisoformat(published.strip()[:10])
+    except ValueError:
+        return 0
+    return 1 + day.toordinal() // params.story_window_days
+
+
+def story_windows_to_read(window: int, archive_windows: Iterable[int]) -> list[int]:
+    """The windows a lookup reads story buckets in: its own, both neighbours and the
+    undated one; an undated segment reads every window of the archive."""
+    if window == 0:
+        return sorted({0, *archive_windows})
+    return sorted({0, window - 1, window, window + 1})
+
+
+def in_story_window(story_buckets: np.ndarray, window: int) -> np.ndarray:
+    """Story buckets keyed by a publication window: each bucket's hash bits mixed with the
+    window number (splitmix64), band and kind kept. Window 0 (undated) leaves them as they
+    are, so a database signed without windows reads the same."""
+    if window == 0:
+        return story_buckets
+    low = np.int64((1 << BUCKET_LOW_BITS) - 1)
+    mixed = (story_buckets >> BUCKET_LOW_BITS).view(np.uint64) ^ np.uint64(
+        (window * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    )
+    mixed = _splitmix64(mixed).view(np.int64)
+    return (mixed >> BUCKET_LOW_BITS) << BUCKET_LOW_BITS | (story_buckets & low)
+
+
+def lookup_buckets(
+    signatures: SegmentSignatures, params: SignatureParams, archive_windows: Iterable[int] = ()
+) -> np.ndarray:
+    """The buckets a lookup of this segment reads: its own text and fingerprint buckets,
+    and its story buckets in every window of ``story_windows_to_read``."""
+    undated = buckets(replace(signatures, story_window=0), params)
+    story = story_mask(undated)
+    return np.concatenate([
+        undated[~story],
+        story_lookup_buckets(undated[story], signatures.story_window, archive_windows),
+    ])  # fmt: skip
+
+
+def story_lookup_buckets(
+    undated_story_buckets: np.ndarray, window: int, archive_windows: Iterable[int] = ()
+) -> np.ndarray:
+    """The story buckets a lookup reads: the segment's story buckets as undated (window 0)
+    keyed by each window of ``story_windows_to_read``."""
+    windows = story_windows_to_read(window, archive_windows)
+    return np.concatenate(
+        [in_story_window(undated_story_buckets, each) for each in windows]
+        or [np.zeros(0, dtype=np.int64)]
+    )
+
+
+def story_mask(buckets: np.ndarray) -> np.ndarray:
+    """Which of these buckets are story buckets (bool array)."""
+    return buckets & 1 == _KIND_BITS["story"]
 
 
 def fingerprint_buckets(signatures: SegmentSignatures) -> np.ndarray:
     """The buckets of the segment's winnowing fingerprints, in increasing order."""
     fingerprints = signatures.fingerprints.astype(np.uint64).view(np.int64)
     band = np.int64(FINGERPRINT_BAND << 1 | _KIND_BITS["text"])
-    return np.unique((fingerprints >> _BUCKET_LOW_BITS) << _BUCKET_LOW_BITS | band)
+    return np.unique((fingerprints >> BUCKET_LOW_BITS) << BUCKET_LOW_BITS | band)
 
 
 def sign_with_buckets(
-    norms: Sequence[str], params: SignatureParams
+    norms: Sequence[str], params: SignatureParams, story_window: int = 0
 ) -> tuple[SegmentSignatures, np.ndarray]:
     """``signatures.sign_tokens`` and ``buckets`` in one step: one native call when the
-    extension is built, the numpy code otherwise (the same values)."""
+    extension is built, the numpy code otherwise (the same values). ``story_window``:
+    the segment's publication window (``story_window``)."""
     found = sign_natively(norms, params)
-    if found is not None:
-        signed, band_buckets = found
-        return signed, np.concatenate([band_buckets, fingerprint_buckets(signed)])
-    signed = sign_tokens(norms, params, native=False)
-    return signed, buckets(signed, params)
+    if found is None:
+        signed = replace(sign_tokens(norms, params, native=False), story_window=story_window)
+        return signed, buckets(signed, params)
+    signed, band_buckets = found
+    signed = replace(signed, story_window=story_window)
+    story = story_mask(band_buckets)
+    story_buckets = np.unique(in_story_window(band_buckets[story], story_window))
+    return signed, np.concatenate(
+        [band_buckets[~story], story_buckets, fingerprint_buckets(signed)]
+    )
 
 
 def _fold(hashes: np.ndarray, kind_bit: int) -> np.ndarray:
     """(windows x bands) band hashes -> buckets: hash top bits | band | kind."""
     bands = np.arange(hashes.shape[1], dtype=np.int64) << 1 | kind_bit
-    return ((hashes >> _BUCKET_LOW_BITS) << _BUCKET_LOW_BITS | bands).ravel()
+    return ((hashes >> BUCKET_LOW_BITS) << BUCKET_LOW_BITS | bands).ravel()
 
 
 def bucket_key(bucket: int) -> tuple[str, int, int]:
-    return (bucket_kind(bucket), (bucket >> 1) & 511, bucket >> _BUCKET_LOW_BITS)
+    return (bucket_kind(bucket), (bucket >> 1) & 511, bucket >> BUCKET_LOW_BITS)
 
 
 def fingerprint_mask(buckets: np.ndarray) -> np.ndarray:
     """Which of these buckets hold fingerprints (``bucket_kind`` is "fingerprint")."""
     band = np.int64(FINGERPRINT_BAND << 1 | _KIND_BITS["text"])
-    return (buckets & ((1 << _BUCKET_LOW_BITS) - 1)) == band
+    return (buckets & ((1 << BUCKET_LOW_BITS) - 1)) == band
 
 
 def bucket_kind(bucket: int) -> str:

@@ -71,6 +71,9 @@ class SegmentSignatures:
     token_count: int
     # Winnowing fingerprints of the word shingles (``winnow``), distinct and sorted.
     fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    # The publication window its story bands are keyed by (``lsh.story_window``; 0: undated).
+    # Not made from the text: the signer sets it from the article's date.
+    story_window: int = 0
 
     @property
     def shingle_count(self) -> int:

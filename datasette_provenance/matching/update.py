@@ -18,7 +18,7 @@ import sqlite3
 import time
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 import sqlite_utils
@@ -45,7 +45,7 @@ from ..store import (
     write_transaction,
 )
 from ..vocabulary import COPY, DERIVED_LABELS
-from . import corpus, index, lineage, stories
+from . import corpus, index, lineage, lsh, stories
 from .pairs import (
     PairResult,
     StoryLink,
@@ -94,13 +94,18 @@ def rebuild_index(
     store = SegmentStore(db)
 
     def sign_segment(segment_id: str) -> SegmentSignatures:
-        data = store.get(segment_id)
-        return sign_text(data.raw_text, data.kept_ranges, params)
+        return sign_stored(store.get(segment_id), params)
 
     indexed = index.rebuild(db, params, sign_segment, progress=progress)
     with db.conn:
         db.conn.execute("UPDATE segments SET match_pending = 1")
     return indexed
+
+
+def sign_stored(segment, params: SignatureParams) -> SegmentSignatures:
+    """Sign a stored segment (``SegmentStore.get``), its story bands keyed by its date."""
+    signed = sign_text(segment.raw_text, segment.kept_ranges, params)
+    return replace(signed, story_window=lsh.story_window(segment.facts.published, params))
 
 
 # ------------------------------------------------------------------------------
@@ -278,8 +283,8 @@ class MatchWorker:
             segment = self.store.get(segment_id)
             seqs[segment_id] = self.store.seqs.get(segment_id)
             own_article = self.store.article_segment_ids(segment.article_id)
-            query = index.load_signatures(self.db, segment_id, self.params) or sign_text(
-                segment.raw_text, segment.kept_ranges, self.params
+            query = index.load_signatures(self.db, segment_id, self.params) or sign_stored(
+                segment, self.params
             )
             hits = index.candidates(
                 self.db, query, self.params, exclude_segment_ids=own_article, cache=self.lookups
