@@ -40,9 +40,13 @@ def run_child(*arguments: str) -> dict:
     return result
 
 
-def copy_database(source: Path, target: Path) -> Path:
+def remove_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    remove_database(target)
     with sqlite3.connect(source) as conn, sqlite3.connect(target) as copy:
         conn.backup(copy)
     return target
@@ -146,6 +150,85 @@ def ingest_and_match(paths: list[Path], workdir: Path) -> dict:
     result = run_child("_ingest_match", str(target), *map(str, paths))
     result["docs_per_cpu_s"] = result["added"] / result["cpu_seconds"]
     return result
+
+
+# ----------------------------------------------------------------------------- growth
+
+
+def match_growth(sizes: list[int], sample: int, workdir: Path) -> dict:
+    """How matching grows with the archive: for each size, the newest ``sample`` articles
+    of a synthetic archive of that many (a day's arrivals) matched against all of it.
+    Per article: CPU of matching (fresh process), and per segment: the segments sharing a
+    story bucket its lookup reads (chance collisions, most of them) and the story-only
+    candidates that pass the story Jaccard floor. The costs are also given over the
+    smallest size's, measured in the same run."""
+    import synthetic
+
+    corpus = workdir / "growth.jsonl"
+    synthetic.write_corpus(max(sizes), str(corpus))
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    found = {}
+    for size in sizes:
+        part, target = workdir / f"growth-{size}.jsonl", workdir / f"growth-{size}.db"
+        part.write_text("".join(lines[:size]), encoding="utf-8")
+        remove_database(target)
+        run_child("_ingest_only", str(target), str(part))
+        newest = [json.loads(line)["id"] for line in lines[size - sample : size]]
+        mark_pending(target, newest)
+        lookups = run_child("_story_candidates", str(target), *newest)
+        matched = run_child("_match", str(target), "1", "pending")
+        found[size] = {
+            "match_cpu_ms_per_article": round(1000 * matched["cpu_seconds"] / sample, 2),
+            "pairs_compared": matched["pairs_compared"],
+            **{key: lookups[key] for key in ("story_members_per_segment",
+                                             "story_candidates_per_segment", "segments")},
+        }  # fmt: skip
+        remove_database(target)
+        part.unlink()
+    smallest = found[min(sizes)]["match_cpu_ms_per_article"]
+    for size in sizes:
+        cost = found[size]["match_cpu_ms_per_article"]
+        found[size]["cost_over_smallest"] = round(cost / smallest, 3)
+    corpus.unlink()
+    return found
+
+
+def _child_story_candidates(db: str, *article_ids: str) -> None:
+    """Per segment of these articles: segments sharing a story bucket its lookup reads
+    (own article aside), and candidates found by story words alone."""
+    from datasette_provenance import store
+    from datasette_provenance.matching import index
+
+    database = store.connect(db)
+    params = index.stored_params(database)
+    marks = ",".join("?" * len(article_ids))
+    segments = database.execute(
+        f"SELECT id, article_id FROM segments WHERE article_id IN ({marks})", article_ids
+    ).fetchall()
+    members = candidates = 0
+    for segment_id, article_id in segments:
+        signatures = index.load_signatures(database, segment_id, params)
+        own = [row[0] for row in database.execute(
+            "SELECT id FROM segments WHERE article_id = ?", [article_id])]  # fmt: skip
+        keys = _story_lookup_keys(database, signatures, params)
+        members += len(index.band_hits(database, keys, own)[1])
+        hits = index.candidates(database, signatures, params, own)
+        candidates += sum(1 for hit in hits.values() if not hit.shares_text)
+    count = max(1, len(segments))
+    print(json.dumps({"segments": len(segments),
+                      "story_members_per_segment": round(members / count, 1),
+                      "story_candidates_per_segment": round(candidates / count, 2)}))  # fmt: skip
+
+
+def _story_lookup_keys(database, signatures, params):
+    """The story buckets a lookup reads (a release before story windows read its own)."""
+    from datasette_provenance.matching import index, lsh
+
+    if hasattr(lsh, "lookup_buckets"):
+        keys = lsh.lookup_buckets(signatures, params, index.story_windows(database))
+    else:
+        keys = lsh.buckets(signatures, params)
+    return keys[(keys & 1) == 1]
 
 
 # ----------------------------------------------------------------------------- storms
@@ -284,10 +367,21 @@ def _rensa_pipeline(documents: list[list[str]]) -> int:
 
 
 def main() -> None:
+    """``python benchmarks/scale.py growth SIZE,SIZE,... [SAMPLE]``: ``match_growth`` as
+    JSON; otherwise the child steps the measurements run in fresh processes."""
     command, *arguments = sys.argv[1:]
     sys.path.insert(0, str(HERE.parent))
+    if command == "growth":
+        import tempfile
+
+        sizes = [int(size) for size in arguments[0].split(",")]
+        sample = int(arguments[1]) if len(arguments) > 1 else 200
+        with tempfile.TemporaryDirectory() as workdir:
+            print(json.dumps(match_growth(sizes, sample, Path(workdir)), indent=1))
+        return
     {"_match": _child_match, "_ingest_match": _child_ingest_match,
-     "_ingest_only": _child_ingest_only}[command](*arguments)  # fmt: skip
+     "_ingest_only": _child_ingest_only,
+     "_story_candidates": _child_story_candidates}[command](*arguments)  # fmt: skip
 
 
 if __name__ == "__main__":
