@@ -39,6 +39,21 @@ async def check(ds):
     return await ds.client.post(page("check", format="json"), json={"text": text()})
 
 
+def hold_find_sources(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Make checks wait inside the search: (entered, release) - set once a check is
+    searching; set it to let the check go on (it goes on by itself after 20 s)."""
+    entered, release = threading.Event(), threading.Event()
+    real = search.find_sources
+
+    def held_find_sources(*args, **kwargs):
+        entered.set()
+        release.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search, "find_sources", held_find_sources)
+    return entered, release
+
+
 async def test_a_check_past_its_cpu_budget_is_stopped_with_503(provenance_db_path):
     ds = await serve(provenance_db_path, metadata=config(check_cpu_seconds=1e-6))
     response = await check(ds)
@@ -78,15 +93,7 @@ async def test_a_check_finding_no_free_slot_is_answered_429(provenance_db_path):
 
 async def test_other_pages_are_served_while_a_check_runs(provenance_db_path, monkeypatch):
     """With one SQL thread, a check that takes long must not hold it."""
-    entered, release = threading.Event(), threading.Event()
-    real = search.find_sources
-
-    def slow_find_sources(*args, **kwargs):
-        entered.set()
-        release.wait(20)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(search, "find_sources", slow_find_sources)
+    entered, release = hold_find_sources(monkeypatch)
     ds = await serve(provenance_db_path, settings={"num_sql_threads": 1})
     checking_task = asyncio.ensure_future(check(ds))
     try:
@@ -106,15 +113,7 @@ async def test_other_pages_are_served_while_a_check_runs(provenance_db_path, mon
 async def test_a_check_stops_when_its_client_goes_away(provenance_db_path, monkeypatch):
     """The client leaves once the check has started: the check stops (503 to nobody)
     instead of running to its end. Spoken to in ASGI, as the server speaks to Datasette."""
-    started, resume = threading.Event(), threading.Event()
-    real = search.find_sources
-
-    def find_sources_after_the_client_left(*args, **kwargs):
-        started.set()
-        resume.wait(20)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(search, "find_sources", find_sources_after_the_client_left)
+    started, resume = hold_find_sources(monkeypatch)
     ds = await serve(provenance_db_path, metadata=config(check_cpu_seconds=60))
     body = json.dumps({"text": text()}).encode()
     requests = [{"type": "http.request", "body": body, "more_body": False}]
