@@ -195,12 +195,15 @@ def ingest(
     try:
         _ingest_records(db, records, manifest, manifest_rows, run_matching, progress,
                         params, workers, summary, say)  # fmt: skip
-    except (sqlite3.Error, OSError) as error:
+    except (sqlite3.Error, OSError, InputError) as error:
         if not summary.committed:
             raise
+        # An input that cannot be read further fails the same way again: no promise a rerun
+        # finishes (it skips what is kept and stops at the same place).
+        again = "" if isinstance(error, InputError) else "; run the same command again to finish"
         raise store.StoppedAfterWriting(
             f"{store.first_line(error)}: stopped after {summary.committed:,} articles were written "
-            "(they are kept; run the same command again to finish)"
+            f"(they are kept{again})"
         ) from error
     finally:
         db.conn.close()
@@ -221,13 +224,19 @@ def _ingest_records(db, records, manifest, manifest_rows, run_matching, progress
     with _preparer(workers, params) as prepare:
         # While this process writes one batch, the workers prepare the next.
         previous = None  # (prepared articles when ready, unchanged records)
-        for batch in batches(records, BATCH_SIZE):
-            good = _report_bad_records(batch, summary, say)
-            unchanged, to_prepare = _split_unchanged(db, good)
-            current = (prepare(to_prepare), unchanged)
+        try:
+            for batch in batches(records, BATCH_SIZE):
+                good = _report_bad_records(batch, summary, say)
+                unchanged, to_prepare = _split_unchanged(db, good)
+                current = (prepare(to_prepare), unchanged)
+                if previous:
+                    _write_prepared(db, previous, summary, params)
+                previous = current
+        except InputError:
+            # The input broke part-way (a damaged table): what was read before is kept.
             if previous:
                 _write_prepared(db, previous, summary, params)
-            previous = current
+            raise
         if previous:
             _write_prepared(db, previous, summary, params)
     index.flush(db)  # new segments become visible to lookups

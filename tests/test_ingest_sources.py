@@ -155,6 +155,42 @@ def test_from_table_skips_a_row_whose_text_is_not_utf8_and_reads_on(tmp_path):
     assert set(articles(db)) == {"first", "last"}  # an unused column's bytes do not matter
 
 
+def test_a_table_damaged_part_way_stops_naming_it_and_keeps_every_row_read(tmp_path, monkeypatch):
+    """sqlite3's "database disk image is malformed" alone would not say which database
+    failed: the table's own file. Exit 3 (part written), and every row read before the
+    damage is stored, the batch still being prepared included."""
+    from datasette_provenance import ingest as ingest_module
+    from datasette_provenance.readers import tables
+
+    source = tmp_path / "scraped.db"
+    with closing(sqlite3.connect(source)) as conn:
+        conn.execute("create table stories (id text, text text)")
+        conn.executemany(
+            "insert into stories values (?, ?)",
+            [(f"s{n}", f"{STORY} Number {n}. " * 8) for n in range(300)],
+        )
+        conn.commit()
+    size = source.stat().st_size
+    with open(source, "r+b") as damaged:
+        damaged.seek(size // 2)
+        damaged.write(b"\xff" * 20_000)
+    monkeypatch.setattr(tables, "BATCH_ROWS", 50)
+    monkeypatch.setattr(ingest_module, "BATCH_SIZE", 50)
+    db = tmp_path / "news.db"
+    result = ingest(db, "--from-table", f"{source}:stories", "--no-match")
+    assert result.exit_code == 3, result.output
+    error = result.output.strip()
+    assert error.count("\n") == 0
+    assert error.startswith(f"error: {source}:stories: cannot read past row ")
+    assert "(database disk image is malformed)" in error
+    read = int(error.split("cannot read past row ")[1].split()[0])
+    assert 0 < read < 300
+    assert error.endswith(f"stopped after {read:,} articles were written (they are kept)")
+    assert set(articles(db)) == {f"s{n}" for n in range(read)}
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
 def test_from_table_streams_views_and_without_rowid_tables(tmp_path, monkeypatch):
     """Read a batch at a time, never the whole table at once."""
     from datasette_provenance.readers import tables

@@ -4,7 +4,8 @@ Any table or view, made by sqlite-utils, a scraper or another Datasette instance
 row is one article, its fields found by the same ``--*-column`` options (and aliases) as
 CSV and JSONL rows. Problems with the table itself (no file, not SQLite, no such table,
 no id or text column) stop the run before anything is read; a bad row is skipped, named
-``file:table:rowid`` (text that is not UTF-8 included). The file is opened read-only and
+``file:table:rowid`` (text that is not UTF-8 included); a table damaged part-way stops the
+run there, naming the table and the last row read (the rows before it are kept). The file is opened read-only and
 a table read in batches of rows, each a short read of its own, so a table in the very
 database being ingested into can be read while articles are written; a view or WITHOUT
 ROWID table is one query, fetched a batch at a time. (The only reader that opens SQLite: other people's tables,
@@ -52,7 +53,7 @@ class TableSource:
 
     def records(self) -> Iterator[ArticleRecord | InputError]:
         used = [column for column in self.resolved.values() if column is not None]
-        for rowid, row in self._rows():
+        for rowid, row in self._rows_or_input_error():
             bad = next((key for key in used if isinstance(row.get(key), NotUtf8)), None)
             if bad is not None:
                 yield InputError(row[bad].reason(bad), path=self.display, line=rowid)
@@ -78,6 +79,17 @@ class TableSource:
         conn.row_factory = sqlite3.Row
         conn.text_factory = _text
         return conn
+
+    def _rows_or_input_error(self) -> Iterator[tuple[int, dict]]:
+        """The rows; a table damaged or locked part-way stops the run naming the table and
+        the last row read (sqlite3's own message would not say which database failed)."""
+        last = None
+        try:
+            for last, row in self._rows():
+                yield last, row
+        except sqlite3.DatabaseError as error:
+            where = "its first row" if last is None else f"row {last}"
+            raise InputError(f"cannot read past {where} ({error})", path=self.display) from None
 
     def _rows(self) -> Iterator[tuple[int, dict]]:
         quoted = _quote(self.table)
