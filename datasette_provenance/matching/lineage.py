@@ -692,11 +692,12 @@ def _cluster(
     origins = [s for s in sorted(component) if s not in parents and s in children]
     for origin in origins:
         _set_generations(origin, children, members, nodes)
+    above = {segment: edge.source_segment_id for segment, edge in parents.items()}
     for member in members.values():
         if member.parent_segment_id is not None:
-            member.credit = versions.credit(member.segment_id, parents)
+            member.credit = versions.credit(member.segment_id, parents, above)
             member.evidence = versions.notes.get(member.segment_id, [])
-            member.evidence += versions.credit_notes(member.segment_id, parents)
+            member.evidence += versions.credit_notes(member.segment_id, parents, above)
     origin = _main_origin(origins, children, nodes)
     published = sorted(p for p in (nodes[s].published for s in component) if p)
     title_node = nodes[origin] if origin else _earliest(component, nodes)
@@ -910,10 +911,12 @@ class _Versions:
 
     # ----- credit
 
-    def credit(self, child: str, parents: dict[str, MatchEdge]) -> str | None:
+    def credit(
+        self, child: str, parents: dict[str, MatchEdge], above: Mapping[str, str]
+    ) -> str | None:
         """A copy is credited when it credits its parent or any version up to its origin
-        (never judged by a sibling); photo only when the best it does is a photo credit."""
-        above = {segment: edge.source_segment_id for segment, edge in parents.items()}
+        (never judged by a sibling); photo only when the best it does is a photo credit.
+        ``above``: each copy's parent segment (from ``parents``, made once per story)."""
         states = [parents[child].credit]
         states += [
             self.into[child][version].credit
@@ -925,9 +928,10 @@ class _Versions:
             return None
         return max(known, key=vocabulary.CREDIT_STATES[::-1].index)
 
-    def credit_notes(self, child: str, parents: dict[str, MatchEdge]) -> list[str]:
+    def credit_notes(
+        self, child: str, parents: dict[str, MatchEdge], above: Mapping[str, str]
+    ) -> list[str]:
         """Said when the copy's credit of its origin differs from that of its parent."""
-        above = {segment: edge.source_segment_id for segment, edge in parents.items()}
         chain = _chain(child, above)
         origin = chain[-1]
         parent_edge = parents[child]
