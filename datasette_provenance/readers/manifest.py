@@ -32,7 +32,7 @@ from .dates import normalize_language, normalize_published
 from .decoding import decode_document, iter_lines, read_whole_file
 from . import delimited
 from .delimited import csv_records, iter_csv_rows
-from .paths import extension
+from .paths import directories, extension
 from .records import (
     METADATA_FIELDS,
     ColumnNames,
@@ -55,28 +55,8 @@ def directory_manifests(paths: Iterable[PathInput]) -> list[tuple[str, str]]:
     found = []
     for given in paths:
         if os.path.isdir(os.fspath(given)):
-            found += _manifests_under(os.fspath(given), set())
-    return found
-
-
-def _manifests_under(directory: str, visited: set[str]) -> list[tuple[str, str]]:
-    """The walk of ``paths.walk``: hidden entries skipped, each real directory once."""
-    real = os.path.realpath(directory)
-    if real in visited:  # a symlink loop
-        return []
-    visited.add(real)
-    found = _manifest_of(directory)
-    try:
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-    except OSError:
-        return found  # reported when the articles are read
-    for entry in entries:
-        try:
-            if not entry.name.startswith(".") and entry.is_dir():
-                found += _manifests_under(os.path.join(directory, entry.name), visited)
-        except OSError:
-            continue
+            for directory in directories(os.fspath(given)):
+                found += _manifest_of(directory)
     return found
 
 

@@ -52,19 +52,14 @@ def walk(
 ) -> Iterator[tuple[str, str] | InputError]:
     """Files with one of ``suffixes`` under ``directory``, depth first in sorted order."""
     visited = _visited if _visited is not None else set()
-    real = os.path.realpath(directory)
-    if real in visited:  # a symlink loop
+    if _seen_before(directory, visited):  # a symlink loop
         return
-    visited.add(real)
     try:
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
+        entries = _visible_entries(directory)
     except OSError as error:
         yield InputError(f"cannot list directory ({os_reason(error)})", path=display)
         return
     for entry in entries:
-        if entry.name.startswith("."):
-            continue
         child_display = os.path.join(display, entry.name)
         try:
             is_dir = entry.is_dir()
@@ -81,6 +76,42 @@ def walk(
         else:  # reported, not read: a FIFO or a device could keep the run waiting forever
             kind = special_file_kind(entry.path) or "not readable as a file"
             yield InputError(f"{kind}, not a regular file", path=child_display)
+
+
+def directories(directory: str, _visited: set[str] | None = None) -> Iterator[str]:
+    """``directory`` and each directory ``walk`` enters under it, parents first (what
+    cannot be listed is left for ``walk`` to report)."""
+    visited = _visited if _visited is not None else set()
+    if _seen_before(directory, visited):
+        return
+    yield directory
+    try:
+        entries = _visible_entries(directory)
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if is_dir:
+            yield from directories(entry.path, visited)
+
+
+def _seen_before(directory: str, visited: set[str]) -> bool:
+    """Each real directory is entered once (a symlink may point back up the tree)."""
+    real = os.path.realpath(directory)
+    if real in visited:
+        return True
+    visited.add(real)
+    return False
+
+
+def _visible_entries(directory: str) -> list[os.DirEntry]:
+    """The directory's entries sorted by name, hidden ones (".git", ".DS_Store") left out."""
+    with os.scandir(directory) as scan:
+        return sorted((entry for entry in scan if not entry.name.startswith(".")),
+                      key=lambda entry: entry.name)  # fmt: skip
 
 
 def special_file_kind(path: str) -> str | None:
