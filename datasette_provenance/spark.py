@@ -78,6 +78,7 @@ from datasette_provenance.matching.segments import (
 from datasette_provenance.parameters import (
     DEFAULT_CANDIDATES,
     DEFAULT_PARAMS,
+    CandidateSettings,
     SignatureParams,
     check_matching_settings,
 )
@@ -222,13 +223,15 @@ def run(
     inputs: Iterable[str] = (),
     parquet_out: str | None = None,
     columns: readers.ColumnNames | None = None,
+    candidates: CandidateSettings = DEFAULT_CANDIDATES,
 ) -> SparkSummary:
     """Match every article of the database at ``db_path``, or of ``inputs``, on ``spark``.
 
     With ``inputs`` (Parquet, JSONL or any file kind ``ingest`` reads; local paths or
     URIs Spark can read) the articles are also written to ``db_path`` when given, with
     ingest's own row writer; the database must not hold other articles. Results go to
-    ``parquet_out`` and/or ``db_path`` (replacing every stored match). Raises
+    ``parquet_out`` and/or ``db_path`` (replacing every stored match). ``candidates``
+    decide which segments are compared, as for ``update.update_matches``. Raises
     ``InputError`` for a request that cannot be met, before anything is written.
     """
     inputs = list(inputs)
@@ -245,13 +248,13 @@ def run(
                                           cached)
         with timer("candidates"):
             lookups = _story_lookups(spark, segments)
-            hits = _persist(_band_hits(_keys_frame(segments), lookups), cached)
+            hits = _persist(_band_hits(_keys_frame(segments), lookups, candidates), cached)
             hits.count()
-            candidates = _persist(_candidate_lists(spark, hits, segments), cached)
-            candidates.count()
+            found = _persist(_candidate_lists(spark, hits, segments, candidates), cached)
+            found.count()
         with timer("compare"):
             rarity = _story_rarity(spark, segments)
-            pairs = _persist(_pairs_to_compare(candidates), cached)
+            pairs = _persist(_pairs_to_compare(found), cached)
             numbered = _numbered_results(
                 spark, _compared_pairs(spark, pairs, segments, rarity, summary, cached), cached
             )
@@ -265,7 +268,7 @@ def run(
                 )
         if db is not None:
             with timer("write sqlite"):
-                _write_matches(db, numbered, segments)
+                _write_matches(db, numbered, segments, candidates)
                 _write_story_links(db, links)
                 summary.clusters = update.rebuild_lineage(db)
     finally:
@@ -660,12 +663,12 @@ def _story_lookup_row(segment, windows: list[int]) -> tuple:
     return segment.sid, segment.aid, found.tolist()
 
 
-def _band_hits(keys, story_lookups):
+def _band_hits(keys, story_lookups, settings: CandidateSettings = DEFAULT_CANDIDATES):
     """(query, member, text_hits, story_hits, fingerprint_hits) for every pair sharing a
     readable bucket.
 
     Each bucket is one row, its members sorted by ``sid``; the first
-    ``DEFAULT_CANDIDATES.max_bucket_read`` are readable members, as ``index.candidates``
+    ``settings.max_bucket_read`` are readable members, as ``index.candidates``
     reads them. Every member of a text bucket is a query (a self-join with a window costs
     twice as much); a story bucket's queries are the ``story_lookups`` that read it, from
     its publication window and both neighbours. A fingerprint bucket is read whole or,
@@ -674,7 +677,6 @@ def _band_hits(keys, story_lookups):
     """
     from pyspark.sql import functions as F
 
-    settings = DEFAULT_CANDIDATES
     is_fingerprint = F.col("band") == lsh.FINGERPRINT_BAND
     is_story = F.col("band") >= STORY_BAND_OFFSET
     buckets = (
@@ -746,7 +748,7 @@ def _with_story_jaccards(pools, segments):
     )
 
 
-def _candidate_lists(spark, hits, segments):
+def _candidate_lists(spark, hits, segments, settings: CandidateSettings = DEFAULT_CANDIDATES):
     """(query, rank, member, shares_text): each query's ``best_candidates``.
 
     Three Python steps per query, with Spark joins between them bringing what the
@@ -758,7 +760,7 @@ def _candidate_lists(spark, hits, segments):
 
     hit_columns = ["member", "text_hits", "story_hits", "fingerprint_hits"]
     pools = _exploded(spark.createDataFrame(
-        _grouped_arrays(hits, hit_columns).rdd.map(_scoring_pool),
+        _grouped_arrays(hits, hit_columns).rdd.map(partial(_scoring_pool, settings=settings)),
         "query long, member array<long>, text_hits array<int>, story_hits array<int>, "
         "fingerprint_hits array<int>",
         verifySchema=False,
@@ -767,7 +769,7 @@ def _candidate_lists(spark, hits, segments):
         _with_story_jaccards(pools, segments), ["pool_rank", *hit_columns, "story_jaccard"]
     )
     chosen = _exploded(spark.createDataFrame(
-        pools_with_jaccards.rdd.map(_chosen_for_scoring),
+        pools_with_jaccards.rdd.map(partial(_chosen_for_scoring, settings=settings)),
         "query long, member array<long>, text_hits array<int>, story_hits array<int>, "
         "fingerprint_hits array<int>, story_jaccard array<double>",
         verifySchema=False,
@@ -783,7 +785,7 @@ def _candidate_lists(spark, hits, segments):
         ["chosen_rank", *hit_columns, "story_jaccard", "member_signatures"],
     ).join(query_signatures, "query")
     return _exploded(spark.createDataFrame(
-        chosen_with_windows.rdd.map(_best_candidates),
+        chosen_with_windows.rdd.map(partial(_best_candidates, settings=settings)),
         "query long, member array<long>, shares_text array<boolean>",
         verifySchema=False,
     ), "rank")
@@ -809,7 +811,7 @@ def _exploded(frame, rank_column: str):
     ).select("query", rank_column, *(F.col("item").getField(c).alias(c) for c in arrays))
 
 
-def _scoring_pool(row) -> tuple:
+def _scoring_pool(row, settings: CandidateSettings) -> tuple:
     """The members whose story signature ``index.candidates`` would read, in its order."""
     fingerprint_hits = Counter(
         {m: hits for m, hits in zip(row.member, row.fingerprint_hits) if hits}
@@ -819,14 +821,14 @@ def _scoring_pool(row) -> tuple:
         {m: hits for m, hits in zip(row.member, row.text_hits) if hits or m in fingerprint_hits}
     )
     story_hits = Counter({m: hits for m, hits in zip(row.member, row.story_hits) if hits})
-    pool = lsh.scoring_pool(*lsh.rank_band_hits(text_hits, story_hits, fingerprint_hits))
+    pool = lsh.scoring_pool(*lsh.rank_band_hits(text_hits, story_hits, fingerprint_hits), settings)
     return (
         row.query, pool, [text_hits[m] for m in pool], [story_hits[m] for m in pool],
         [fingerprint_hits[m] for m in pool],
     )
 
 
-def _chosen_for_scoring(row) -> tuple:
+def _chosen_for_scoring(row, settings: CandidateSettings) -> tuple:
     """The members whose text windows ``index.candidates`` would score, in its order.
 
     The pool holds every text-hit member before any story-only one (or only the
@@ -841,14 +843,14 @@ def _chosen_for_scoring(row) -> tuple:
     jaccards = {m: j for m, j in zip(row.member, row.story_jaccard) if j is not None}
     text_first = [m for m in pool if text_hits[m] or fingerprint_hits[m]]
     story_only = [m for m in pool if not (text_hits[m] or fingerprint_hits[m])]
-    chosen = lsh.choose_for_scoring(text_first, story_only, jaccards)
+    chosen = lsh.choose_for_scoring(text_first, story_only, jaccards, settings)
     return (
         row.query, chosen, [text_hits[m] for m in chosen], [story_hits[m] for m in chosen],
         [fingerprint_hits[m] for m in chosen], [jaccards.get(m, 0.0) for m in chosen],
     )
 
 
-def _best_candidates(row) -> tuple:
+def _best_candidates(row, settings: CandidateSettings) -> tuple:
     """``lsh.score_candidates`` then ``best_candidates`` for one query segment."""
     query = _loads(row.query_signatures)
     order = sorted(range(len(row.chosen_rank)), key=row.chosen_rank.__getitem__)
@@ -862,9 +864,10 @@ def _best_candidates(row) -> tuple:
         Counter(dict(zip(row.member, row.text_hits))),
         Counter(dict(zip(row.member, row.story_hits))),
         dict(zip(row.member, row.story_jaccard)),
+        settings,
         fingerprint_hits=Counter({m: h for m, h in zip(row.member, row.fingerprint_hits) if h}),
     )
-    best = best_candidates(hits)
+    best = best_candidates(hits, settings)
     return row.query, [m for m, _ in best], [shares_text for _, shares_text in best]
 
 
@@ -1095,14 +1098,14 @@ def _write_results_parquet(numbered, segments, relations, out: str) -> None:
     ).write.mode("overwrite").parquet(f"{out}/segments")
 
 
-def _write_matches(db, numbered, segments) -> None:
+def _write_matches(db, numbered, segments, candidates: CandidateSettings) -> None:
     """Replace the stored matches with the numbered results, in their order (ids agree)."""
     with db.conn:
         db.conn.execute("DELETE FROM lineage")
         db.conn.execute("DELETE FROM clusters")
         store.clear_matches(db)
         store.set_meta(db, store.LINEAGE_STALE_KEY, True)
-        check_matching_settings(db, recompute=True)  # every match is made again
+        check_matching_settings(db, candidates, recompute=True)  # every match is made again
     rows = numbered.orderBy("id").toLocalIterator()
     while True:
         chunk = list(islice(rows, MATCHES_PER_TRANSACTION))

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import unicodedata
 from contextlib import closing
+from dataclasses import replace
 
 import pytest
 import sqlite_utils
@@ -718,6 +719,27 @@ def test_a_setting_added_by_a_later_release_is_recorded_not_refused(seeds_db_cop
         with db.conn:  # a value that differs is still refused
             store.set_meta(db, parameters.CANDIDATE_SETTINGS_KEY, {**older, "max_bucket_read": 5})
         with pytest.raises(parameters.SettingsError):
+            update.update_matches(db)
+    finally:
+        db.conn.close()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_candidate_settings_given_are_used_and_recorded(
+    seeds_db_path, tmp_path, monkeypatch, workers
+):
+    """Settings other than the shipped ones (one candidate aligned per segment) reach every
+    process; the database records them, and refuses matching with the shipped ones after."""
+    monkeypatch.setattr(update, "CHUNK_SIZE", 2)  # chunks for the worker processes
+    path = shutil.copy(seeds_db_path, tmp_path / "seeds.db")
+    settings = replace(parameters.DEFAULT_CANDIDATES, max_aligned_candidates=1)
+    db = store.connect(str(path))
+    try:
+        shipped = update.update_matches(db, full=True)
+        summary = update.update_matches(db, full=True, workers=workers, candidates=settings)
+        assert 0 < summary.pairs_compared < shipped.pairs_compared
+        assert store.get_meta(db, parameters.CANDIDATE_SETTINGS_KEY) == settings.as_dict()
+        with pytest.raises(parameters.SettingsError, match="max_aligned_candidates: 1 in the"):
             update.update_matches(db)
     finally:
         db.conn.close()

@@ -677,7 +677,7 @@ def _member_seqs(
     sizes = np.array(sizes.fetchall(), dtype=np.int64).reshape(-1, 2)
     if not read_crowded:
         sizes = sizes[sizes[:, 1] <= max_read]
-    big = sizes[:, 1] > (CACHED_BUCKET_MEMBERS if cache else max_read)
+    big = sizes[:, 1] > (min(CACHED_BUCKET_MEMBERS, max_read) if cache else max_read)
     seqs, story = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=bool)]
     small = sizes[~big & (sizes[:, 1] > 0), 0]
     if len(small):

@@ -29,6 +29,7 @@ from ..parameters import (
     DEFAULT_PARAMS,
     DEFAULT_THRESHOLDS,
     LINEAGE_SETTINGS_KEY,
+    CandidateSettings,
     LineageSettings,
     SignatureParams,
     check_matching_settings,
@@ -117,6 +118,7 @@ def update_matches(
     full: bool = False,
     progress: bool | Callable[[int], None] | None = None,
     workers: int = 1,
+    candidates: CandidateSettings = DEFAULT_CANDIDATES,
 ) -> MatchSummary:
     """Match pending segments (all with ``full``), store matches, rebuild clusters and lineage.
 
@@ -124,7 +126,8 @@ def update_matches(
     Every chunk of segments is one transaction that also clears their
     ``match_pending`` flag, so an interrupted run is finished by the next one.
     Refuses a database whose matches were made with other settings (``parameters``)
-    unless ``full``, which makes every match again with the current ones.
+    unless ``full``, which makes every match again with the current ones (``candidates``:
+    which indexed segments are compared; recorded in the database like the defaults).
     With ``workers`` > 1, candidates are found and pairs aligned in that many
     processes; this one decides which pairs are compared, in the order one process
     would, and writes: the stored rows are the same as with one process.
@@ -133,7 +136,7 @@ def update_matches(
     params = index.stored_params(db) or DEFAULT_PARAMS
     with write_transaction(db):
         index.check_params(db, params)
-        check_matching_settings(db, DEFAULT_CANDIDATES, DEFAULT_THRESHOLDS, recompute=full)
+        check_matching_settings(db, candidates, DEFAULT_THRESHOLDS, recompute=full)
         corpus.ensure_story_terms(db)
         if full:
             db.conn.execute("UPDATE segments SET match_pending = 1")
@@ -144,7 +147,7 @@ def update_matches(
     summary = MatchSummary(segments=len(pending))
     report = _progress_reporter(progress, len(pending))
     try:
-        _match_pending(db, pending, params, summary, report, workers)
+        _match_pending(db, pending, params, candidates, summary, report, workers)
     except (sqlite3.Error, OSError) as error:
         if not summary.segments_written:
             raise
@@ -160,13 +163,13 @@ def update_matches(
     return summary
 
 
-def _match_pending(db, pending, params, summary, report, workers: int) -> None:
+def _match_pending(db, pending, params, candidates, summary, report, workers: int) -> None:
     """Match the pending segments chunk by chunk, each chunk written in one transaction."""
     chunks = [pending[start : start + CHUNK_SIZE] for start in range(0, len(pending), CHUNK_SIZE)]
     # Which chunk first compared each pair: a chunk replaces the stored matches of its
     # segments, except those that earlier chunks of this run wrote (or found not worth it).
     compared: dict[frozenset[str], int] = {}
-    with _matcher(db, params, workers if len(chunks) > 1 else 1) as matcher:
+    with _matcher(db, params, candidates, workers if len(chunks) > 1 else 1) as matcher:
         for number, chunk in enumerate(matcher.run(chunks, compared, summary)):
             written = _write_chunk(db, chunk, compared, number)
             summary.matches_stored += len(written)
@@ -209,13 +212,13 @@ class _Matcher:
     segment's candidates are the same in any process and at any time.
     """
 
-    def __init__(self, db, params: SignatureParams, pool=None):
-        self.db, self.params, self.pool = db, params, pool
+    def __init__(self, db, params: SignatureParams, candidates: CandidateSettings, pool=None):
+        self.db, self.params, self.candidates, self.pool = db, params, candidates, pool
         self.now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
     def run(self, chunks: list[list[str]], compared: dict, summary: MatchSummary):
         if self.pool is None:
-            worker = MatchWorker(self.db, self.params)
+            worker = MatchWorker(self.db, self.params, self.candidates)
             for number, chunk in enumerate(chunks):
                 existing = _match_ids_involving(self.db, chunk)
                 found, seqs = worker.candidates(chunk)
@@ -266,11 +269,13 @@ def _new_pairs(
 
 
 class MatchWorker:
-    """What a matching process holds: a connection, the params, the corpus's word rarity
-    (``story_terms``, which matching does not write) and its caches."""
+    """What a matching process holds: a connection, the params and candidate settings, the
+    corpus's word rarity (``story_terms``, which matching does not write) and its caches."""
 
-    def __init__(self, db, params: SignatureParams):
-        self.db, self.params = db, params
+    def __init__(
+        self, db, params: SignatureParams, candidates: CandidateSettings = DEFAULT_CANDIDATES
+    ):
+        self.db, self.params, self.settings = db, params, candidates
         self.store = SegmentStore(db)
         self.lookups = index.LookupCache()
         self.rarity = corpus.stored_rarity(db)
@@ -287,9 +292,10 @@ class MatchWorker:
                 segment, self.params
             )
             hits = index.candidates(
-                self.db, query, self.params, exclude_segment_ids=own_article, cache=self.lookups
+                self.db, query, self.params, own_article, self.settings, self.lookups
             )
-            found.append(storm_candidates(best_candidates(hits), self.published))
+            best = best_candidates(hits, self.settings)
+            found.append(storm_candidates(best, self.published, self.settings))
         return found, seqs
 
     def published(self, segment_id: str) -> str | None:
@@ -322,10 +328,11 @@ class MatchWorker:
 _worker: MatchWorker | None = None  # a worker process's own
 
 
-def _start_worker(path: str, params_json: str) -> None:
+def _start_worker(path: str, params_json: str, candidates: CandidateSettings) -> None:
     global _worker
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    _worker = MatchWorker(sqlite_utils.Database(conn), SignatureParams.from_json(params_json))
+    params = SignatureParams.from_json(params_json)
+    _worker = MatchWorker(sqlite_utils.Database(conn), params, candidates)
 
 
 def _worker_candidates(chunk: list[str]):
@@ -337,13 +344,13 @@ def _worker_compare(tasks, now: str):
 
 
 @contextmanager
-def _matcher(db, params: SignatureParams, workers: int):
+def _matcher(db, params: SignatureParams, candidates: CandidateSettings, workers: int):
     path = database_file(db)
     if workers <= 1 or not path:  # an in-memory database cannot be shared with workers
-        yield _Matcher(db, params)
+        yield _Matcher(db, params, candidates)
         return
-    with worker_pool(workers, _start_worker, (path, params.to_json())) as pool:
-        yield _Matcher(db, params, pool)
+    with worker_pool(workers, _start_worker, (path, params.to_json(), candidates)) as pool:
+        yield _Matcher(db, params, candidates, pool)
 
 
 def _write_chunk(db, chunk: ComparedChunk, compared: dict, number: int) -> list[ComparedPair]:
