@@ -8,8 +8,8 @@
 # package with its test extras into each (and pyspark, the [spark] extra, into the 0.65
 # one, which runs the slow tests: the Spark engine tests need it and Java 17 or later),
 # installs Debian's chromium for the browser tests when it is missing, then runs, side by
-# side, the slow tests on 0.65, the other tests on 0.65 and the other tests on 1.0a; then the
-# browser tests in their own pytest invocation.
+# side, the slow tests on 0.65, the other tests on 0.65 and the other tests on 1.0a followed
+# by the browser tests (in their own pytest invocation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,9 +43,13 @@ run_pytest() {  # run_pytest VENV ARGS...
   return "$status"
 }
 
-# Spark only in the venv that runs the slow tests (the Spark tests are all slow).
-make_venv stable "$DATASETTE_STABLE" test,spark
-make_venv alpha "$DATASETTE_ALPHA" test
+# Spark only in the venv that runs the slow tests (the Spark tests are all slow). The two
+# installs go side by side (mostly downloads); the 0.65 one builds the native extension in
+# place and the 1.0a one uses that build (two builds would write the same file at once).
+make_venv stable "$DATASETTE_STABLE" test,spark &
+stable_install=$!
+PROVENANCE_USE_BUILT_NATIVE=1 make_venv alpha "$DATASETTE_ALPHA" test
+wait "$stable_install"
 ensure_chromium
 
 # Every run goes ahead even when one fails (so one CI run reports every failure);
@@ -54,35 +58,47 @@ ensure_chromium
 # big corpora, Spark: they exercise the pipeline, not Datasette, so once is enough), the
 # rest on 0.65, and the rest on 1.0a. Two runs would leave a core idle once the shorter
 # ended. Each run's output is kept in a file and printed when it ends, so logs do not
-# interleave.
+# interleave. The browser tests follow the 1.0a run, the shortest (by then at most one
+# other run is left).
 failed=()
 names=()
 pids=()
 logs=()
 trap 'rm -f "${logs[@]}"' EXIT
 
-start_pytest() {  # start_pytest NAME VENV ARGS...: a pytest run in the background
-  local name=$1 venv=$2 log
-  shift 2
+start() {  # start NAME COMMAND ARGS...: a command in the background, its output kept
+  local name=$1 log
+  shift
   log=$(mktemp)
-  (
-    echo "== $name ($("$VENV_ROOT/$venv/bin/datasette" --version))"
-    run_pytest "$venv" "$@"
-  ) >"$log" 2>&1 &
+  "$@" >"$log" 2>&1 &
   names+=("$name")
   pids+=($!)
   logs+=("$log")
 }
 
-start_pytest "slow tests on Datasette 0.65" stable tests --ignore=tests/browser -m slow -q "$@"
-start_pytest "Datasette 0.65" stable tests --ignore=tests/browser -m "not slow" -q "$@"
-start_pytest "Datasette 1.0a" alpha tests --ignore=tests/browser -m "not slow" -q "$@"
+tests_on() {  # tests_on NAME VENV ARGS...
+  local name=$1 venv=$2
+  shift 2
+  echo "== $name ($("$VENV_ROOT/$venv/bin/datasette" --version))"
+  run_pytest "$venv" "$@"
+}
+
+alpha_then_browser() {  # the 1.0a tests, then the browser tests
+  local status=0
+  tests_on "Datasette 1.0a" alpha tests --ignore=tests/browser -m "not slow" -q "$@" || status=1
+  echo "== browser tests (Playwright + Debian chromium)"
+  run_pytest stable tests/browser -q "$@" || status=1
+  return "$status"
+}
+
+start "slow tests on Datasette 0.65" \
+  tests_on "slow tests on Datasette 0.65" stable tests --ignore=tests/browser -m slow -q "$@"
+start "Datasette 0.65" tests_on "Datasette 0.65" stable tests --ignore=tests/browser -m "not slow" -q "$@"
+start "Datasette 1.0a or browser tests" alpha_then_browser "$@"
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}" || failed+=("${names[$i]}")
   cat "${logs[$i]}"
 done
-echo "== browser tests (Playwright + Debian chromium)"
-run_pytest stable tests/browser -q "$@" || failed+=("browser")
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "FAILED: ${failed[*]}" >&2
   exit 1
