@@ -578,6 +578,24 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.commit()
 
 
+def in_one_snapshot(conn, fn, *args):
+    """``fn(conn, *args)`` inside one read transaction.
+
+    A page or a check reads several tables with several queries; while an ingest writes
+    to a served database (WAL mode), each query on its own could see a different commit -
+    a segment's cluster from before a lineage rebuild, the cluster itself from after it.
+    One transaction sees each commit whole or not at all.
+    """
+    if conn.in_transaction:
+        return fn(conn, *args)
+    conn.execute("BEGIN")
+    try:
+        return fn(conn, *args)
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
+
+
 def get_meta(db: sqlite_utils.Database, key: str, default=None):
     """Read a JSON value from provenance_meta."""
     row = db.execute("SELECT value FROM provenance_meta WHERE key = ?", [key]).fetchone()

@@ -2,11 +2,13 @@
 
 The matcher (``search.find_sources``) is replaced by a small stand-in that keeps
 its contract, so these tests pin down the page itself; test_plugin_seeds.py runs
-the real matcher on the real seeds database.
+the real matcher on the real seeds database. The stand-in runs where checks run, in a
+worker process (``matching.isolated``), so it notes its calls in a file.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from contextlib import closing
@@ -61,14 +63,26 @@ class StubResult:
 class StubMatcher:
     """Finds the pasted text verbatim in the corpus, as find_sources would report it."""
 
-    def __init__(self):
-        self.calls = []
-        self.used_search = []
+    def __init__(self, log):
+        self.log = log  # a file: the stand-in is pickled into the check's worker process
+
+    def calls_made(self) -> list[tuple[str, int, bool]]:
+        if not self.log.exists():
+            return []
+        return [tuple(json.loads(line)) for line in self.log.read_text().splitlines()]
+
+    @property
+    def calls(self) -> list[tuple[str, int]]:
+        return [(text, limit) for text, limit, _ in self.calls_made()]
+
+    @property
+    def used_search(self) -> list[bool]:
+        return [use_search for _, _, use_search in self.calls_made()]
 
     def find_sources(self, db, text, limit=20, *, use_search=True):
         assert isinstance(db, sqlite_utils.Database)
-        self.calls.append((text, limit))
-        self.used_search.append(use_search)
+        with self.log.open("a") as log:
+            log.write(json.dumps([text, limit, use_search]) + "\n")
         results = []
         for article_id, raw_text in db.execute("select id, raw_text from articles order by id"):
             start = raw_text.find(text.strip())
@@ -90,8 +104,8 @@ class StubMatcher:
 
 
 @pytest.fixture
-def matcher(monkeypatch):
-    stub = StubMatcher()
+def matcher(monkeypatch, tmp_path):
+    stub = StubMatcher(tmp_path / "calls.jsonl")
     monkeypatch.setattr(search, "find_sources", stub.find_sources)
     return stub
 

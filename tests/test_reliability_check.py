@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import re
-import threading
+import time
 
 import pytest
 
@@ -39,19 +40,50 @@ async def check(ds):
     return await ds.client.post(page("check", format="json"), json={"text": text()})
 
 
-def hold_find_sources(monkeypatch) -> tuple[threading.Event, threading.Event]:
-    """Make checks wait inside the search: (entered, release) - set once a check is
-    searching; set it to let the check go on (it goes on by itself after 20 s)."""
-    entered, release = threading.Event(), threading.Event()
-    real = search.find_sources
+class HeldMatcher:
+    """Checks that wait inside the search (until ``release()``, or 20 s), or that spin
+    there without ever looking at their budget. Checks run in a worker process, so this
+    stand-in is pickled into it and speaks to the test through files in ``folder``."""
 
-    def held_find_sources(*args, **kwargs):
-        entered.set()
-        release.wait(20)
-        return real(*args, **kwargs)
+    def __init__(self, folder, spin: bool = False):
+        self.folder, self.spin = folder, spin
 
-    monkeypatch.setattr(search, "find_sources", held_find_sources)
-    return entered, release
+    def find_sources(self, db, *args, **kwargs):
+        (self.folder / "entered").write_text(str(os.getpid()))
+        waited = time.monotonic() + 20
+        while not (self.folder / "release").exists() and time.monotonic() < waited:
+            if not self.spin:
+                time.sleep(0.01)
+        (self.folder / "finished").write_text("")
+        from datasette_provenance.matching import search as real  # the worker's, not patched
+
+        return real.find_sources(db, *args, **kwargs)
+
+    async def entered(self) -> int:
+        """The id of the process running the check, once it is searching."""
+        while not (self.folder / "entered").exists():
+            await asyncio.sleep(0.02)
+        return int((self.folder / "entered").read_text())
+
+    def release(self) -> None:
+        (self.folder / "release").write_text("")
+
+    def finished(self) -> bool:
+        return (self.folder / "finished").exists()
+
+
+def hold_find_sources(monkeypatch, folder, spin: bool = False) -> HeldMatcher:
+    held = HeldMatcher(folder, spin)
+    monkeypatch.setattr(search, "find_sources", held.find_sources)
+    return held
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
 
 
 async def test_a_check_past_its_cpu_budget_is_stopped_with_503(provenance_db_path):
@@ -91,39 +123,48 @@ async def test_a_check_finding_no_free_slot_is_answered_429(provenance_db_path):
     assert (await check(ds)).status_code == 200
 
 
-async def test_other_pages_are_served_while_a_check_runs(provenance_db_path, monkeypatch):
+async def test_other_pages_are_served_while_a_check_runs(provenance_db_path, monkeypatch, tmp_path):
     """With one SQL thread, a check that takes long must not hold it."""
-    entered, release = hold_find_sources(monkeypatch)
+    held = hold_find_sources(monkeypatch, tmp_path)
     ds = await serve(provenance_db_path, settings={"num_sql_threads": 1})
     checking_task = asyncio.ensure_future(check(ds))
     try:
-        while not entered.is_set():
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(held.entered(), 20)
         stories = await asyncio.wait_for(ds.client.get(page(format="json")), 10)
         assert stories.status_code == 200
         assert not checking_task.done()
     finally:
-        release.set()
+        held.release()
     assert (await checking_task).status_code == 200
+
+
+async def test_a_check_runs_in_a_process_of_its_own(provenance_db_path, monkeypatch, tmp_path):
+    """Matching is CPU-bound Python: on a thread of the server it held the interpreter lock
+    every page needs (the stories page took up to 1.5 s under attack on Datasette 0.65)."""
+    held = hold_find_sources(monkeypatch, tmp_path)
+    held.release()
+    ds = await serve(provenance_db_path)
+    assert (await check(ds)).status_code == 200
+    worker = await held.entered()
+    assert worker != os.getpid()
+    assert checking.checker(ds, 1).workers.pids() == [worker]  # kept for the next check
+    assert (await check(ds)).status_code == 200
+    assert checking.checker(ds, 1).workers.pids() == [worker]
 
 
 # Disconnecting clients --------------------------------------------------------------------
 
 
-async def test_a_check_stops_when_its_client_goes_away(provenance_db_path, monkeypatch):
-    """The client leaves once the check has started: the check stops (503 to nobody)
-    instead of running to its end. Spoken to in ASGI, as the server speaks to Datasette."""
-    started, resume = hold_find_sources(monkeypatch)
-    ds = await serve(provenance_db_path, metadata=config(check_cpu_seconds=60))
+async def check_and_leave(ds, held: HeldMatcher):
+    """A check whose client leaves once it has started, spoken to in ASGI as the server
+    speaks to Datasette: the messages sent back."""
     body = json.dumps({"text": text()}).encode()
     requests = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def receive():
         if requests:
             return requests.pop(0)
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 20)
-        # The check resumes once the server has read this message (call_soon runs next).
-        asyncio.get_running_loop().call_soon(resume.set)
+        await asyncio.wait_for(held.entered(), 20)
         return {"type": "http.disconnect"}
 
     sent = []
@@ -140,10 +181,44 @@ async def test_a_check_stops_when_its_client_goes_away(provenance_db_path, monke
                     (b"content-length", str(len(body)).encode())],
     }  # fmt: skip
     await asyncio.wait_for(ds.app()(scope, receive, send), 30)
+    return sent
+
+
+@pytest.mark.parametrize("spin", [False, True], ids=["waiting", "spinning without looking"])
+async def test_a_check_stops_when_its_client_goes_away(
+    provenance_db_path, monkeypatch, tmp_path, spin
+):
+    """The client leaves once the check has started: the check stops at once (503 to
+    nobody) instead of running to its end - its worker is killed, even when it never looks
+    at its budget (on a thread, such a check ran on after its client had gone)."""
+    held = hold_find_sources(monkeypatch, tmp_path, spin)
+    ds = await serve(provenance_db_path, metadata=config(check_cpu_seconds=60))
+    try:
+        sent = await check_and_leave(ds, held)
+        worker = await held.entered()
+        assert not held.finished() and not process_exists(worker)
+    finally:
+        held.release()
     assert sent[0]["status"] == 503
     answered = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
     assert "shorter excerpt" in answered["error"]
     assert (await check(ds)).status_code == 200  # a client that stays gets its answer
+    assert checking.checker(ds, 1).workers.pids() not in ([], [worker])
+
+
+async def test_a_check_overrunning_its_cpu_budget_without_looking_is_stopped(
+    provenance_db_path, monkeypatch, tmp_path
+):
+    """A loop that never looks at the budget: the kernel stops the worker about a second
+    past it (RLIMIT_CPU), and the visitor gets the same 503."""
+    held = hold_find_sources(monkeypatch, tmp_path, spin=True)
+    ds = await serve(provenance_db_path, metadata=config(check_cpu_seconds=0.1))
+    try:
+        response = await asyncio.wait_for(check(ds), 15)
+        assert not held.finished()
+    finally:
+        held.release()
+    assert response.status_code == 503 and "shorter excerpt" in response.json()["error"]
 
 
 # Cross-site requests and bodies the page does not take ---------------------------------------
@@ -151,14 +226,14 @@ async def test_a_check_stops_when_its_client_goes_away(provenance_db_path, monke
 
 @pytest.fixture
 def checks_run(monkeypatch) -> list:
-    """The texts the real matcher was asked to check."""
-    texts, real = [], search.find_sources
+    """The texts the page asked the checker to check."""
+    texts, real = [], checking.Checker.run
 
-    def recording_find_sources(db, text, *args, **kwargs):
-        texts.append(text)
-        return real(db, text, *args, **kwargs)
+    async def recording_run(self, db, request, work, args, *rest):
+        texts.append(args[0])
+        return await real(self, db, request, work, args, *rest)
 
-    monkeypatch.setattr(search, "find_sources", recording_find_sources)
+    monkeypatch.setattr(checking.Checker, "run", recording_run)
     return texts
 
 

@@ -1,105 +1,97 @@
 """The check page's matcher, run so that no pasted text can stall the site.
 
-* Its own threads: the matcher never runs on Datasette's SQL threads (three by default),
-  so the other pages keep being served while texts are checked (three slow checks used to
-  hold all three, and the stories page waited 31 s).
+* A process of its own (``matching.isolated``): a check is CPU-bound Python, and on one
+  of the server's threads it held the interpreter lock that every page needs (on
+  Datasette 0.65 the stories page took up to 1.5 s while checks ran, 0.3 s idle). The
+  workers start with the first check, open the database read-only as Datasette does,
+  and end with the server. A database without a file (in memory) is checked on a thread
+  of the plugin's own, never on Datasette's SQL threads.
 * Slots: at most ``max_concurrent_checks`` checks at once; a request that finds none free
   within ``SLOT_WAIT_SECONDS`` is answered 429 with ``Retry-After``.
-* A budget: a check may use ``check_cpu_seconds`` of its thread's CPU time; past it, or
-  once its client has gone away, its next SQLite step or the matcher's next look inside
-  its loops (``matching.budget``) stops the work (503: ask for less). One alignment may
-  take ``check_alignment_mb`` of memory (a longer pair gets copy passages only).
-
-Each check thread keeps its own read-only connection per database (``Database.connect``:
-read-only or immutable, as Datasette opens it).
+* A budget: a check may use ``check_cpu_seconds`` of CPU time; past it its next SQLite
+  step or the matcher's next look inside its loops (``matching.budget``) stops it (503:
+  ask for less), and the kernel stops a worker that overruns it without looking. Once
+  its client has gone away, its worker is killed (a new one takes the next check). One
+  alignment may take ``check_alignment_mb`` of memory (a longer pair gets copy passages
+  only).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
-import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from ..matching import budget
+from ..matching import isolated
+from ..matching.isolated import OverBudget  # noqa: F401 (the pages catch it from here)
 
 SLOT_WAIT_SECONDS = 2.0
 RETRY_AFTER_SECONDS = 5
-# SQLite steps between two looks at the budget. Small: the matcher runs many short queries
-# (one per candidate) between its alignments, and SQLite counts steps per statement, so a
-# statement shorter than this never looks (at 1,000, a 199 KB paste ran 6.4 s on a 1.5 s
-# budget); a look costs about a microsecond.
-STEPS_PER_LOOK = 16
 
 
 class Busy(Exception):
     """Every check slot stayed taken for SLOT_WAIT_SECONDS."""
 
 
-class OverBudget(Exception):
-    """The check used its CPU time, or its client went away."""
-
-
 class Checker:
-    """One per Datasette instance: the threads and the slots."""
+    """One per Datasette instance: the slots, the worker processes, and the threads that
+    wait for them (or, for a database in memory, run the check)."""
 
     def __init__(self, slots: int):
         self.executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="provenance-check")
         self.slots = asyncio.Semaphore(slots)
+        self.workers = isolated.Workers()
         self.local = threading.local()
 
     async def run(
         self,
         db,
         request,
-        work: Callable[[sqlite3.Connection], object],
+        work: Callable,
+        args: tuple,
+        kwargs: dict,
         cpu_seconds: float,
         alignment_bytes: int,
     ):
-        """``work(conn)`` on a check thread, with that thread's connection to ``db``,
-        within ``cpu_seconds`` of that thread's CPU time and ``alignment_bytes`` per
-        alignment."""
+        """``work(sqlite_utils_db, *args, **kwargs)`` over a read-only connection to ``db``,
+        within ``cpu_seconds`` of CPU time and ``alignment_bytes`` per alignment; stopped
+        when the client of ``request`` goes away. ``work`` must pickle by name."""
         try:
             await asyncio.wait_for(self.slots.acquire(), SLOT_WAIT_SECONDS)
         except asyncio.TimeoutError:
             raise Busy() from None
-        gone = threading.Event()
-        watcher = asyncio.ensure_future(_notice_disconnect(request, gone))
+        call = isolated.Call()
+        limits = dict(cpu_seconds=cpu_seconds, alignment_bytes=alignment_bytes)
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self.executor, self._work, db, work, gone, cpu_seconds, alignment_bytes
-            )
+            source = _source(db)
+            if source is not None:
+                job = lambda: self.workers.run(call, source, work, args, kwargs, **limits)  # noqa: E731
+            else:
+                job = lambda: self._on_thread(db, call, work, args, kwargs, limits)  # noqa: E731
+            answer = asyncio.get_running_loop().run_in_executor(self.executor, job)
+            gone = asyncio.ensure_future(_client_gone(request))
+            try:
+                await asyncio.wait({answer, gone}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                gone.cancel()
+            if not answer.done():
+                call.cancel()
+                await asyncio.wait({answer})  # the worker is gone before the slot is free
+                if answer.exception() is None:
+                    raise OverBudget()
+            return answer.result()
         finally:
-            watcher.cancel()
             self.slots.release()
 
-    def _work(self, db, work, gone: threading.Event, cpu_seconds: float, alignment_bytes: int):
+    def _on_thread(self, db, call: isolated.Call, work, args, kwargs, limits: dict):
         conn = self._connection(db)
-        started = time.thread_time()
+        return isolated.run_within(
+            conn, work, args, kwargs, cancelled=lambda: call.cancelled, **limits
+        )
 
-        def spent() -> bool:
-            return gone.is_set() or time.thread_time() - started > cpu_seconds
-
-        conn.set_progress_handler(lambda: 1 if spent() else 0, STEPS_PER_LOOK)
-        try:
-            with budget.within(budget.Budget(spent, alignment_bytes)):
-                return work(conn)
-        except budget.Spent:
-            raise OverBudget() from None
-        except sqlite3.OperationalError:
-            if spent():  # "interrupted" by the progress handler
-                raise OverBudget() from None
-            raise
-        finally:
-            conn.set_progress_handler(None, 0)
-            if conn.in_transaction:
-                conn.rollback()
-
-    def _connection(self, db) -> sqlite3.Connection:
+    def _connection(self, db):
         connections = getattr(self.local, "connections", None)
         if connections is None:
             connections = self.local.connections = {}
@@ -109,13 +101,25 @@ class Checker:
             connections[db.name] = conn
         return connections[db.name]
 
+    def close(self) -> None:
+        self.workers.close()
+        self.executor.shutdown(wait=False)
 
-async def _notice_disconnect(request, gone: threading.Event) -> None:
-    """Wait for the ASGI ``http.disconnect`` message (after the body, if unread)."""
+
+def _source(db) -> isolated.Source | None:
+    """The file of a Datasette ``Database`` as a worker opens it (None: in memory)."""
+    if db.is_memory or getattr(db, "memory_name", None) or not db.path:
+        return None
+    return isolated.Source(
+        str(db.path), immutable=not db.is_mutable, nolock=bool(getattr(db.ds, "nolock", False))
+    )
+
+
+async def _client_gone(request) -> None:
+    """Return on the ASGI ``http.disconnect`` message (after the body, if unread)."""
     while True:
         message = await request.receive()
         if message.get("type") == "http.disconnect":
-            gone.set()
             return
 
 
@@ -123,8 +127,10 @@ _CHECKERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def checker(datasette, slots: int) -> Checker:
-    """The instance's checker, made on first use with ``slots`` (max_concurrent_checks)."""
+    """The instance's checker, made on first use with ``slots`` (max_concurrent_checks);
+    its workers end when the instance does (or with the server process)."""
     found = _CHECKERS.get(datasette)
     if found is None:
         found = _CHECKERS[datasette] = Checker(slots)
+        weakref.finalize(datasette, found.close)
     return found

@@ -23,7 +23,14 @@ from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
 from ..matching import evidence, tokens
-from ..store import SCHEMA_VERSION, SEARCH_TABLE, SchemaError, schema_version, search_index_problem
+from ..store import (
+    SCHEMA_VERSION,
+    SEARCH_TABLE,
+    SchemaError,
+    in_one_snapshot,
+    schema_version,
+    search_index_problem,
+)
 from ..vocabulary import (
     BADGE_WORDS,
     CREDIT_KIND_WORDS,
@@ -195,24 +202,6 @@ class Page:
             response = Response.html(html, status=status)
         response.headers["Cache-Control"] = _cache_control(self, status)
         return response
-
-
-def in_one_snapshot(conn, fn, *args):
-    """``fn(conn, *args)`` inside one read transaction.
-
-    A page reads several tables with several queries; while an ingest writes to a
-    served database (WAL mode), each query on its own could see a different
-    commit - a segment's cluster from before a lineage rebuild, the cluster itself
-    from after it. One transaction sees each commit whole or not at all.
-    """
-    if conn.in_transaction:
-        return fn(conn, *args)
-    conn.execute("BEGIN")
-    try:
-        return fn(conn, *args)
-    finally:
-        if conn.in_transaction:
-            conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
 
 
 def _cache_control(page: Page, status: int) -> str:
@@ -715,21 +704,16 @@ def _check_text_problem(text: str) -> str | None:
 
 
 async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> list[dict]:
-    import sqlite_utils
-
-    from ..matching.search import find_sources  # on first use: pages start without it
-
-    def run(conn):  # on a check thread (checking), which owns conn until we return
-        db = sqlite_utils.Database(conn, recursive_triggers=False)
-        return in_one_snapshot(conn, lambda _: find_sources(db, text, limit, use_search=use_search))
+    from ..matching import search  # on first use: pages start without it
 
     settings = site.Settings.read(page.datasette, database=page.database)
     checks = checking.checker(page.datasette, settings.max_concurrent_checks)
     alignment_bytes = int(settings.check_alignment_mb * 1024 * 1024)
     try:
         found = await checks.run(
-            page.db, page.request, run, settings.check_cpu_seconds, alignment_bytes
-        )
+            page.db, page.request, search.find_sources, (text, limit), {"use_search": use_search},
+            settings.check_cpu_seconds, alignment_bytes,
+        )  # fmt: skip
     except checking.Busy:
         raise PageError(
             429,
