@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import signal
 import sqlite3
 import threading
@@ -40,6 +41,10 @@ STEPS_PER_LOOK = 16
 CPU_LIMIT_GRACE_SECONDS = 1
 
 IDLE_EXIT_SECONDS = 600.0
+
+# Workers run this much "nicer" than the server (Unix): when the machine is busy, the pages
+# everyone reads go first. A check's budget is CPU time, so it may take longer, not more.
+WORKER_NICENESS = 5
 
 # What a fresh worker needs, imported once by the fork server rather than by every worker.
 PRELOAD = ["datasette_provenance.matching.search"]
@@ -111,6 +116,8 @@ def _serve(pipe) -> None:
     """A worker's life: jobs from ``pipe``, one at a time, each answered on it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which ends us
     _limit_core_dumps()
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
     connections: dict[Source, sqlite3.Connection] = {}
     while True:
         try:
