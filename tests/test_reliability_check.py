@@ -278,6 +278,53 @@ async def test_a_followed_link_own_pages_and_other_clients_run_checks(
     assert form.status_code == 403 and len(checks_run) == 3
 
 
+# A browser without Fetch Metadata says where a request comes from in Origin or Referer.
+OLD_BROWSER_ELSEWHERE = [
+    {"referer": "https://elsewhere.example/story.html"},
+    {"origin": "https://elsewhere.example"},
+    {"origin": "null"},  # a sandboxed frame
+    {"referer": "http://localhost:8080/provenance/-/provenance"},  # another port, another origin
+    {"referer": "https://localhost/provenance/-/provenance"},  # another scheme
+    {"referer": "http://localhost:notaport/"},
+]
+
+
+@pytest.mark.parametrize(
+    "headers", OLD_BROWSER_ELSEWHERE,
+    ids=["referer", "origin", "origin null", "other port", "other scheme", "malformed"],
+)  # fmt: skip
+async def test_a_browser_without_fetch_metadata_is_judged_by_origin_or_referer(
+    provenance_db_path, checks_run, headers
+):
+    """As Datasette 1.0's CSRF protection judges a POST (Safari before 16.4 sends no
+    Sec-Fetch-Site): before, such an ``<img>`` on another site ran a check per view."""
+    ds = await serve(provenance_db_path)
+    got = await get_check(ds, headers)
+    assert got.status_code == 403 and "another site" in got.json()["title"]
+    posted = await ds.client.post(
+        page("check", format="json"), json={"text": text()}, headers=headers
+    )
+    assert posted.status_code == 403
+    assert checks_run == []
+
+
+async def test_a_browser_without_fetch_metadata_on_this_site_runs_checks(
+    provenance_db_path, checks_run
+):
+    ds = await serve(provenance_db_path)  # its client asks for http://localhost
+    own = [
+        {"referer": "http://localhost/provenance/-/provenance/check"},
+        {"referer": "http://LOCALHOST:80/provenance"},
+        {"origin": "http://localhost"},
+    ]
+    for headers in own:
+        assert (await get_check(ds, headers)).status_code == 200, headers
+    posted = await ds.client.post(
+        page("check", format="json"), json={"text": text()}, headers=own[2]
+    )
+    assert posted.status_code == 200 and len(checks_run) == 4
+
+
 async def test_a_link_carries_a_short_text_and_longer_ones_are_posted(
     provenance_db_path, checks_run
 ):

@@ -10,14 +10,21 @@
   pointing at the check URL would do it on every page view). Browsers say who made a
   request (Fetch Metadata: ``Sec-Fetch-Site`` and friends); a check runs when it comes
   from this origin, from no page at all (typed, bookmarked, a client other than a
-  browser), or from a visitor following a link to a small GET check. Texts longer than
-  ``MAX_GET_CHECK_CHARS`` go by POST, which another site's page cannot send with the
-  CSRF token or, as JSON, without a CORS preflight.
+  browser), or from a visitor following a link to a small GET check. A browser without
+  Fetch Metadata (Safari before 16.4, older others) is judged by its ``Origin`` or
+  ``Referer`` header instead, as Datasette 1.0's CSRF protection judges a POST: another
+  origin there refuses the check, since such a browser does not say whether a request
+  is a followed link or an ``<img>``. (A page that hides its address from such a browser,
+  ``referrerpolicy="no-referrer"``, looks like a typed link: the check's CPU budget and
+  its slots bound what it can cost.) Texts longer than ``MAX_GET_CHECK_CHARS`` go by
+  POST, which another site's page cannot send with the CSRF token or, as JSON, without
+  a CORS preflight.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -52,13 +59,20 @@ def skips_csrf(scope) -> bool:
     return content_type(headers) != FORM
 
 
-def started_by_another_site(method: str, headers) -> bool:
+def started_by_another_site(method: str, headers, own_origin: str) -> bool:
     """Whether a browser says a page of another site made this request, other than by a
-    visitor following a link (a top-level GET navigation).
+    visitor following a link (a top-level GET navigation). ``own_origin`` is this site's
+    ``scheme://host[:port]``, as the request reached it.
 
     Same-site counts as another site: a sibling subdomain may be someone else's."""
     site = headers.get("sec-fetch-site")
-    if site in (None, "same-origin", "none"):  # no browser, or no page behind the request
+    if site is None:  # no Fetch Metadata: an older browser, or no browser at all
+        page = headers.get("origin") or headers.get("referer")
+        if page is None:
+            return False
+        origin = _origin(page)
+        return origin is None or origin != _origin(own_origin)
+    if site in ("same-origin", "none"):  # no page behind the request, or one of ours
         return False
     followed_link = (
         method in READING_METHODS
@@ -66,3 +80,18 @@ def started_by_another_site(method: str, headers) -> bool:
         and headers.get("sec-fetch-dest") in (None, "document")
     )
     return not followed_link
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple | None:
+    """(scheme, host, port) of a URL or origin, default ports filled in; None when it has
+    none (``Origin: null`` from a sandboxed frame, a malformed header)."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is not a number
+        return None
+    return (scheme, host, port) if scheme and host and port else None

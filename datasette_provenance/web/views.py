@@ -554,7 +554,7 @@ async def check(page: Page) -> Response:
     form = await _check_form(page.request)
     text = form.get("text", "")
     if page.request.method == "POST" or "text" in form:
-        _may_run_check(page.request, text)
+        _may_run_check(page, text)
     limit = _int_arg(form, "limit", DEFAULT_CHECK_LIMIT, 1, MAX_CHECK_LIMIT)
     searchable = await _can_search(page)
     context = {
@@ -624,9 +624,12 @@ def _short_text_warning(words: int) -> str | None:
     )
 
 
-def _may_run_check(request, text: str) -> None:
+def _may_run_check(page: Page, text: str) -> None:
     """Refuse a check another site's page started, or a long text in a link (``guards``)."""
-    if guards.started_by_another_site(request.method, request.headers):
+    request = page.request
+    scheme = "https" if page.datasette.setting("force_https_urls") else request.scheme
+    own_origin = f"{scheme}://{request.host}"
+    if guards.started_by_another_site(request.method, request.headers, own_origin):
         raise PageError(
             403,
             "A page on another site cannot run checks here",
