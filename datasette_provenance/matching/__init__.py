@@ -6,5 +6,6 @@ and scores of one pair), ``lineage`` (labels, direction, credit, clusters), ``pa
 (one pair compared).
 Over SQLite: ``index`` (the LSH buckets), ``segments`` (segments as the matcher reads
 them), ``update`` (``update_matches``, ``rebuild_lineage``), ``search`` (the check
-page's ``find_sources``).
+page's ``find_sources``); ``budget`` (a caller's limits, looked at inside long loops) and
+``isolated`` (such work in a worker process of its own).
 """

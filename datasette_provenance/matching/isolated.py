@@ -63,7 +63,10 @@ class Source:
     nolock: bool = False
 
     def connect(self) -> sqlite3.Connection:
-        flags = "immutable=1" if self.immutable else "mode=ro" + ("&nolock=1" if self.nolock else "")
+        if self.immutable:
+            flags = "immutable=1"
+        else:
+            flags = "mode=ro&nolock=1" if self.nolock else "mode=ro"
         conn = sqlite3.connect(f"file:{self.path}?{flags}", uri=True, check_same_thread=False)
         conn.row_factory = None  # the matcher reads plain tuples
         return conn

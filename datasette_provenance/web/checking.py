@@ -22,6 +22,7 @@ import asyncio
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Callable
 
 from ..matching import isolated
@@ -67,9 +68,9 @@ class Checker:
         try:
             source = _source(db)
             if source is not None:
-                job = lambda: self.workers.run(call, source, work, args, kwargs, **limits)  # noqa: E731
+                job = partial(self.workers.run, call, source, work, args, kwargs, **limits)
             else:
-                job = lambda: self._on_thread(db, call, work, args, kwargs, limits)  # noqa: E731
+                job = partial(self._on_thread, db, call, work, args, kwargs, limits)
             answer = asyncio.get_running_loop().run_in_executor(self.executor, job)
             gone = asyncio.ensure_future(_client_gone(request))
             try:
