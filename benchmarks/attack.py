@@ -286,6 +286,8 @@ async def under_attack(base: str, stories: str, heavy: tuple[str, bytes]) -> dic
         "stories_under_attack_median_s": round(statistics.median(busy), 4),
         "stories_under_attack_max_s": round(max(busy), 4),
         "heavy_statuses": statuses,
+        "stories_idle_s": [round(seconds, 3) for seconds in idle],
+        "stories_under_attack_s": [round(seconds, 3) for seconds in busy],
     }
 
 
@@ -366,6 +368,7 @@ def main() -> None:
     from datasette.version import __version__ as datasette_version
 
     results = {"articles": articles, "command": " ".join(sys.argv), **results}
+    results["load_average_after"] = os.getloadavg()  # other work on the machine slows pages too
     results["datasette"] = datasette_version
     results["problems"] = verdict(results)
     print(table(results))
