@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from datasette_provenance.matching import search
+from datasette_provenance.matching import isolated, search
 from datasette_provenance.web import checking, guards
 from tests.plugin_support import page, serve
 from tests.test_align import seed_text
@@ -150,6 +150,22 @@ async def test_a_check_runs_in_a_process_of_its_own(provenance_db_path, monkeypa
     assert checking.checker(ds, 1).workers.pids() == [worker]  # kept for the next check
     assert (await check(ds)).status_code == 200
     assert checking.checker(ds, 1).workers.pids() == [worker]
+
+
+async def test_checks_run_on_a_thread_where_no_process_will_start(
+    provenance_db_path, monkeypatch, caplog
+):
+    """Some serverless hosts refuse new processes: the page still checks, within budget."""
+
+    def refused(self):
+        raise PermissionError("processes are not allowed here")
+
+    monkeypatch.setattr(isolated.Worker, "__init__", refused)
+    ds = await serve(provenance_db_path)
+    assert (await check(ds)).status_code == 200
+    assert "no worker process would start" in caplog.text
+    slow = await serve(provenance_db_path, metadata=config(check_cpu_seconds=1e-6))
+    assert (await check(slow)).status_code == 503
 
 
 # Disconnecting clients --------------------------------------------------------------------

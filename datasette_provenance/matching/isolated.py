@@ -57,6 +57,10 @@ class OverBudget(Exception):
     """The job used its CPU time, its caller cancelled it, or its worker was killed."""
 
 
+class CannotStart(Exception):
+    """This platform would not start a worker process (some serverless hosts)."""
+
+
 @dataclass(frozen=True)
 class Source:
     """A database file as a worker opens it: read-only, or immutable (nothing may change it)."""
@@ -235,8 +239,7 @@ class Worker:
 
     def kill(self) -> None:
         """Stop at once, whatever it is doing (another thread may be waiting in ``run``)."""
-        if self.process.is_alive():
-            self.process.kill()
+        self.process.kill()  # SIGKILL, unless it is known to have ended
 
     def stop(self) -> None:
         self.kill()
@@ -312,7 +315,10 @@ class Workers:
                 if worker.alive():
                     return worker
                 self._all.discard(worker)
-        worker = Worker()  # outside the lock: a first start waits for the fork server
+        try:
+            worker = Worker()  # outside the lock: a first start waits for the fork server
+        except OSError as error:
+            raise CannotStart(str(error)) from error
         with self._lock:
             self._all.add(worker)
         return worker

@@ -4,8 +4,9 @@
   of the server's threads it held the interpreter lock that every page needs (on
   Datasette 0.65 the stories page took up to 1.5 s while checks ran, 0.3 s idle). The
   workers start with the first check, open the database read-only as Datasette does,
-  and end with the server. A database without a file (in memory) is checked on a thread
-  of the plugin's own, never on Datasette's SQL threads.
+  and end with the server. A database without a file (in memory), or a host that will
+  not start processes, is checked on a thread of the plugin's own, never on Datasette's
+  SQL threads (the budget holds there too; the interpreter lock is shared).
 * Slots: at most ``max_concurrent_checks`` checks at once; a request that finds none free
   within ``SLOT_WAIT_SECONDS`` is answered 429 with ``Retry-After``.
 * A budget: a check may use ``check_cpu_seconds`` of CPU time; past it its next SQLite
@@ -19,6 +20,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +32,8 @@ from ..matching.isolated import OverBudget  # noqa: F401 (the pages catch it fro
 
 SLOT_WAIT_SECONDS = 2.0
 RETRY_AFTER_SECONDS = 5
+
+log = logging.getLogger(__name__)
 
 
 class Busy(Exception):
@@ -44,6 +48,7 @@ class Checker:
         self.executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="provenance-check")
         self.slots = asyncio.Semaphore(slots)
         self.workers = isolated.Workers()
+        self.processes = True  # False once the platform refused to start one
         self.local = threading.local()
 
     async def run(
@@ -66,11 +71,7 @@ class Checker:
         call = isolated.Call()
         limits = dict(cpu_seconds=cpu_seconds, alignment_bytes=alignment_bytes)
         try:
-            source = _source(db)
-            if source is not None:
-                job = partial(self.workers.run, call, source, work, args, kwargs, **limits)
-            else:
-                job = partial(self._on_thread, db, call, work, args, kwargs, limits)
+            job = partial(self._job, db, call, work, args, kwargs, limits)
             answer = asyncio.get_running_loop().run_in_executor(self.executor, job)
             gone = asyncio.ensure_future(_client_gone(request))
             try:
@@ -86,7 +87,14 @@ class Checker:
         finally:
             self.slots.release()
 
-    def _on_thread(self, db, call: isolated.Call, work, args, kwargs, limits: dict):
+    def _job(self, db, call: isolated.Call, work, args, kwargs, limits: dict):
+        source = _source(db)
+        if source is not None and self.processes:
+            try:
+                return self.workers.run(call, source, work, args, kwargs, **limits)
+            except isolated.CannotStart as error:
+                log.warning("Checks run on threads: no worker process would start (%s)", error)
+                self.processes = False
         conn = self._connection(db)
         return isolated.run_within(
             conn, work, args, kwargs, cancelled=lambda: call.cancelled, **limits
