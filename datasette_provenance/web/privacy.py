@@ -19,11 +19,13 @@ An ``allow`` block the user wrote for one of those tables or queries still wins 
 
 from __future__ import annotations
 
-import contextvars
 import json
 import sqlite3
+import weakref
+from dataclasses import dataclass
 
 from . import canned
+from .permissions import asked_by_privacy, can_view_tables, privacy_is_asking
 
 SOURCE_TABLE = "articles"
 MARKER_TABLE = "provenance_meta"  # with articles: a provenance database
@@ -45,10 +47,25 @@ TEXT_TABLES = frozenset(
 SEARCH_PREFIX = "articles_fts"
 ACTIONS = ("view-table", "view-query", "execute-sql")
 
-# Set while this module asks Datasette about ``articles``: its own hooks then abstain.
-_asking = contextvars.ContextVar("provenance_privacy_asking", default=False)
 # SQL text -> the tables it reads (the SQL of a view or query decides; it rarely changes).
 _READS: dict[str, frozenset[str]] = {}
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What a database's schema says about its privacy: whether it is a provenance
+    database, and its tables and views that show article text."""
+
+    provenance: bool
+    text_tables: frozenset[str]
+    text_views: frozenset[str]
+
+
+# Database -> (PRAGMA schema_version, Schema). A page asks several permission questions,
+# each needing the schema; reading it costs queries, and it changes only with the schema
+# version (any CREATE, DROP or ALTER), which one query reads (none when the database is
+# served immutable: its schema cannot change).
+_SCHEMAS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def shows_text(name: str) -> bool:
@@ -75,38 +92,55 @@ async def provenance_databases(datasette) -> list[str]:
 
 
 async def is_provenance(datasette, name: str) -> bool:
+    schema = await database_schema(datasette, name)
+    return schema is not None and schema.provenance
+
+
+async def database_schema(datasette, name: str) -> Schema | None:
+    """The database's ``Schema`` (None for the internal database or an unknown name)."""
     db = datasette.databases.get(name)
     if db is None or name == "_internal" or getattr(db, "is_internal", False):
-        return False
-    return {SOURCE_TABLE, MARKER_TABLE} <= set(await db.table_names())
+        return None
+    cached = _SCHEMAS.get(db)
+    if cached is not None and not db.is_mutable:
+        return cached[1]
+
+    def read(conn) -> tuple[int, Schema]:
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        if cached is not None and cached[0] == version:
+            return cached
+        return version, _read_schema(conn)
+
+    _SCHEMAS[db] = found = await db.execute_fn(read)
+    return found[1]
+
+
+def _read_schema(conn: sqlite3.Connection) -> Schema:
+    rows = conn.execute("select type, name, sql from sqlite_master where type in ('table', 'view')")
+    tables, views = set(), {}
+    for kind, name, sql in rows.fetchall():
+        if kind == "table":
+            tables.add(name)
+        else:
+            views[name] = sql
+    # Keyed by the view's own SQL too, so a redefined view is looked at again.
+    text_views = {
+        name
+        for name, sql in views.items()
+        if reads_text(tables_read(conn, f"select * from [{name}]", key=f"{name}\n{sql}"))
+    }
+    return Schema(
+        provenance={SOURCE_TABLE, MARKER_TABLE} <= tables,
+        text_tables=frozenset(name for name in tables if shows_text(name)),
+        text_views=frozenset(text_views),
+    )
 
 
 async def may_view_articles(datasette, actor, database: str) -> bool:
     """Whether ``actor`` may view the ``articles`` table (the whole cascade)."""
-    from .permissions import can_view_tables
-
-    token = _asking.set(True)
-    try:
+    with asked_by_privacy():
         visible, _ = await can_view_tables(datasette, actor, database, [SOURCE_TABLE])
-        return visible
-    finally:
-        _asking.reset(token)
-
-
-async def text_views(datasette, database: str) -> set[str]:
-    """Views of the database that read a table holding article text."""
-    db = datasette.databases[database]
-    views = (await db.execute("select name, sql from sqlite_master where type = 'view'")).rows
-
-    def find(conn) -> set[str]:
-        # Keyed by the view's own SQL too, so a redefined view is looked at again.
-        return {
-            name
-            for name, sql in views
-            if reads_text(tables_read(conn, f"select * from [{name}]", key=f"{name}\n{sql}"))
-        }
-
-    return await db.execute_fn(find) if views else set()
+    return visible
 
 
 async def query_reads_text(datasette, database: str, sql: str) -> bool:
@@ -120,7 +154,7 @@ async def query_reads_text(datasette, database: str, sql: str) -> bool:
 
 def permission_allowed(datasette, actor, action, resource):
     """False where the actor may not view the articles and the resource shows their text."""
-    if _asking.get() or action not in ACTIONS:
+    if privacy_is_asking() or action not in ACTIONS:
         return None
     database = resource if action == "execute-sql" else (resource or (None,))[0]
     if not isinstance(database, str):
@@ -129,11 +163,12 @@ def permission_allowed(datasette, actor, action, resource):
         return None  # the source itself: Datasette's own rules
 
     async def inner():
-        if not await is_provenance(datasette, database):
+        schema = await database_schema(datasette, database)
+        if schema is None or not schema.provenance:
             return None
         if action == "view-table":
             table = resource[1]
-            if not shows_text(table) and table not in await text_views(datasette, database):
+            if not shows_text(table) and table not in schema.text_views:
                 return None
         elif action == "view-query":
             query = await datasette.get_canned_query(database, resource[1], actor)
@@ -150,7 +185,7 @@ def permission_allowed(datasette, actor, action, resource):
 def permission_resources_sql(datasette, actor, action):
     """Deny rules for the text tables, queries and custom SQL of each provenance database
     whose articles the actor may not view (a child rule beats a database-wide allow)."""
-    if _asking.get() or action not in ACTIONS:
+    if privacy_is_asking() or action not in ACTIONS:
         return None
 
     async def inner():
@@ -177,11 +212,9 @@ def permission_resources_sql(datasette, actor, action):
 async def _denied(datasette, database: str, action: str) -> list[tuple[str, str | None]]:
     if action == "execute-sql":
         return [(database, None)]
-    db = datasette.databases[database]
     if action == "view-table":
-        hidden = {t for t in await db.table_names() if shows_text(t)}
-        hidden |= await text_views(datasette, database)
-        return [(database, name) for name in sorted(hidden)]
+        schema = await database_schema(datasette, database)
+        return [(database, name) for name in sorted(schema.text_tables | schema.text_views)]
     queries = (
         await datasette.get_internal_database().execute(
             "select name, sql from queries where database_name = ?", [database]

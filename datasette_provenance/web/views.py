@@ -41,7 +41,7 @@ from ..vocabulary import (
     SIBLINGS,
 )
 from . import checking, graph, guards, highlight, queries, site
-from .permissions import can_view_tables
+from .permissions import answers_remembered, can_view_tables
 
 MAX_PAGE_SIZE = 500
 MAX_CHECK_CHARS = 200_000
@@ -222,13 +222,14 @@ def handler(tables=queries.PAGE_TABLES, methods=guards.READING_METHODS):
         # must see (datasette, request), not the wrapped handler's (page).
         async def view(datasette, request):
             is_json = bool(request.url_vars.get("format"))
-            try:
-                if request.method not in methods:
-                    raise _method_not_allowed(methods)
-                page = await _open_page(datasette, request, tables, is_json)
-                return await fn(page)
-            except PageError as error:
-                return await _error_response(datasette, request, error, is_json)
+            with answers_remembered():  # the page and its menu ask about the same tables
+                try:
+                    if request.method not in methods:
+                        raise _method_not_allowed(methods)
+                    page = await _open_page(datasette, request, tables, is_json)
+                    return await fn(page)
+                except PageError as error:
+                    return await _error_response(datasette, request, error, is_json)
 
         view.__name__, view.__doc__ = fn.__name__, fn.__doc__
         return view
