@@ -152,6 +152,32 @@ async def test_a_check_runs_in_a_process_of_its_own(provenance_db_path, monkeypa
     assert checking.checker(ds, 1).workers.pids() == [worker]
 
 
+class GreedyMatcher:
+    """A search that holds 250 MB for a moment, then answers; notes its process id."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def find_sources(self, db, *args, **kwargs):
+        ballast = b"x" * (250 * 1024 * 1024)  # written, so the memory is really taken
+        del ballast
+        with (self.folder / "pids").open("a") as pids:
+            pids.write(f"{os.getpid()}\n")
+        return []
+
+
+async def test_a_worker_that_grew_big_is_replaced_after_answering(
+    provenance_db_path, monkeypatch, tmp_path
+):
+    """Memory a big check took is seldom handed back to the OS while its process lives."""
+    monkeypatch.setattr(search, "find_sources", GreedyMatcher(tmp_path).find_sources)
+    ds = await serve(provenance_db_path)
+    for _ in range(2):
+        assert (await check(ds)).status_code == 200
+    first, second = (tmp_path / "pids").read_text().split()
+    assert first != second and not process_exists(int(first))
+
+
 async def test_checks_run_on_a_thread_where_no_process_will_start(
     provenance_db_path, monkeypatch, caplog
 ):

@@ -13,7 +13,8 @@ and run ``within`` a ``budget.Budget``: ``cpu_seconds`` of CPU time and ``alignm
 per alignment; ``work`` must pickle by name (a module-level function). Workers start when
 first needed, forked from a server process that has imported the matcher once
 (``forkserver``; ``spawn`` where there is none), run one job at a time, and exit when idle
-for ``IDLE_EXIT_SECONDS`` or when their parent's end of the pipe closes.
+for ``IDLE_EXIT_SECONDS``, after a job that took them past ``RETIRE_AFTER_PEAK_MB``, or when
+their parent's end of the pipe closes.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ STEPS_PER_LOOK = 16
 CPU_LIMIT_GRACE_SECONDS = 1
 
 IDLE_EXIT_SECONDS = 600.0
+
+# A worker whose memory has peaked above this leaves after answering (the next check gets a
+# fresh one, a fork): what a big check took is seldom handed back to the OS while it lives.
+RETIRE_AFTER_PEAK_MB = 200
 
 # Workers run this much "nicer" than the server (Unix): when the machine is busy, the pages
 # everyone reads go first. A check's budget is CPU time, so it may take longer, not more.
@@ -152,10 +157,23 @@ def _serve(pipe) -> None:
             answer = ("spent", None)
         except Exception as error:
             answer = ("error", error)
+        retiring = _peak_mb() > RETIRE_AFTER_PEAK_MB
         try:
-            pipe.send(answer)
+            pipe.send((*answer, retiring))
         except Exception as error:  # an answer or error that does not pickle
-            pipe.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+            pipe.send(("error", RuntimeError(f"{type(error).__name__}: {error}"), retiring))
+        if retiring:
+            return
+
+
+def _peak_mb() -> float:
+    """The most memory this process has held (0 where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes there, KiB here
 
 
 def _limit_cpu(seconds: float | None) -> None:
@@ -222,12 +240,13 @@ class Worker:
         with _main_script_left_out():
             self.process.start()
         child_end.close()
+        self.retiring = False  # it leaves after its last answer (RETIRE_AFTER_PEAK_MB)
 
     def run(self, source: Source, work: Callable, args: tuple, kwargs: dict,
             cpu_seconds: float, alignment_bytes: int | None):  # fmt: skip
         try:
             self.pipe.send((source, work, args, kwargs, cpu_seconds, alignment_bytes))
-            kind, value = self.pipe.recv()
+            kind, value, self.retiring = self.pipe.recv()
         except (EOFError, OSError):  # killed: by cancel(), by the kernel's CPU limit, or idle
             self.stop()
             raise _Ended(self.process.exitcode) from None
@@ -247,7 +266,7 @@ class Worker:
         self.pipe.close()
 
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return not self.retiring and self.process.is_alive()
 
 
 class _Ended(Exception):
