@@ -8,8 +8,9 @@
 # package with its test extras into each (and pyspark, the [spark] extra, into the 0.65
 # one, which runs the slow tests: the Spark engine tests need it and Java 17 or later),
 # installs Debian's chromium for the browser tests when it is missing, then runs, side by
-# side, the slow tests on 0.65, the other tests on 0.65 and the other tests on 1.0a followed
-# by the browser tests (in their own pytest invocation).
+# side, the slow tests on 0.65, the other tests on 0.65 (then the slow packaging and
+# benchmark tests) and the other tests on 1.0a (then the browser tests, in their own pytest
+# invocation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,8 +59,9 @@ ensure_chromium
 # big corpora, Spark: they exercise the pipeline, not Datasette, so once is enough), the
 # rest on 0.65, and the rest on 1.0a. Two runs would leave a core idle once the shorter
 # ended. Each run's output is kept in a file and printed when it ends, so logs do not
-# interleave. The browser tests follow the 1.0a run, the shortest (by then at most one
-# other run is left).
+# interleave. The slow tests that build or install the package (packaging, benchmarks)
+# follow the other 0.65 tests, and the browser tests the 1.0a ones, so that the slow run,
+# the longest, is not much longer than the other two.
 failed=()
 names=()
 pids=()
@@ -83,6 +85,14 @@ tests_on() {  # tests_on NAME VENV ARGS...
   run_pytest "$venv" "$@"
 }
 
+stable_then_packaging() {  # the other 0.65 tests, then the slow packaging and benchmark tests
+  local status=0
+  tests_on "Datasette 0.65" stable tests --ignore=tests/browser -m "not slow" -q "$@" || status=1
+  echo "== slow packaging and benchmark tests on Datasette 0.65"
+  run_pytest stable "${PACKAGING_TESTS[@]}" -m slow -q "$@" || status=1
+  return "$status"
+}
+
 alpha_then_browser() {  # the 1.0a tests, then the browser tests
   local status=0
   tests_on "Datasette 1.0a" alpha tests --ignore=tests/browser -m "not slow" -q "$@" || status=1
@@ -91,9 +101,10 @@ alpha_then_browser() {  # the 1.0a tests, then the browser tests
   return "$status"
 }
 
-start "slow tests on Datasette 0.65" \
-  tests_on "slow tests on Datasette 0.65" stable tests --ignore=tests/browser -m slow -q "$@"
-start "Datasette 0.65" tests_on "Datasette 0.65" stable tests --ignore=tests/browser -m "not slow" -q "$@"
+PACKAGING_TESTS=(tests/test_packaging.py tests/test_benchmarks.py)
+start "slow tests on Datasette 0.65" tests_on "slow tests on Datasette 0.65" stable tests \
+  --ignore=tests/browser "${PACKAGING_TESTS[@]/#/--ignore=}" -m slow -q "$@"
+start "Datasette 0.65 or slow packaging tests" stable_then_packaging "$@"
 start "Datasette 1.0a or browser tests" alpha_then_browser "$@"
 for i in "${!pids[@]}"; do
   wait "${pids[$i]}" || failed+=("${names[$i]}")
