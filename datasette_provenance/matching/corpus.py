@@ -10,6 +10,7 @@ release is counted once, in full, by its next ingest or match
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from typing import Iterable, Sequence
 
@@ -33,7 +34,7 @@ def count_story_terms(
     db: sqlite_utils.Database, key_lists: Iterable[Sequence[int]], sign: int = 1
 ) -> None:
     """Add segments' terms to story_terms (``sign`` -1: remove them); caller's transaction."""
-    counts: Counter = Counter(key for keys in key_lists for key in set(keys))
+    counts: Counter = Counter(itertools.chain.from_iterable(map(set, key_lists)))
     if not counts:
         return
     db.conn.executemany(

@@ -164,9 +164,13 @@ def winnow(shingles: np.ndarray, window: int) -> np.ndarray:
     shingles shares its window's fingerprint with every copy of it."""
     if len(shingles) <= window:
         return np.unique(shingles.min(keepdims=True)) if len(shingles) else shingles
-    runs = np.lib.stride_tricks.sliding_window_view(shingles, window)
-    chosen = np.argmin(runs, axis=1) + np.arange(len(runs))
-    return np.unique(shingles[chosen])
+    # The minimum of every run of ``window``, one shifted comparison at a time: the same
+    # values as an argmin over a sliding-window view, at half the CPU (ingest signs each segment).
+    count = len(shingles) - window + 1
+    least = shingles[:count].copy()
+    for shift in range(1, window):
+        np.minimum(least, shingles[shift : shift + count], out=least)
+    return np.unique(least)
 
 
 # The interface of native.c this code calls (its INTERFACE constant).
