@@ -117,7 +117,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def refuse_lone_surrogates(value: str, key: str) -> None:
-    found = _LONE_SURROGATE.search(value)
+    found = None if value.isascii() else _LONE_SURROGATE.search(value)  # most text: one C pass
     if found:
         raise ValueError(
             f"field {key!r} is not valid Unicode (a lone surrogate, \\u{ord(found.group()):04x})"
