@@ -189,10 +189,13 @@ def _leftmost_matches(
     position an earlier pattern wins), from each pattern's own search."""
     upcoming = [pattern.search(text, start, end) for pattern in patterns]
     while True:
-        found = [match for match in upcoming if match]
-        if not found:
+        found = [(match, pattern) for match, pattern in zip(upcoming, patterns) if match]
+        if len(found) <= 1:  # one pattern left: its own matches, at finditer's speed
+            for match, pattern in found:
+                yield match
+                yield from pattern.finditer(text, match.end(), end)
             return
-        first = min(found, key=re.Match.start)  # the earliest pattern of those at that start
+        first = min(found, key=lambda pair: pair[0].start())[0]  # earlier pattern wins a tie
         yield first
         # A match starting at or after this one's end is the one a new search would find.
         position = first.end()
