@@ -144,7 +144,7 @@ def _index_all(db, documents, params):
             )
             db.conn.execute(
                 "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, "
-                "clean_text, word_count) VALUES (?, ?, 1, 0, 0, '', ?)",
+                "clean_start, clean_end, word_count) VALUES (?, ?, 1, 0, 0, 0, 0, ?)",
                 [f"{number}#1", str(number), len(words)],
             )
     for number, (_, words) in enumerate(documents):

@@ -89,7 +89,8 @@ class PreparedSegment:
     title: str | None
     start: int
     end: int
-    clean_text: str
+    clean_start: int  # the segment's clean text is the article's [clean_start:clean_end]
+    clean_end: int
     word_count: int
     signatures: object
     buckets: object = None  # index.pending_text of lsh.buckets: made where the signing is
@@ -118,9 +119,11 @@ def prepare_article(
 ) -> PreparedArticle:
     """Clean, segment, tokenise and sign one article. Pure: no I/O."""
     cleaned = clean_article(record.text, title=record.title)
+    clean_text = cleaned.clean_text
     window = lsh.story_window(record.published, params)
     segments = []
-    for segment in cleaned.segments:
+    bounds = _clean_bounds(cleaned, clean_text)
+    for segment, (clean_start, clean_end) in zip(cleaned.segments, bounds):
         norms = words_in_ranges(record.text, cleaned.kept_ranges(segment))
         signed, found = lsh.sign_with_buckets(norms, params, window)
         segments.append(
@@ -130,16 +133,22 @@ def prepare_article(
                 title=segment.title,
                 start=segment.start,
                 end=segment.end,
-                clean_text=cleaned.segment_text(segment),
+                clean_start=clean_start,
+                clean_end=clean_end,
                 word_count=len(norms),
                 signatures=signed,
                 buckets=index.pending_text(found),
                 story_keys=corpus.segment_story_keys(norms),
             )
         )
-    return PreparedArticle(
-        record, content_hash(record.text), cleaned, segments, cleaned.clean_text
-    )
+    return PreparedArticle(record, content_hash(record.text), cleaned, segments, clean_text)
+
+
+def _clean_bounds(cleaned: CleanedArticle, clean_text: str) -> list[tuple[int, int]]:
+    """Where each segment's clean text lies in the article's (one segment: all of it)."""
+    if len(cleaned.segments) == 1:
+        return [(0, len(clean_text))]
+    return store.clean_bounds(clean_text, [cleaned.segment_text(s) for s in cleaned.segments])
 
 
 def ingest(

@@ -574,7 +574,8 @@ def _segment_rows(
             _dumps(data),
             [band + (STORY_BAND_OFFSET if kind == "story" else 0) for kind, band, _ in keys],
             [hash_ for _, _, hash_ in keys],
-            stored["outlet"], len(segment.clean_text), segment.clean_text[:200],
+            stored["outlet"], segment.clean_end - segment.clean_start,
+            article.clean_text[segment.clean_start : segment.clean_end][:200],
             sorted(set(segment.story_keys)),
             signed.story_window, undated[lsh.story_mask(undated)].tolist(),
         ))

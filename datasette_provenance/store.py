@@ -8,7 +8,9 @@ newer version of this package with a clear message.
 
 Character offsets (``start_char``/``end_char`` and the ``*_start``/``*_end``
 columns of ``passages``) always point into ``articles.raw_text``, which is never
-modified, so any span can be shown in the original text.
+modified, so any span can be shown in the original text. The one exception is
+``segments.clean_start``/``clean_end``: where the story's clean text lies in
+``articles.clean_text`` (text is stored once; the ``segment_texts`` view slices it).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import contextmanager
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Page cache of a writing connection, in KiB (see connect).
 CACHE_KIB = 64 * 1024
@@ -83,7 +85,8 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         title TEXT,
         start_char INTEGER NOT NULL,
         end_char INTEGER NOT NULL,
-        clean_text TEXT NOT NULL,
+        clean_start INTEGER NOT NULL,  -- the story's clean text is articles.clean_text
+        clean_end INTEGER NOT NULL,    -- [clean_start:clean_end] (see segment_texts)
         word_count INTEGER NOT NULL,
         match_pending INTEGER NOT NULL DEFAULT 1,  -- 1 until matching has run for this segment
         seq INTEGER,               -- stable integer key of the segment in the LSH index (index.py)
@@ -96,6 +99,14 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     # as max(seq) + 1 inside the writing transaction.
     "CREATE UNIQUE INDEX IF NOT EXISTS idx_segments_seq ON segments(seq, id)",
     "CREATE INDEX IF NOT EXISTS idx_segments_pending ON segments(match_pending) WHERE match_pending = 1",
+    # Each story's clean text, sliced from its article's (SQLite's substr counts characters
+    # from 1, as Python's str counts code points from 0).
+    """
+    CREATE VIEW IF NOT EXISTS segment_texts (id, article_id, segment_number, title, clean_text) AS
+    SELECT s.id, s.article_id, s.segment_number, s.title,
+           substr(a.clean_text, s.clean_start + 1, s.clean_end - s.clean_start)
+    FROM segments s JOIN articles a ON a.id = s.article_id
+    """,
     # Credits found in the raw text: wire markers, credit lines, attributions, photo credits.
     """
     CREATE TABLE IF NOT EXISTS article_credits (
@@ -291,9 +302,73 @@ LSH_MERGED_META_KEY = "lsh_index_merged_through"
 # disagree (matching/update.py).
 LINEAGE_STALE_KEY = "lineage_stale"
 
+
+def clean_bounds(clean_text: str, segment_texts: Sequence[str]) -> list[tuple[int, int]]:
+    """Where each of an article's story texts lies in its clean text, in order: (start,
+    end) in code points, so that ``clean_text[start:end]`` is the story's text.
+
+    The cleaner tidies an article and its stories alike, so each story's text is found
+    whole, after the previous one. Should one not be (a cleaner rule that joined two
+    stories' lines), it gets what lies between its neighbours, without the blank lines."""
+    found: list[tuple[int, int] | None] = []
+    position = 0
+    for text in segment_texts:
+        at = clean_text.find(text, position)
+        found.append(None if at < 0 else (at, at + len(text)))
+        position = position if at < 0 else at + len(text)
+    bounds = []
+    for number, place in enumerate(found):
+        if place is None:
+            start = bounds[-1][1] if bounds else 0
+            end = next((later[0] for later in found[number + 1 :] if later), len(clean_text))
+            gap = clean_text[start:end]
+            start += len(gap) - len(gap.lstrip())
+            place = (start, start + len(gap.strip()))
+        bounds.append(place)
+    return bounds
+
+
+def _locate_segment_texts(conn: sqlite3.Connection) -> None:
+    """Fill clean_start/clean_end of a version 4 database from its stored story texts:
+    any place in the article's clean text holding the story's text shows the same text
+    (instr, in C); the rare one not found whole is placed by ``clean_bounds``."""
+    conn.execute(
+        "UPDATE segments SET clean_start = (SELECT instr(a.clean_text, segments.clean_text) - 1 "
+        "FROM articles a WHERE a.id = segments.article_id)"
+    )
+    conn.execute("UPDATE segments SET clean_end = clean_start + length(clean_text)")
+    unplaced = [row[0] for row in conn.execute(
+        "SELECT DISTINCT article_id FROM segments WHERE clean_start < 0"
+    )]  # fmt: skip
+    for article_id in unplaced:
+        clean_text = conn.execute(
+            "SELECT clean_text FROM articles WHERE id = ?", [article_id]
+        ).fetchone()[0]
+        segments = conn.execute(
+            "SELECT id, clean_text FROM segments WHERE article_id = ? ORDER BY segment_number",
+            [article_id],
+        ).fetchall()
+        bounds = clean_bounds(clean_text, [text for _, text in segments])
+        conn.executemany(
+            "UPDATE segments SET clean_start = ?, clean_end = ? WHERE id = ?",
+            [(start, end, segment_id) for (segment_id, _), (start, end) in zip(segments, bounds)],
+        )
+
+
+def _drop_segment_texts(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("ALTER TABLE segments DROP COLUMN clean_text")
+    except sqlite3.OperationalError as problem:  # a view or trigger of the user's reads it
+        raise SchemaError(
+            f"cannot upgrade: {first_line(problem)}; segments.clean_text is no longer stored "
+            "(segment_texts.clean_text has it): change or drop what reads it and run again"
+        ) from problem
+
+
 # Upgrades from version N to N+1, applied in order, each followed by SCHEMA_STATEMENTS
-# (which create whatever new tables and indexes version N lacked).
-MIGRATIONS: dict[int, tuple[str, ...]] = {
+# (which create whatever new tables and indexes version N lacked). A step is SQL or a
+# function of the connection.
+MIGRATIONS: dict[int, tuple] = {
     # 2 added lsh_recent and idx_segments_seq (created by SCHEMA_STATEMENTS) and reads
     # lsh_recent in the lsh_bands view: CREATE VIEW IF NOT EXISTS would keep the old one.
     1: (
@@ -344,12 +419,22 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE matches ADD COLUMN derivation_probability REAL",
         "DROP VIEW IF EXISTS lsh_bands",  # names the fingerprint buckets
     ),
+    # 5 stores each story's clean text once, as its place in the article's (the
+    # segment_texts view, created by SCHEMA_STATEMENTS, shows it as before).
+    4: (
+        "ALTER TABLE segments ADD COLUMN clean_start INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE segments ADD COLUMN clean_end INTEGER NOT NULL DEFAULT 0",
+        _locate_segment_texts,
+        _drop_segment_texts,
+    ),
 }
+
 
 PROVENANCE_TABLES = (
     "provenance_meta",
     "articles",
     "segments",
+    "segment_texts",
     "article_credits",
     "outlet_names",
     "boilerplate_spans",
@@ -539,7 +624,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         _refuse_early_index_layout(db)
         for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
             for statement in MIGRATIONS.get(version, ()):
-                db.conn.execute(statement)
+                if callable(statement):  # a step SQL alone cannot take
+                    statement(db.conn)
+                else:
+                    db.conn.execute(statement)
         for statement in SCHEMA_STATEMENTS:
             db.conn.execute(statement)
         set_meta(db, "schema_version", SCHEMA_VERSION)
@@ -676,12 +764,13 @@ def insert_article(db: sqlite_utils.Database, article, now: str) -> None:
     )
     conn.executemany(  # seq: the segment's key in the LSH index, the next free one
         "INSERT INTO segments (id, article_id, segment_number, title, start_char, end_char, "
-        "clean_text, word_count, match_pending, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, "
-        "(SELECT coalesce(max(seq), 0) + 1 FROM segments))",
+        "clean_start, clean_end, word_count, match_pending, seq) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, (SELECT coalesce(max(seq), 0) + 1 FROM segments))",
         [
-            (s.segment_id, article.id, s.number, s.title, s.start, s.end, s.clean_text, s.word_count)
+            (s.segment_id, article.id, s.number, s.title, s.start, s.end, s.clean_start,
+             s.clean_end, s.word_count)
             for s in article.segments
-        ],
+        ],  # fmt: skip
     )
     conn.executemany(
         "INSERT INTO article_credits "

@@ -35,7 +35,7 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
     "segments": (
         "segments",
         ["id", "article_id", "segment_number", "title", "start_char", "end_char",
-         "clean_text", "word_count", "match_pending"],
+         "clean_start", "clean_end", "word_count", "match_pending"],
     ),
     "article_credits": (
         "article_credits",

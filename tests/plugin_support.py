@@ -228,7 +228,7 @@ def _article(db, article_id, text, title, outlet, published, inferred=(), url=No
 def _segment(db, article_id, number, text, start, end, title=None) -> None:
     _insert(
         db, "segments", id=f"{article_id}#{number}", article_id=article_id, segment_number=number,
-        title=title, start_char=start, end_char=end, clean_text=text[start:end],
+        title=title, start_char=start, end_char=end, clean_start=start, clean_end=end,
         word_count=len(text[start:end].split()), match_pending=0,
     )  # fmt: skip
 

@@ -55,7 +55,7 @@ def add_segment(db, segment_id: str, text_or_norms, params=DEFAULT_PARAMS, publi
         )
         db.conn.execute(
             "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, "
-            "clean_text, word_count) VALUES (?, ?, ?, 0, 0, '', ?)",
+            "clean_start, clean_end, word_count) VALUES (?, ?, ?, 0, 0, 0, 0, ?)",
             [segment_id, article_id, int(number), len(norms)],
         )
         index.check_params(db, params)

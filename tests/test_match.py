@@ -300,9 +300,9 @@ def test_rows_inserted_directly_are_indexed_and_matched(tmp_path):
             )
             db.conn.execute(
                 "INSERT INTO segments (id, article_id, segment_number, start_char, end_char, "
-                "clean_text, word_count) "
-                "VALUES (?, ?, 1, 0, ?, ?, ?)",
-                [f"{article_id}#1", article_id, len(raw), raw, len(raw.split())],
+                "clean_start, clean_end, word_count) "
+                "VALUES (?, ?, 1, 0, ?, 0, ?, ?)",
+                [f"{article_id}#1", article_id, len(raw), len(raw), len(raw.split())],
             )
         index.index_segments(
             db, [index.SegmentToIndex(f"{a}#1", a, texts[a], [(0, len(texts[a]))]) for a in texts]

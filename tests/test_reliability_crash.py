@@ -282,7 +282,10 @@ def band_digests(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
 
 
 # Not seq (the index's integer key, like a rowid) nor match_pending (where matching is).
-SEGMENT_COLUMNS = "id, article_id, segment_number, title, start_char, end_char, clean_text, word_count"
+SEGMENT_COLUMNS = (
+    "id, article_id, segment_number, title, start_char, end_char, clean_start, clean_end, "
+    "word_count"
+)
 # What matching writes. Not `credited`, `relation` or the shared source: the lineage
 # rebuild at the end of a run sets them from the whole story (two copies of one source
 # become siblings, whose credit is no question), so a run killed before it differs

@@ -1,12 +1,13 @@
 """No side doors: with ``articles`` private, nothing made from their text is public.
 
-The fixture database gains the full-text index and two views (one reading segment texts,
-one only counting outlet names); the user adds two canned queries (one reading titles, one not).
-An anonymous visitor is refused every table, view and canned query that shows article text
-(the shipped ones too) and custom SQL; what holds no text stays public; the allowed actor
-sees everything; with ``articles`` public nothing is hidden. Before, on 0.65 the full-text
-table served every text, and on both versions ``segments``, ``clusters``, credit and
-boilerplate lines, the shipped canned queries and ``?sql=`` showed titles and texts.
+The fixture database gains the full-text index and two views (one counting labels, one only
+counting outlet names; the shipped ``segment_texts`` slices the articles' clean texts); the
+user adds two canned queries (one reading titles, one not). An anonymous visitor is refused
+every table, view and canned query that shows article text (the shipped ones too) and custom
+SQL; what holds no text stays public; the allowed actor sees everything; with ``articles``
+public nothing is hidden. Before, on 0.65 the full-text table served every text, and on both
+versions ``segments``, ``clusters``, credit and boilerplate lines, the shipped canned queries
+and ``?sql=`` showed titles and texts.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ def db_path(provenance_db_path, tmp_path_factory):
     db = store.connect(str(path))
     with closing(db.conn):
         store.enable_search(db)
-        db.conn.execute("create view segment_texts as select id, clean_text from segments")
         db.conn.execute(
             "create view label_counts as select label, count(*) as n from matches group by label"
         )

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from datasette_provenance import ingest, store
+from datasette_provenance.cleaning import clean_article
 from datasette_provenance.matching import index, search, update
 from datasette_provenance.cli import cli
 from tests.plugin_support import page, serve
@@ -32,19 +33,21 @@ VERSION_1_LSH_BANDS = """
 """
 
 
-def as_version_1(path) -> None:
+def downgraded(path, *steps) -> None:
+    """Run the downgrade steps on the database at ``path`` in one transaction."""
     with closing(sqlite3.connect(path)) as conn:
         with conn:
-            _downgrade_to_2(conn)
-            _downgrade(conn)
+            for step in steps:
+                step(conn)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # one file, as immutable serving needs
 
 
+def as_version_1(path) -> None:
+    downgraded(path, _downgrade_to_2, _downgrade)
+
+
 def as_version_2(path) -> None:
-    with closing(sqlite3.connect(path)) as conn:
-        with conn:
-            _downgrade_to_2(conn)
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    downgraded(path, _downgrade_to_2)
 
 
 # Version 2 credit kinds, from the form version 3 keeps.
@@ -92,8 +95,26 @@ VERSION_2_MATCHES = (
 )
 
 
+def _downgrade_to_4(conn) -> None:
+    """Version 4 stored each story's clean text in segments, not its place in the article's."""
+    conn.execute("DROP VIEW segment_texts")
+    conn.execute("ALTER TABLE segments ADD COLUMN clean_text TEXT NOT NULL DEFAULT ''")
+    conn.execute(
+        "UPDATE segments SET clean_text = (SELECT substr(a.clean_text, segments.clean_start + 1, "
+        "segments.clean_end - segments.clean_start) FROM articles a WHERE a.id = article_id)"
+    )
+    conn.execute("ALTER TABLE segments DROP COLUMN clean_start")
+    conn.execute("ALTER TABLE segments DROP COLUMN clean_end")
+    conn.execute("UPDATE provenance_meta SET value = '4' WHERE key = 'schema_version'")
+
+
+def as_version_4(path) -> None:
+    downgraded(path, _downgrade_to_4)
+
+
 def _downgrade_to_3(conn) -> None:
     """What version 3 had: no derivation probability, no story tables."""
+    _downgrade_to_4(conn)
     conn.execute("ALTER TABLE matches DROP COLUMN derivation_probability")
     conn.execute("DROP TABLE story_links")
     conn.execute("DROP TABLE story_terms")
@@ -102,10 +123,7 @@ def _downgrade_to_3(conn) -> None:
 
 
 def as_version_3(path) -> None:
-    with closing(sqlite3.connect(path)) as conn:
-        with conn:
-            _downgrade_to_3(conn)
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    downgraded(path, _downgrade_to_3)
 
 
 def table_rows(path, query: str) -> list[tuple]:
@@ -162,6 +180,60 @@ def test_a_version_3_database_gains_the_derivation_probability_and_story_tables(
     assert table_rows(seeds_db_copy, "SELECT id, label FROM matches") == labels
     view = table_rows(seeds_db_copy, "SELECT sql FROM sqlite_master WHERE name = 'lsh_bands'")
     assert "fingerprint" in view[0][0]
+
+
+SEGMENT_TEXTS = "SELECT id, article_id, segment_number, title, clean_text FROM segments"
+
+
+def test_a_version_4_database_keeps_each_story_text_once_and_shows_it_as_before(
+    seeds_db_copy,
+):
+    as_version_4(seeds_db_copy)
+    texts = table_rows(seeds_db_copy, SEGMENT_TEXTS)
+    assert len(texts) == 6 and all(text for *_, text in texts)  # 003 holds two stories
+    db = store.connect(str(seeds_db_copy))
+    try:
+        assert store.schema_version(db) == store.SCHEMA_VERSION
+        assert "clean_text" not in db["segments"].columns_dict
+    finally:
+        db.conn.close()
+    assert table_rows(seeds_db_copy, SEGMENT_TEXTS.replace("segments", "segment_texts")) == texts
+
+
+def test_an_upgrade_refuses_to_break_a_view_that_reads_the_old_story_texts(seeds_db_copy):
+    as_version_4(seeds_db_copy)
+    with closing(sqlite3.connect(seeds_db_copy)) as conn, conn:
+        conn.execute("CREATE VIEW mine AS SELECT id, clean_text FROM segments")
+    with pytest.raises(store.SchemaError, match="view mine.*segment_texts.clean_text has it"):
+        store.connect(str(seeds_db_copy))
+    assert table_rows(
+        seeds_db_copy, "SELECT value FROM provenance_meta WHERE key = 'schema_version'"
+    ) == [("4",)]
+    assert len(table_rows(seeds_db_copy, "SELECT clean_text FROM mine")) == 6
+
+
+def test_segment_texts_are_the_story_texts_the_cleaner_gives(seeds_db):
+    expected = {}
+    for path in SEEDS_DIR.glob("*.txt"):
+        cleaned = clean_article(path.read_text(encoding="utf-8"))
+        for segment in cleaned.segments:
+            expected[f"{path.stem}#{segment.number}"] = cleaned.segment_text(segment)
+    stored = dict(seeds_db.execute("SELECT id, clean_text FROM segment_texts").fetchall())
+    assert stored == expected and len(stored) == 6
+
+
+@pytest.mark.parametrize(
+    "clean_text, stories, bounds",
+    [
+        ("One story.", ["One story."], [(0, 10)]),
+        ("Same.\n\nSame.", ["Same.", "Same."], [(0, 5), (7, 12)]),  # found in order
+        ("First.\n\n", ["First.", ""], [(0, 6), (6, 6)]),  # a story all boilerplate
+        # not found whole (no cleaner rule does this today): what lies between its neighbours
+        ("A.\n\nB C.\n\nD.", ["A.", "B X.", "D."], [(0, 2), (4, 8), (10, 12)]),
+    ],
+)
+def test_clean_bounds_place_each_story_text_in_the_article_text(clean_text, stories, bounds):
+    assert store.clean_bounds(clean_text, stories) == bounds
 
 
 def test_an_upgraded_database_takes_new_articles_and_finds_them(version_1_db, tmp_path):

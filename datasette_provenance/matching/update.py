@@ -527,7 +527,9 @@ def _rebuild_lineage(db: sqlite_utils.Database, settings: LineageSettings) -> in
         segment_id: lineage.SegmentNode(segment_id, *rest, opening=opening(text, [(0, len(text))]))
         for segment_id, *rest, text in db.execute(
             "SELECT s.id, s.article_id, COALESCE(a.title, s.title), a.published, a.outlet, "
-            "s.word_count, length(s.clean_text), substr(s.clean_text, 1, 200) FROM segments s "
+            "s.word_count, s.clean_end - s.clean_start, "
+            "substr(a.clean_text, s.clean_start + 1, min(200, s.clean_end - s.clean_start)) "
+            "FROM segments s "
             "JOIN articles a ON a.id = s.article_id WHERE s.id IN "
             "(SELECT source_segment_id FROM matches UNION SELECT derived_segment_id FROM matches "
             "UNION SELECT segment_id FROM story_links "

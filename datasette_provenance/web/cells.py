@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
+from urllib.parse import quote
 
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
@@ -30,9 +31,11 @@ REQUEST_CACHE: ContextVar[dict | None] = ContextVar("provenance_request_cache", 
 LONG_TEXT_COLUMNS = {
     ("articles", "raw_text"): "id",
     ("articles", "clean_text"): "id",
-    ("segments", "clean_text"): "article_id",
+    ("segment_texts", "clean_text"): "article_id",
 }
 TABLES = {table for table, _ in LONG_TEXT_COLUMNS}
+# Views have no row pages: the whole text of one of their rows is its JSON.
+VIEWS = {"segment_texts"}
 # A text only a little longer than the preview is shown whole: cutting it saves nothing.
 SLACK = 1.2
 
@@ -50,7 +53,13 @@ def long_text(
     article_id = row[article_column]
     article_id = article_id.get("value") if isinstance(article_id, dict) else article_id
     lineage_href = urls.article(article_id) if lineage else None
-    return shortened(value, preview, urls.row(table, row["id"]), lineage_href)
+    return shortened(value, preview, whole_text_href(urls, table, row["id"]), lineage_href)
+
+
+def whole_text_href(urls, table: str, row_id) -> str:
+    if table in VIEWS:
+        return f"{urls.table(table)}.json?id={quote(str(row_id), safe='')}&_shape=array"
+    return urls.row(table, row_id)
 
 
 def _has_columns(row, columns) -> bool:

@@ -83,8 +83,8 @@ def provenance_containment(text_a: str | None, text_b: str | None) -> float | No
         select s.title, d.title,
                provenance_containment(d.clean_text, s.clean_text) as copied_share
         from matches m
-        join articles s on s.id = m.source_article_id
-        join articles d on d.id = m.derived_article_id
+        join segment_texts s on s.id = m.source_segment_id
+        join segment_texts d on d.id = m.derived_segment_id
         order by copied_share desc
     """
     if not _usable(text_a) or not _usable(text_b):
