@@ -572,6 +572,7 @@ def archive_scale(results: dict, plan: dict, corpus: Path, db: Path, workdir: Pa
     import scale
 
     results["database_tables"] = scale.table_sizes(db)
+    results["database_tables_with_indexes"] = scale.table_sizes(db, with_indexes=True)
     results["db_bytes_per_article"] = results["database_bytes_per_article"]
     log("small database")
     small = workdir / "small.db"

@@ -261,21 +261,57 @@ def storm_cost(background: Path, copies: int, workdir: Path) -> dict:
 def _child_ingest_only(db: str, *paths: str) -> None:
     from datasette_provenance import ingest
 
+    started = time.process_time()
     summary = ingest.ingest(db, list(paths), run_matching=False)
-    print(json.dumps({"added": summary.added}))
+    print(json.dumps({"added": summary.added, "cpu_seconds": time.process_time() - started}))
 
 
 # ----------------------------------------------------------------------------- size
 
 
-def table_sizes(db_path: Path) -> dict:
-    """Bytes per article of every table and index (SQLite's dbstat), largest first."""
+def table_sizes(db_path: Path, with_indexes: bool = False) -> dict:
+    """Bytes per article of every table and index (SQLite's dbstat), largest first; with
+    ``with_indexes``, of every table with its indexes."""
+    owner = "coalesce(m.tbl_name, d.name)" if with_indexes else "d.name"
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
         articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0] or 1
         rows = conn.execute(
-            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"
+            f"SELECT {owner}, sum(d.pgsize) FROM dbstat d "
+            "LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
     return {name: round(size / articles) for name, size in rows}
+
+
+def database_size(size: int, workdir: Path, seed: int = 13) -> dict:
+    """The database ``size`` synthetic articles make (ingested, not matched), per article:
+    its file, each table with its indexes, each table and index alone (dbstat), and the
+    raw text it holds; with the ingest's CPU seconds (a fresh process)."""
+    import synthetic
+
+    corpus = workdir / f"synthetic-{size}-{seed}.jsonl"
+    synthetic.write_corpus(size, str(corpus), seed=seed)
+    db = workdir / "size.db"
+    remove_database(db)
+    ingest = run_child("_ingest_only", str(db), str(corpus))
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        raw = conn.execute("SELECT sum(length(CAST(raw_text AS BLOB))) FROM articles").fetchone()
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        free *= conn.execute("PRAGMA page_size").fetchone()[0]
+    tables = table_sizes(db, with_indexes=True)
+    result = {
+        "articles": ingest["added"],
+        "ingest_cpu_seconds": round(ingest["cpu_seconds"], 3),  # the ingest call alone
+        "process_cpu_seconds": round(ingest["process_tree_cpu_seconds"], 3),
+        "raw_text_bytes_per_article": round(raw[0] / size),
+        "file_bytes_per_article": round(db.stat().st_size / size),
+        "in_use_bytes_per_article": sum(tables.values()),
+        "free_bytes_per_article": round(free / size),  # pages the file keeps for reuse
+        "tables": tables,
+        "tables_and_indexes": table_sizes(db),
+    }
+    remove_database(db)
+    corpus.unlink()
+    return result
 
 
 # ----------------------------------------------------------------------------- peers
@@ -368,15 +404,20 @@ def _rensa_pipeline(documents: list[list[str]]) -> int:
 
 def main() -> None:
     """``python benchmarks/scale.py growth SIZE,SIZE,... [SAMPLE]``: ``match_growth`` as
+    JSON; ``python benchmarks/scale.py size [SIZE]``: ``database_size`` (5,000 articles) as
     JSON; otherwise the child steps the measurements run in fresh processes."""
     command, *arguments = sys.argv[1:]
     sys.path.insert(0, str(HERE.parent))
-    if command == "growth":
+    if command in ("growth", "size"):
         import tempfile
 
-        sizes = [int(size) for size in arguments[0].split(",")]
-        sample = int(arguments[1]) if len(arguments) > 1 else 200
         with tempfile.TemporaryDirectory() as workdir:
+            if command == "size":
+                size = int(arguments[0]) if arguments else 5000
+                print(json.dumps(database_size(size, Path(workdir)), indent=1))
+                return
+            sizes = [int(size) for size in arguments[0].split(",")]
+            sample = int(arguments[1]) if len(arguments) > 1 else 200
             print(json.dumps(match_growth(sizes, sample, Path(workdir)), indent=1))
         return
     {"_match": _child_match, "_ingest_match": _child_ingest_match,

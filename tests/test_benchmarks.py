@@ -61,3 +61,18 @@ def test_excerpts_benchmark_writes_found_shares_and_times(tmp_path):
                 assert figures["excerpts"] == 4 and 0 <= figures["found"] <= 4
                 assert figures["p50_ms"] is not None
     assert "found (+search)" in finished.stdout
+
+
+def test_size_report_gives_every_table_per_article(tmp_path):
+    import scale
+
+    report = scale.database_size(200, tmp_path)
+    assert report["articles"] == 200 and report["ingest_cpu_seconds"] > 0
+    tables, alone = report["tables"], report["tables_and_indexes"]
+    assert {"articles", "segments", "signatures", "lsh_recent"} <= set(tables)
+    assert sum(tables.values()) == report["in_use_bytes_per_article"]
+    assert abs(sum(alone.values()) - sum(tables.values())) <= len(alone)  # rounded apiece
+    assert tables["segments"] > alone["segments"]  # with its indexes
+    # text is stored once: a segment row holds offsets, not its story's text again
+    assert alone["segments"] < report["raw_text_bytes_per_article"] / 10
+    assert not list(tmp_path.iterdir())  # corpus and database removed
