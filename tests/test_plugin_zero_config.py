@@ -167,6 +167,18 @@ async def test_long_texts_are_shortened_on_table_pages_only(news_db):
     assert all("provenance-preview" not in r["raw_text"] for r in rows)
 
 
+async def test_story_texts_are_shortened_and_link_to_their_whole_text(news_db):
+    datasette = await served(news_db)
+    table = (await datasette.client.get("/news/segment_texts")).text
+    assert len(re.findall(r'class="provenance-preview">', table)) == 6  # 003 holds two stories
+    canada = f"{SEED_IDS['copy']}#2"
+    whole = re.search(rf'href="([^"]+id={re.escape(canada.replace("#", "%23"))}[^"]*)"', table)
+    assert whole, table
+    rows = (await datasette.client.get(html.unescape(whole.group(1)))).json()
+    assert [row["id"] for row in rows] == [canada]
+    assert rows[0]["clean_text"].startswith("Canada Liberals Vote to Replace Trudeau as PM")
+
+
 async def test_provenance_facets_are_suggested_on_articles(news_db):
     datasette = await served(news_db)
     page = (await datasette.client.get("/news/articles.json?_extra=suggested_facets")).json()
