@@ -356,6 +356,11 @@ def _locate_segment_texts(conn: sqlite3.Connection) -> None:
 
 
 def _drop_segment_texts(conn: sqlite3.Connection) -> None:
+    if sqlite3.sqlite_version_info < (3, 35):  # no ALTER TABLE ... DROP COLUMN before
+        raise SchemaError(
+            f"upgrading this database to schema version {SCHEMA_VERSION} needs SQLite 3.35 or "
+            f"newer (Python here uses {sqlite3.sqlite_version}); new databases work with it"
+        )
     try:
         conn.execute("ALTER TABLE segments DROP COLUMN clean_text")
     except sqlite3.OperationalError as problem:  # a view or trigger of the user's reads it

@@ -222,6 +222,19 @@ def test_segment_texts_are_the_story_texts_the_cleaner_gives(seeds_db):
     assert stored == expected and len(stored) == 6
 
 
+def test_an_upgrade_on_an_old_sqlite_says_what_it_needs_and_changes_nothing(
+    seeds_db_copy, monkeypatch
+):
+    as_version_4(seeds_db_copy)
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    with pytest.raises(store.SchemaError, match="needs SQLite 3.35 or newer"):
+        store.connect(str(seeds_db_copy))
+    assert table_rows(
+        seeds_db_copy, "SELECT value FROM provenance_meta WHERE key = 'schema_version'"
+    ) == [("4",)]
+    assert len(table_rows(seeds_db_copy, "SELECT clean_text FROM segments")) == 6
+
+
 @pytest.mark.parametrize(
     "clean_text, stories, bounds",
     [
