@@ -66,6 +66,7 @@ from datasette_provenance.matching.pairs import (
     best_candidates,
     compare_segments,
     shares_wording,
+    storm_candidates,
     story_link,
 )
 from datasette_provenance.matching.segments import (
@@ -776,14 +777,15 @@ def _candidate_lists(spark, hits, segments, settings: CandidateSettings = DEFAUL
         verifySchema=False,
     ), "chosen_rank")
     windows = segments.select(
-        F.col("sid").alias("member"), F.col("signatures").alias("member_signatures")
+        F.col("sid").alias("member"), F.col("signatures").alias("member_signatures"),
+        F.col("published").alias("member_published"),
     )
     query_signatures = segments.select(
         F.col("sid").alias("query"), F.col("signatures").alias("query_signatures")
     )
     chosen_with_windows = _grouped_arrays(
         chosen.join(windows, "member"),
-        ["chosen_rank", *hit_columns, "story_jaccard", "member_signatures"],
+        ["chosen_rank", *hit_columns, "story_jaccard", "member_signatures", "member_published"],
     ).join(query_signatures, "query")
     return _exploded(spark.createDataFrame(
         chosen_with_windows.rdd.map(partial(_best_candidates, settings=settings)),
@@ -852,7 +854,8 @@ def _chosen_for_scoring(row, settings: CandidateSettings) -> tuple:
 
 
 def _best_candidates(row, settings: CandidateSettings) -> tuple:
-    """``lsh.score_candidates`` then ``best_candidates`` for one query segment."""
+    """``lsh.score_candidates``, ``best_candidates`` then ``storm_candidates`` (a copy of a
+    syndication storm is aligned with a few of its copies) for one query segment."""
     query = _loads(row.query_signatures)
     order = sorted(range(len(row.chosen_rank)), key=row.chosen_rank.__getitem__)
     windows = {}
@@ -869,6 +872,8 @@ def _best_candidates(row, settings: CandidateSettings) -> tuple:
         fingerprint_hits=Counter({m: h for m, h in zip(row.member, row.fingerprint_hits) if h}),
     )
     best = best_candidates(hits, settings)
+    published = dict(zip(row.member, row.member_published))
+    best = storm_candidates(best, published.get, settings)
     return row.query, [m for m, _ in best], [shares_text for _, shares_text in best]
 
 

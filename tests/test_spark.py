@@ -171,6 +171,28 @@ def test_synthetic_archive_gives_the_local_results(spark, tmp_path):
 SETTINGS_SQL = "SELECT value FROM provenance_meta WHERE key = 'candidate_settings'"
 
 
+def test_a_syndication_storm_is_trimmed_as_the_local_engine_trims_it(spark, tmp_path):
+    """One wire story republished by more outlets than ``storm_min_copies``: each copy is
+    aligned with the storm's earliest and closest copies only, in both engines."""
+    synthetic = load_benchmark("synthetic")
+    copies = parameters.DEFAULT_CANDIDATES.storm_min_copies + 10
+    corpus = tmp_path / "storm.jsonl"
+    corpus.write_text("".join(article.to_json() + "\n" for article, _ in synthetic.storm(copies)))
+    base, local, distributed = (tmp_path / f"{name}.db" for name in ("base", "local", "spark"))
+    ingest.ingest(str(base), [str(corpus)], run_matching=False)
+    shutil.copy(base, local)
+    shutil.copy(base, distributed)
+    expected = _match_locally(local)
+
+    summary = engine.run(spark, db_path=str(distributed))
+
+    assert differences(local, distributed, tables=RESULT_TABLES + ("segments",)) == {}
+    assert summary.pairs_compared == expected.pairs_compared
+    every_pair = (copies + 1) * copies // 2
+    assert expected.pairs_compared < every_pair / 2  # trimmed: not every copy with every other
+
+
+
 def _drop_dates(corpus: Path) -> None:
     """An undated archive: its story bands share one window, as before story windows, so its
     story buckets crowd (dated, its four months span five windows).
