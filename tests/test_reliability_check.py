@@ -25,6 +25,10 @@ from datasette_provenance.web import checking, guards
 from tests.plugin_support import page, serve
 from tests.test_align import seed_text
 
+# How long a step may take before the test calls it a hang. Generous: CPU limits are CPU
+# seconds, and a busy CI machine gives a niced check worker a small share of a core.
+HANG_SECONDS = 120
+
 pytestmark = pytest.mark.asyncio
 
 
@@ -41,7 +45,7 @@ async def check(ds):
 
 
 class HeldMatcher:
-    """Checks that wait inside the search (until ``release()``, or 20 s), or that spin
+    """Checks that wait inside the search (until ``release()``, or ``HANG_SECONDS``), or that spin
     there without ever looking at their budget. Checks run in a worker process, so this
     stand-in is pickled into it and speaks to the test through files in ``folder``."""
 
@@ -50,7 +54,7 @@ class HeldMatcher:
 
     def find_sources(self, db, *args, **kwargs):
         (self.folder / "entered").write_text(str(os.getpid()))
-        waited = time.monotonic() + 20
+        waited = time.monotonic() + HANG_SECONDS
         while not (self.folder / "release").exists() and time.monotonic() < waited:
             if not self.spin:
                 time.sleep(0.01)
@@ -129,8 +133,8 @@ async def test_other_pages_are_served_while_a_check_runs(provenance_db_path, mon
     ds = await serve(provenance_db_path, settings={"num_sql_threads": 1})
     checking_task = asyncio.ensure_future(check(ds))
     try:
-        await asyncio.wait_for(held.entered(), 20)
-        stories = await asyncio.wait_for(ds.client.get(page(format="json")), 10)
+        await asyncio.wait_for(held.entered(), HANG_SECONDS)
+        stories = await asyncio.wait_for(ds.client.get(page(format="json")), HANG_SECONDS)
         assert stories.status_code == 200
         assert not checking_task.done()
     finally:
@@ -206,7 +210,7 @@ async def check_and_leave(ds, held: HeldMatcher):
     async def receive():
         if requests:
             return requests.pop(0)
-        await asyncio.wait_for(held.entered(), 20)
+        await asyncio.wait_for(held.entered(), HANG_SECONDS)
         return {"type": "http.disconnect"}
 
     sent = []
@@ -222,7 +226,7 @@ async def check_and_leave(ds, held: HeldMatcher):
         "headers": [(b"host", b"127.0.0.1:8001"), (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode())],
     }  # fmt: skip
-    await asyncio.wait_for(ds.app()(scope, receive, send), 30)
+    await asyncio.wait_for(ds.app()(scope, receive, send), HANG_SECONDS)
     return sent
 
 
@@ -256,7 +260,7 @@ async def test_a_check_overrunning_its_cpu_budget_without_looking_is_stopped(
     held = hold_find_sources(monkeypatch, tmp_path, spin=True)
     ds = await serve(provenance_db_path, metadata=config(check_cpu_seconds=0.1))
     try:
-        response = await asyncio.wait_for(check(ds), 15)
+        response = await asyncio.wait_for(check(ds), HANG_SECONDS)
         assert not held.finished()
     finally:
         held.release()
