@@ -154,10 +154,9 @@ def _kept_segments(db: sqlite_utils.Database, query: str, wanted: set[str]) -> l
     them (``tokens.words``: accents, case and width folded, CJK characters one by one),
     so a paste the aligner would call verbatim is never dropped here."""
     rows = db.execute(
-        "SELECT s.id, substr(a.clean_text, s.clean_start + 1, s.clean_end - s.clean_start) "
-        "FROM segments AS s JOIN articles AS a ON a.id = s.article_id WHERE s.article_id IN ("
+        "SELECT id, clean_text FROM segment_texts WHERE article_id IN ("
         f"SELECT found.id FROM {SEARCH_TABLE} AS f JOIN articles AS found "
-        f"ON found.rowid = f.rowid WHERE {SEARCH_TABLE} MATCH ? LIMIT ?) ORDER BY s.id",
+        f"ON found.rowid = f.rowid WHERE {SEARCH_TABLE} MATCH ? LIMIT ?) ORDER BY id",
         [query, SEARCH_MAX_ARTICLES],
     ).fetchall()
     shares = {
