@@ -53,7 +53,9 @@ class HeldMatcher:
         self.folder, self.spin = folder, spin
 
     def find_sources(self, db, *args, **kwargs):
-        (self.folder / "entered").write_text(str(os.getpid()))
+        # Written whole, then renamed: the test polls for the name and must never read it empty.
+        (self.folder / "entering").write_text(str(os.getpid()))
+        (self.folder / "entering").rename(self.folder / "entered")
         waited = time.monotonic() + HANG_SECONDS
         while not (self.folder / "release").exists() and time.monotonic() < waited:
             if not self.spin:
