@@ -395,6 +395,39 @@ def test_find_sources_recognises_a_paraphrase_and_ignores_unrelated_text(
     assert search.find_sources(db, "   ") == []
 
 
+def _reuters_words(seeds_db, seed_ids, start: str, words: int) -> str:
+    text = seeds_db.execute(
+        "SELECT raw_text FROM articles WHERE id = ?", [seed_ids["reuters"]]
+    ).fetchone()[0]
+    return " ".join(text[text.index(start) :].split()[:words]).rstrip(".,")
+
+
+def test_a_short_phrase_found_whole_is_a_phrase_not_a_paraphrase(
+    searchable_seeds_db_path, seed_ids, seeds_db
+):
+    """Six words pasted from the Reuters story are in it word for word: alignment alone (a
+    copied stretch needs MIN_COPY_TOKENS) called them "reworded, 0%"; five words found nothing."""
+    db = sqlite_utils.Database(searchable_seeds_db_path)
+    try:
+        for start, words in (("the secretive communist", 6), ("asked detailed questions", 5)):
+            pasted = _reuters_words(seeds_db, seed_ids, start, words)
+            results = {r.article_id: r for r in search.find_sources(db, pasted)}
+            found = results[seed_ids["reuters"]]
+            assert (found.kind, found.label, found.derived_containment) == ("phrase", "verbatim", 1.0)
+            (passage,) = found.passages
+            assert (passage.kind, passage.derived_start, passage.derived_end) == (
+                "verbatim", 0, len(pasted)
+            )
+            assert "word for word" in found.evidence[0] and "not who wrote it first" in found.evidence[0]
+        quoted = search.find_sources(db, "the heroic Russian army and people")
+        assert {r.kind for r in quoted} == {"quotation"}  # inside Kim's quote in every article
+        assert all(r.label == "shared_quotes" for r in quoted)
+        four_words = search.find_sources(db, "communist state's satellite program")
+        assert all(r.kind != "phrase" for r in four_words)  # under MIN_QUOTE_RUN_TOKENS
+    finally:
+        db.conn.close()
+
+
 def test_rebuilt_index_gives_the_same_results(seeds_db_copy):
     db = store.connect(str(seeds_db_copy))
     expected = snapshot(db)

@@ -155,6 +155,23 @@ async def test_with_full_text_search_a_quote_is_enough(provenance_db_path, tmp_p
     assert table.status_code == 200 and table.json()
 
 
+async def test_a_short_phrase_is_shown_where_it_stands_word_for_word(provenance_db_path, tmp_path):
+    """Real matcher: six words of the Reuters story are "same phrase" (with a caution that
+    short wording can be common), never "paraphrased"; both sides of the comparison marked."""
+    searchable = await serve(searchable_copy(provenance_db_path, tmp_path))
+    phrase = "the secretive communist state's satellite program"
+    answer = await searchable.client.post(page("check", format="json"), json={"text": phrase})
+    kinds = {r["article_id"]: r["kind"] for r in answer.json()["results"]}
+    assert kinds[REUTERS] == "phrase" and "paraphrase" not in kinds.values()
+    html = (await searchable.client.post(page("check"), data={"text": phrase})).text
+    assert 'class="pv-badge pv-label-phrase">same phrase<' in html
+    assert "not who wrote it first" in html
+    compared = await searchable.client.post(
+        page("check"), data={"text": phrase, "compare": REUTERS}
+    )
+    assert compared.text.count('class="pv-passage pv-kind-verbatim"') == 2
+
+
 async def test_a_hidden_full_text_index_is_not_used_for_those_who_may_not_see_it(
     provenance_db_path, tmp_path, matcher
 ):

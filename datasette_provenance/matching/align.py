@@ -934,6 +934,30 @@ def _make_passage(
     return _passage_over(source, derived, source_range, derived_range, kind, similarity, edits)
 
 
+def phrase_found(source: PreparedText, derived: PreparedText) -> Passage | None:
+    """Where the whole of a short ``derived`` appears word for word in ``source``.
+
+    A pasted phrase (MIN_QUOTE_RUN_TOKENS words or more, fewer than MIN_COPY_TOKENS) is
+    too short to be a copied stretch, so alignment alone calls it reworded; this says
+    where it stands instead: a ``quotation`` passage when every word of it is quoted in
+    ``source``, else ``verbatim``. None when it is not there whole, or only across text
+    removed from ``source`` (a caption, an ad)."""
+    size = len(derived.norms)
+    if not MIN_QUOTE_RUN_TOKENS <= size < MIN_COPY_TOKENS:
+        return None
+    norms, first = source.norms, derived.norms[0]
+    for start in range(len(norms) - size + 1):
+        end = start + size
+        if (
+            norms[start] == first
+            and norms[start:end] == derived.norms
+            and not source.breaks[start + 1 : end].any()
+        ):
+            kind = "quotation" if source.quoted[start:end].all() else "verbatim"
+            return _passage_over(source, derived, (start, end), (0, size), kind, 1.0)
+    return None
+
+
 def _passage_over(
     source: PreparedText,
     derived: PreparedText,

@@ -355,6 +355,7 @@ def _and(items: list[str]) -> str:
 # A pasted text (the check page)
 
 QUOTATION = "quotation"  # a check result sharing only a quotation (with its attribution)
+PHRASE = "phrase"  # a short pasted phrase found whole, word for word (align.phrase_found)
 
 
 def check_kind(label: str, passage_kinds: Iterable[str], pasted_found: float) -> str:
@@ -374,6 +375,11 @@ def check_sentence(kind: str, scores: Mapping) -> str:
         return sentence(
             f"your text quotes the same words as this article ({plural(quotes, 'quotation')}); "
             "quoting the same speaker is not copying"
+        )
+    if kind == PHRASE:
+        return sentence(
+            "all of your text is in this article word for word; a phrase this short can be "
+            "common wording, so this shows where it appears, not who wrote it first"
         )
     if kind == "verbatim":
         return sentence(f"{share_words(found)} of your text is in this article word for word")

@@ -188,6 +188,9 @@ def _any_group_query(words: list[str]) -> str:
 
 
 def _check_one(candidate: SegmentData, pasted: align.PreparedText) -> CheckResult | None:
+    phrase = align.phrase_found(candidate.prepared, pasted)
+    if phrase is not None:
+        return _phrase_result(candidate, phrase)
     alignment = align.align_prepared(candidate.prepared, pasted)
     label, _ = lineage.label(alignment)
     if label == "independent":
@@ -205,6 +208,31 @@ def _check_one(candidate: SegmentData, pasted: align.PreparedText) -> CheckResul
         evidence=[evidence.check_sentence(kind, alignment.scores)],
         passages=alignment.passages,
         scores=alignment.scores,
+        kind=kind,
+    )
+
+
+def _phrase_result(candidate: SegmentData, phrase: align.Passage) -> CheckResult:
+    """A short pasted phrase found whole in ``candidate``: where it stands, word for word
+    (or inside a quotation), never "reworded"."""
+    quoted = phrase.kind == "quotation"
+    kind = evidence.QUOTATION if quoted else evidence.PHRASE
+    found = phrase.source_tokens[1] - phrase.source_tokens[0]
+    scores = {
+        "derived_containment": 1.0,
+        "source_containment": round(found / max(1, len(candidate.prepared)), 4),
+        "passages_quotation": int(quoted),
+    }
+    return CheckResult(
+        article_id=candidate.article_id,
+        segment_id=candidate.segment_id,
+        label="shared_quotes" if quoted else "verbatim",
+        source_containment=scores["source_containment"],
+        derived_containment=1.0,
+        jaccard=0.0,
+        evidence=[evidence.check_sentence(kind, scores)],
+        passages=[phrase],
+        scores=scores,
         kind=kind,
     )
 
