@@ -544,6 +544,9 @@ def connect(path: str) -> sqlite_utils.Database:
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
+    # A new file gives freed pages back (release_free_pages). Only an empty file takes
+    # this (before WAL writes its header); an older database keeps its mode.
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     # The LSH band index takes hundreds of random-key inserts per article; with
@@ -555,6 +558,21 @@ def connect(path: str) -> sqlite_utils.Database:
     db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
     ensure_schema(db)
     return db
+
+
+def release_free_pages(db: sqlite_utils.Database) -> None:
+    """Give the file's free pages back to the file system, outside any transaction.
+
+    Moving the similarity index's pending rows into it (matching/index.py: flush) frees
+    as many pages as the rows took, scattered between the articles' pages: as much again
+    as the index itself. With ``auto_vacuum = INCREMENTAL`` (a database this release
+    created) the pages at the end of the file move into those holes and the file is cut;
+    an older database keeps its free pages for later writes (``VACUUM`` returns them)."""
+    if db.conn.in_transaction or db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        return
+    if db.execute("PRAGMA freelist_count").fetchone()[0]:
+        # sqlite3_exec runs the pragma to the end: a Python cursor frees one page a step.
+        db.conn.executescript("PRAGMA incremental_vacuum")
 
 
 def database_file(db: sqlite_utils.Database) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sqlite3
 from dataclasses import replace
 
 import numpy as np
@@ -241,6 +242,41 @@ def test_flushed_rows_wait_in_lsh_recent_until_it_is_a_quarter_of_the_index(db, 
     assert db.execute("SELECT count(DISTINCT segment) FROM lsh_index").fetchone()[0] == 4
     assert store.get_meta(db, index.MERGED_META_KEY) == 4
     assert "s3#1" in lookup(db, seed_text("002"))
+
+
+def _pend_and_flush(db, count: int) -> int:
+    """Index ``count`` long pseudo-text segments as ingest does (pending, then flushed);
+    the free pages left in the file."""
+    for number in range(count):
+        add_segment(db, f"p{number}#1", "placeholder words only")
+    with db.conn:
+        index.add_many(
+            db, [(f"p{number}#1", sign_tokens(pseudo_words(600, number))) for number in range(count)],
+            DEFAULT_PARAMS, deferred=True,
+        )  # fmt: skip
+    index.flush(db)
+    return db.execute("PRAGMA freelist_count").fetchone()[0]
+
+
+def test_a_flush_gives_the_pending_rows_pages_back_to_the_file(db):
+    assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
+    assert _pend_and_flush(db, 40) == 0
+    in_use = db.execute("SELECT sum(pgsize) FROM dbstat").fetchone()[0]
+    size = db.execute("PRAGMA page_count").fetchone()[0] * 4096
+    assert size - in_use < 4096 * 8  # only the pointer-map pages besides the tables
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert "p7#1" in lookup(db, pseudo_words(600, 7))
+
+
+def test_an_older_database_keeps_its_free_pages_for_later_writes(tmp_path):
+    path = str(tmp_path / "older.db")
+    with sqlite3.connect(path) as conn:  # created before auto_vacuum was set
+        conn.execute("CREATE TABLE user_notes (note TEXT)")
+    db = store.connect(path)
+    assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+    assert _pend_and_flush(db, 40) > 0
+    assert "p7#1" in lookup(db, pseudo_words(600, 7))
+    db.conn.close()
 
 
 def test_crowded_buckets_count_members_in_both_tables(db):

@@ -56,7 +56,14 @@ from ..parameters import (
     SignatureParams,
     describe_differences,
 )
-from ..store import LSH_MERGED_META_KEY, database_name, get_meta, set_meta, write_transaction
+from ..store import (
+    LSH_MERGED_META_KEY,
+    database_name,
+    get_meta,
+    release_free_pages,
+    set_meta,
+    write_transaction,
+)
 from .lsh import (
     CandidateHit,
     bucket_kind,
@@ -400,6 +407,7 @@ def flush(
         if progress:
             progress(cursor.rowcount)
     _merge_if_due(db)
+    release_free_pages(db)  # the pending rows' pages, as many as the index's own
     return moved
 
 
