@@ -95,6 +95,16 @@ def test_check_sentences_describe_the_pasted_text():
         "Your text quotes the same words as this article (1 quotation); quoting the same speaker "
         "is not copying."
     )
+    assert evidence.check_sentence(
+        "quotation", {"passages_quotation": 1, "passages_statement": 2}
+    ) == (
+        "Your text quotes the same words as this article (1 quotation and 2 attributed "
+        "statements); quoting the same speaker is not copying."
+    )
+    assert evidence.check_sentence("statement", {"passages_statement": 1}) == (
+        "Your text reports the same statement as this article (1 statement, words it attributes "
+        "to someone without quotation marks); reporting what someone said is not copying."
+    )
     assert evidence.check_sentence("verbatim", {"derived_containment": 1.0}) == (
         "All of your text is in this article word for word."
     )

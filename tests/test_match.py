@@ -428,6 +428,23 @@ def test_a_short_phrase_found_whole_is_a_phrase_not_a_paraphrase(
         db.conn.close()
 
 
+def test_a_shared_statement_without_quotation_marks_is_not_called_a_quotation(
+    searchable_seeds_db_path, seed_ids, seeds_db
+):
+    """A sentence the Reuters story attributes ("Kim ... asked ...") shared with nothing around
+    it is a report of the same statement; the check page said "quotes the same words" of it."""
+    db = sqlite_utils.Database(searchable_seeds_db_path)
+    pasted = _reuters_words(seeds_db, seed_ids, "Kim, who arrived by train", 11)
+    try:
+        results = search.find_sources(db, pasted)
+    finally:
+        db.conn.close()
+    found = {r.article_id: r for r in results}[seed_ids["reuters"]]
+    assert (found.kind, found.label) == ("statement", "shared_quotes")
+    assert found.scores["passages_statement"] == 1 and found.scores["passages_quotation"] == 0
+    assert "same statement" in found.evidence[0] and "quotes" not in found.evidence[0]
+
+
 def test_rebuilt_index_gives_the_same_results(seeds_db_copy):
     db = store.connect(str(seeds_db_copy))
     expected = snapshot(db)

@@ -356,6 +356,7 @@ def _and(items: list[str]) -> str:
 
 QUOTATION = "quotation"  # a check result sharing only a quotation (with its attribution)
 PHRASE = "phrase"  # a short pasted phrase found whole, word for word (align.phrase_found)
+STATEMENT = "statement"  # like QUOTATION, the words attributed without quotation marks
 
 
 def check_kind(label: str, passage_kinds: Iterable[str], pasted_found: float) -> str:
@@ -370,10 +371,21 @@ def check_kind(label: str, passage_kinds: Iterable[str], pasted_found: float) ->
 def check_sentence(kind: str, scores: Mapping) -> str:
     """What a pasted text shares with one article, in words."""
     found = float(scores.get("derived_containment", 0.0))  # share of the paste in the article
+    statements = int(scores.get("passages_statement", 0) or 0)
+    if kind == STATEMENT:
+        counted = plural(statements or 1, "statement")
+        return sentence(
+            f"your text reports the same statement as this article ({counted}, words it "
+            "attributes to someone without quotation marks); reporting what someone said is "
+            "not copying"
+        )
     if kind == QUOTATION or kind == "shared_quotes":
         quotes = int(scores.get("passages_quotation", 0) or 0) or 1
+        counted = plural(quotes, "quotation")
+        if statements:
+            counted += f" and {plural(statements, 'attributed statement')}"
         return sentence(
-            f"your text quotes the same words as this article ({plural(quotes, 'quotation')}); "
+            f"your text quotes the same words as this article ({counted}); "
             "quoting the same speaker is not copying"
         )
     if kind == PHRASE:

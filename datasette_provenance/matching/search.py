@@ -198,6 +198,9 @@ def _check_one(candidate: SegmentData, pasted: align.PreparedText) -> CheckResul
     kind = evidence.check_kind(
         label, (p.kind for p in alignment.passages), alignment.derived_containment
     )
+    scores = dict(alignment.scores, **_quotations_and_statements(candidate, alignment.passages))
+    if kind in (evidence.QUOTATION, "shared_quotes") and not scores["passages_quotation"]:
+        kind = evidence.STATEMENT
     return CheckResult(
         article_id=candidate.article_id,
         segment_id=candidate.segment_id,
@@ -205,11 +208,20 @@ def _check_one(candidate: SegmentData, pasted: align.PreparedText) -> CheckResul
         source_containment=alignment.source_containment,
         derived_containment=alignment.derived_containment,
         jaccard=alignment.jaccard,
-        evidence=[evidence.check_sentence(kind, alignment.scores)],
+        evidence=[evidence.check_sentence(kind, scores)],
         passages=alignment.passages,
-        scores=alignment.scores,
+        scores=scores,
         kind=kind,
     )
+
+
+def _quotations_and_statements(candidate: SegmentData, passages: list[align.Passage]) -> dict:
+    """Shared quotations split by what the article has there: words in quotation marks, or
+    a statement it attributes without them ("the ministry said ...", align's statements)."""
+    quoted = candidate.prepared.quoted
+    shared = [p.source_tokens for p in passages if p.kind == "quotation"]
+    quotations = sum(bool(quoted[start:end].mean() >= 0.5) for start, end in shared)
+    return {"passages_quotation": quotations, "passages_statement": len(shared) - quotations}
 
 
 def _phrase_result(candidate: SegmentData, phrase: align.Passage) -> CheckResult:

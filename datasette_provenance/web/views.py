@@ -747,7 +747,8 @@ async def _find_sources(page: Page, text: str, limit: int, use_search: bool) -> 
 
 # The order of check results: what the paste shares, most first.
 CHECK_RANK = {
-    "verbatim": 0, "phrase": 0, "light_edit": 1, "paraphrase": 2, "quotation": 3, "shared_quotes": 3
+    "verbatim": 0, "phrase": 0, "light_edit": 1, "paraphrase": 2,
+    "quotation": 3, "statement": 3, "shared_quotes": 3,
 }  # fmt: skip
 CHECK_WORDS = {
     "verbatim": "word for word",
@@ -755,6 +756,7 @@ CHECK_WORDS = {
     "light_edit": "lightly edited",
     "paraphrase": "paraphrased",
     "quotation": "same quotation",
+    "statement": "same statement",
     "shared_quotes": "same quotation",
 }
 
