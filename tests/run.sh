@@ -14,6 +14,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Compiled modules are kept (__pycache__, git-ignored): with a caller's PYTHONDONTWRITEBYTECODE
+# every Python process the tests start (CLI runs, workers, each pytest's collection) would
+# compile the package, and the wheel test's venv its dependencies, from source again.
+unset PYTHONDONTWRITEBYTECODE
+
 PYTHON=${PYTHON:-python3}
 VENV_ROOT=${VENV_ROOT:-.venvs}
 DATASETTE_STABLE=${DATASETTE_STABLE:-"datasette>=0.65,<0.66"}
