@@ -22,7 +22,7 @@ from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Page cache of a writing connection, in KiB (see connect).
 CACHE_KIB = 64 * 1024
@@ -145,14 +145,18 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS idx_boilerplate_article ON boilerplate_spans(article_id)",
-    # MinHash signatures: one row per window of a segment (window 0 = whole segment).
+    # MinHash signatures of a segment (matching/index.py): its text (window 0 = the whole
+    # segment; a segment short enough to have no token windows, or signed before schema 6,
+    # has them as windows 1, 2, ...), its story words and its winnowing fingerprints. A
+    # longer one keeps the hashes of its word shingles instead of its token windows (kind
+    # 'shingles', 256 to a row): the windows are their MinHash, a third of the bytes.
     """
     CREATE TABLE IF NOT EXISTS signatures (
         segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
-        window INTEGER NOT NULL,   -- text: 0 = whole segment, then token windows; story: publication window
-        kind TEXT NOT NULL DEFAULT 'text',  -- 'text' (word shingles), 'story' (topic words) or 'fingerprint' (winnowed shingle hashes, uint64)
-        shingle_count INTEGER NOT NULL,
-        hashvalues BLOB NOT NULL,  -- little-endian uint32 array, num_perm long
+        window INTEGER NOT NULL,   -- text: 0 = whole segment, then token windows; shingles: row number; story: publication window
+        kind TEXT NOT NULL DEFAULT 'text',  -- 'text' (word shingles), 'shingles' (their hashes), 'story' (topic words) or 'fingerprint' (winnowed shingle hashes, uint64)
+        shingle_count INTEGER NOT NULL,  -- shingles: hashes in the row
+        hashvalues BLOB NOT NULL,  -- little-endian uint32 array, num_perm long (shingles: shingle_count long)
         PRIMARY KEY (segment_id, kind, window)
     )
     """,
@@ -432,6 +436,12 @@ MIGRATIONS: dict[int, tuple] = {
         _locate_segment_texts,
         _drop_segment_texts,
     ),
+    # 6 stores a long segment's shingle hashes (signatures kind 'shingles') instead of its
+    # token windows, which are made from them when read. Nothing to change: the windows
+    # stored before are read as they are (`match --rebuild-index` re-signs them in the new
+    # layout); the version tells an older release, which would read only window 0 of new
+    # segments, to refuse the database.
+    5: (),
 }
 
 

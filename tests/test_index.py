@@ -164,10 +164,12 @@ def test_add_writes_signature_rows_and_distinct_band_rows(db):
         "SELECT kind, count(*), min(window), max(window) FROM signatures "
         "GROUP BY kind ORDER BY kind"
     ).fetchall()
-    assert rows == [
+    shingle_rows = -(-signed.shingle_count // index.SHINGLES_PER_ROW)
+    assert signed.window_count > 1 and rows == [
         ("fingerprint", 1, 0, 0),
+        ("shingles", shingle_rows, 0, shingle_rows - 1),  # the token windows are made from them
         ("story", 1, 0, 0),
-        ("text", 1 + signed.window_count, 0, signed.window_count),
+        ("text", 1, 0, 0),  # window 0
     ]
     bands = db.execute("SELECT kind, band, hash FROM lsh_bands WHERE segment_id = 'a#1'").fetchall()
     assert sorted(bands) == sorted(lsh.band_keys(signed, DEFAULT_PARAMS))
@@ -181,8 +183,39 @@ def test_add_writes_signature_rows_and_distinct_band_rows(db):
     assert list(loaded.text_shingle_counts) == list(signed.text_shingle_counts)
     assert loaded.token_count == signed.token_count
     assert np.array_equal(loaded.fingerprints, signed.fingerprints)
+    assert np.array_equal(loaded.shingles, signed.shingles)
     fingerprint_bands = [row for row in bands if row[0] == "fingerprint"]
     assert len(fingerprint_bands) == len(signed.fingerprints) > signed.token_count // 20
+
+
+def test_token_windows_stored_as_windows_read_and_score_as_their_shingles_do(db, tmp_path):
+    """Signatures written before schema 6 (every window a row) and after (window 0 and the
+    shingle hashes) load the same and give the same candidates, scores included."""
+    older = store.connect(str(tmp_path / "older.db"))
+    texts = {"a#1": seed_text("000"), "b#1": seed_text("001"), "c#1": seed_text("003")}
+    for segment_id, text in texts.items():
+        add_segment(db, segment_id, text)
+        add_segment(older, segment_id, "placeholder words only")
+        with older.conn:  # the windows without their shingles: the older layout
+            signed = replace(sign_tokens(words(text)), shingles=None)
+            index.add(older, segment_id, signed, DEFAULT_PARAMS)
+    assert older.execute("SELECT count(*) FROM signatures WHERE kind = 'shingles'").fetchone() == (0,)
+    for segment_id in texts:
+        new, old = (index.load_signatures(d, segment_id, DEFAULT_PARAMS) for d in (db, older))
+        assert np.array_equal(new.text, old.text) and new.window_count > 1
+        assert list(new.text_shingle_counts) == list(old.text_shingle_counts)
+        assert old.shingles is None and len(new.shingles) == new.shingle_count
+    for text in texts.values():
+        assert lookup(db, text) == lookup(older, text) and len(lookup(db, text)) > 1
+    older.conn.close()
+
+
+def test_short_segments_keep_window_0_only(db):
+    signed = add_segment(db, "a#1", pseudo_words(60, seed=2))
+    assert signed.window_count == 0
+    kinds = db.execute("SELECT kind FROM signatures ORDER BY kind").fetchall()
+    assert kinds == [("fingerprint",), ("story",), ("text",)]
+    assert np.array_equal(index.load_signatures(db, "a#1", DEFAULT_PARAMS).text, signed.text)
 
 
 def test_adding_again_replaces_and_remove_deletes(db):

@@ -12,12 +12,15 @@ import shutil
 import sqlite3
 from contextlib import closing
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from datasette_provenance import ingest, store
 from datasette_provenance.cleaning import clean_article
 from datasette_provenance.matching import index, search, update
+from datasette_provenance.matching.signatures import pack, text_windows
+from datasette_provenance.parameters import DEFAULT_PARAMS
 from datasette_provenance.cli import cli
 from tests.plugin_support import page, serve
 
@@ -95,8 +98,34 @@ VERSION_2_MATCHES = (
 )
 
 
+def _downgrade_to_5(conn) -> None:
+    """Version 5 stored every token window of a segment, not its shingle hashes."""
+    shingles: dict[str, list[bytes]] = {}
+    for segment_id, blob in conn.execute(
+        "SELECT segment_id, hashvalues FROM signatures WHERE kind = 'shingles' "
+        "ORDER BY segment_id, window"
+    ):
+        shingles.setdefault(segment_id, []).append(blob)
+    for segment_id, blobs in shingles.items():
+        values = np.frombuffer(b"".join(blobs), dtype="<u4").astype(np.uint32)
+        windows, counts = text_windows(values, DEFAULT_PARAMS)
+        conn.executemany(
+            "INSERT INTO signatures (segment_id, window, kind, shingle_count, hashvalues) "
+            "VALUES (?, ?, 'text', ?, ?)",
+            [(segment_id, number, int(counts[number]), pack(windows[number]))
+             for number in range(1, len(windows))],
+        )  # fmt: skip
+    conn.execute("DELETE FROM signatures WHERE kind = 'shingles'")
+    conn.execute("UPDATE provenance_meta SET value = '5' WHERE key = 'schema_version'")
+
+
+def as_version_5(path) -> None:
+    downgraded(path, _downgrade_to_5)
+
+
 def _downgrade_to_4(conn) -> None:
     """Version 4 stored each story's clean text in segments, not its place in the article's."""
+    _downgrade_to_5(conn)
     conn.execute("DROP VIEW segment_texts")
     conn.execute("ALTER TABLE segments ADD COLUMN clean_text TEXT NOT NULL DEFAULT ''")
     conn.execute(
@@ -198,6 +227,39 @@ def test_a_version_4_database_keeps_each_story_text_once_and_shows_it_as_before(
     finally:
         db.conn.close()
     assert table_rows(seeds_db_copy, SEGMENT_TEXTS.replace("segments", "segment_texts")) == texts
+
+
+def test_a_version_5_database_reads_its_stored_windows_and_signs_new_segments_anew(
+    seeds_db_copy, tmp_path
+):
+    def signed(path) -> dict:
+        db = store.connect(str(path))
+        try:
+            ids = [row[0] for row in db.execute("SELECT id FROM segments ORDER BY id")]
+            loaded = {i: index.load_signatures(db, i, DEFAULT_PARAMS) for i in ids}
+            return {i: (s.text.tobytes(), s.text_shingle_counts.tolist(), s.story.tobytes(),
+                        s.fingerprints.tobytes(), s.story_window) for i, s in loaded.items()}  # fmt: skip
+        finally:
+            db.conn.close()
+
+    expected = signed(seeds_db_copy)
+    as_version_5(seeds_db_copy)
+    windows = "SELECT count(*) FROM signatures WHERE kind = 'text' AND window > 0"
+    assert table_rows(seeds_db_copy, windows)[0][0] > 6
+    assert signed(seeds_db_copy) == expected  # upgraded to 6, the stored windows read as they are
+    assert table_rows(seeds_db_copy, windows)[0][0] > 6
+    more = tmp_path / "more"
+    more.mkdir()
+    text = next(SEEDS_DIR.glob("000_*.txt")).read_text(encoding="utf-8")
+    (more / "000-again.txt").write_text(text, encoding="utf-8")
+    ingest.ingest(str(seeds_db_copy), [str(more)], run_matching=True)
+    shingles = "SELECT count(DISTINCT segment_id) FROM signatures WHERE kind = 'shingles'"
+    assert table_rows(seeds_db_copy, shingles) == [(1,)]  # the new segment, in the new layout
+    copies = (
+        "SELECT label FROM matches WHERE '000-again' IN (source_article_id, derived_article_id) "
+        "AND '000_5bbc07b3f689fc76' IN (source_article_id, derived_article_id)"
+    )
+    assert table_rows(seeds_db_copy, copies) == [("verbatim",)]
 
 
 def test_an_upgrade_refuses_to_break_a_view_that_reads_the_old_story_texts(seeds_db_copy):

@@ -76,7 +76,7 @@ from .lsh import (
     score_candidates,
     scoring_pool,
 )
-from .signatures import SegmentSignatures, pack, sign_text, unpack, unpack_many
+from .signatures import SegmentSignatures, pack, sign_text, text_windows, unpack, unpack_many
 
 PARAMS_META_KEY = SIGNATURE_PARAMS_KEY
 # Set while a rebuild is under way: an interrupted rebuild leaves a partial index.
@@ -306,14 +306,29 @@ def _segment_seqs(db: sqlite_utils.Database, segment_ids: list[str]) -> dict[str
     return found  # type: ignore[return-value]
 
 
+# A segment's shingle hashes are stored this many to a row (1 KB): rows of a few KB would
+# leave most of a page empty each (a table page holds 4 KB, and one longer row overflows).
+SHINGLES_PER_ROW = 256
+
+
 def _signature_rows(segment_id: str, signatures: SegmentSignatures) -> list[tuple]:
-    # All windows packed at once (as ``pack`` would, one by one), then cut per window.
-    packed = pack(signatures.text)
-    size = len(packed) // max(1, len(signatures.text))
-    rows = [
-        (segment_id, window, "text", int(count), packed[window * size : (window + 1) * size])
-        for window, count in enumerate(signatures.text_shingle_counts.tolist())
-    ]
+    if signatures.window_count and signatures.shingles is not None:
+        # Window 0 (what SQL users compare), then the shingle hashes the token windows
+        # are made from (``text_windows``) instead of the windows: a third of the bytes.
+        shingles = np.asarray(signatures.shingles, dtype="<u4")
+        rows = [(segment_id, 0, "text", signatures.shingle_count, pack(signatures.text[0]))]
+        rows += [
+            (segment_id, number, "shingles", len(part), part.tobytes())
+            for number, part in enumerate(_chunks(shingles, SHINGLES_PER_ROW))
+        ]
+    else:  # no token windows (a short segment), or windows read from an older layout
+        # All windows packed at once (as ``pack`` would, one by one), then cut per window.
+        packed = pack(signatures.text)
+        size = len(packed) // max(1, len(signatures.text))
+        rows = [
+            (segment_id, window, "text", int(count), packed[window * size : (window + 1) * size])
+            for window, count in enumerate(signatures.text_shingle_counts.tolist())
+        ]
     # The story row's window is the publication window its story bands are keyed by.
     story = (segment_id, signatures.story_window, "story", signatures.story_word_count)
     rows.append((*story, pack(signatures.story)))
@@ -498,15 +513,19 @@ def load_signatures(
         "WHERE segment_id = ? ORDER BY kind, window",
         [segment_id],
     ).fetchall()
-    text = [(count, blob) for kind, _, count, blob in rows if kind == "text"]
     story = [(count, blob, window) for kind, window, count, blob in rows if kind == "story"]
     fingerprints = [blob for kind, _, _, blob in rows if kind == "fingerprint"]
-    if not text or not story:
+    windows = _windows_from_rows(
+        [(kind, count, blob) for kind, _, count, blob in rows if kind in _WINDOW_KINDS], params
+    )
+    if windows is None or not story:
         return None
-    shingle_count = text[0][0]
+    text, counts, shingles = windows
+    shingle_count = int(counts[0])
     return SegmentSignatures(
-        text=unpack_many([blob for _, blob in text], params.num_perm),
-        text_shingle_counts=np.array([count for count, _ in text], dtype=np.int64),
+        text=text,
+        text_shingle_counts=counts,
+        shingles=shingles,
         story=unpack(story[0][1]),
         story_word_count=story[0][0],
         story_window=story[0][2],
@@ -550,7 +569,7 @@ def candidates(
     pool = scoring_pool(text_first, story_only, settings)
     story_jaccards = _story_jaccards(db, signatures, pool, cache)
     chosen = choose_for_scoring(text_first, story_only, story_jaccards, settings)
-    windows = _load_text_windows(db, chosen, signatures.text.shape[1], cache)
+    windows = _load_text_windows(db, chosen, params, cache)
     return score_candidates(
         signatures, windows, text_hits, story_hits, story_jaccards, settings, fingerprint_hits
     )
@@ -771,33 +790,53 @@ def _read_stories(db, segment_ids: list[str], query: SegmentSignatures) -> dict[
 def _load_text_windows(
     db: sqlite_utils.Database,
     segment_ids: list[str],
-    num_perm: int,
+    params: SignatureParams,
     cache: LookupCache | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each segment's text windows (window 0 first) and their shingle counts, in the given order."""
-    found = _cached(cache, "windows", segment_ids, lambda ids: _read_windows(db, ids, num_perm))
+    found = _cached(cache, "windows", segment_ids, lambda ids: _read_windows(db, ids, params))
     return {segment_id: found[segment_id] for segment_id in segment_ids if segment_id in found}
 
 
-def _read_windows(db, segment_ids: list[str], num_perm: int) -> dict:
+def _read_windows(db, segment_ids: list[str], params: SignatureParams) -> dict:
     rows: list[tuple] = []
     for chunk in _chunks(segment_ids, 500):
         rows += db.execute(
-            "SELECT segment_id, shingle_count, hashvalues FROM signatures WHERE kind = 'text' "
-            f"AND segment_id IN ({','.join('?' * len(chunk))}) ORDER BY segment_id, window",
+            "SELECT segment_id, kind, shingle_count, hashvalues FROM signatures "
+            f"WHERE kind IN ('shingles', 'text') AND segment_id IN ({','.join('?' * len(chunk))}) "
+            "ORDER BY segment_id, kind, window",
             chunk,
         ).fetchall()
-    if not rows:
-        return {}
-    values = unpack_many([blob for _, _, blob in rows], num_perm)
-    sizes = np.array([count for _, count, _ in rows], dtype=np.int64)
-    spans: dict[str, list[int]] = {}
-    for position, (segment_id, _, _) in enumerate(rows):
-        spans.setdefault(segment_id, [position, position])[1] = position + 1
-    return {
-        segment_id: (values[start:end], sizes[start:end])
-        for segment_id, (start, end) in spans.items()
-    }
+    by_segment: dict[str, list[tuple]] = {}
+    for segment_id, *row in rows:
+        by_segment.setdefault(segment_id, []).append(row)
+    found = {}
+    for segment_id, segment_rows in by_segment.items():
+        windows = _windows_from_rows(segment_rows, params)
+        if windows is not None:
+            found[segment_id] = windows[:2]
+    return found
+
+
+# The signature rows a segment's text windows are read from.
+_WINDOW_KINDS = ("shingles", "text")
+
+
+def _windows_from_rows(
+    rows: list[tuple[str, int, bytes]], params: SignatureParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """(windows, their shingle counts, the shingle hashes or None) from a segment's
+    ``(kind, shingle_count, hashvalues)`` rows of ``_WINDOW_KINDS`` in window order, None
+    without any: made from its shingle hashes when stored, else its stored windows."""
+    shingles = [blob for kind, _, blob in rows if kind == "shingles"]
+    if shingles:
+        values = np.frombuffer(b"".join(shingles), dtype="<u4").astype(np.uint32)
+        return (*text_windows(values, params), values)
+    text = [(count, blob) for kind, count, blob in rows if kind == "text"]
+    if not text:
+        return None
+    counts = np.array([count for count, _ in text], dtype=np.int64)
+    return unpack_many([blob for _, blob in text], params.num_perm), counts, None
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

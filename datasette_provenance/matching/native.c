@@ -271,7 +271,7 @@ static PyObject *sign(PyObject *self, PyObject *args) {
         }
     }
 
-    /* Text windows (signatures._text_signatures). */
+    /* Text windows (signatures.text_windows). */
     size_t n = shingle_hashes(hashes, count, shingle_size, shingles);
     for (size_t i = 0; i < n; i++) mixed[i] = fmix32((uint32_t)shingles[i]);
     size_t window_rows;

@@ -74,6 +74,10 @@ class SegmentSignatures:
     # The publication window its story bands are keyed by (``lsh.story_window``; 0: undated).
     # Not made from the text: the signer sets it from the article's date.
     story_window: int = 0
+    # The word shingles' hashes (low 32 bits) in text order: ``text`` is their MinHash
+    # (``text_windows``), so the index stores these instead of the token windows (a
+    # third of the bytes). None when not known (signatures read from an older layout).
+    shingles: np.ndarray | None = None
 
     @property
     def shingle_count(self) -> int:
@@ -146,7 +150,8 @@ def sign_tokens(
             return found[0]
     hashes = token_hashes(norms)
     shingles = shingle_hashes(hashes, params.shingle_size)
-    text, counts = _text_signatures(shingles.astype(np.uint32), params)  # low 32 bits
+    shingles32 = shingles.astype(np.uint32)  # low 32 bits
+    text, counts = text_windows(shingles32, params)
     story_values = story_hashes(norms, hashes, params)
     return SegmentSignatures(
         text=text,
@@ -155,6 +160,7 @@ def sign_tokens(
         story_word_count=len(story_values),
         token_count=len(norms),
         fingerprints=winnow(shingles, params.fingerprint_window),
+        shingles=shingles32,
     )
 
 
@@ -215,13 +221,15 @@ def sign_natively(
         return None
     # shingles: the 64-bit shingle hashes (``shingle_hashes``), so winnowing needs no
     # token hashed again in Python.
+    shingles = np.frombuffer(shingles, dtype=np.uint64)
     signed = SegmentSignatures(
         text=np.frombuffer(text, dtype=np.uint32).reshape(-1, params.num_perm),
         text_shingle_counts=np.frombuffer(counts, dtype=np.int64),
         story=np.frombuffer(story, dtype=np.uint32),
         story_word_count=story_words,
         token_count=token_count,
-        fingerprints=winnow(np.frombuffer(shingles, dtype=np.uint64), params.fingerprint_window),
+        fingerprints=winnow(shingles, params.fingerprint_window),
+        shingles=shingles.astype(np.uint32),
     )
     return signed, np.frombuffer(buckets, dtype=np.int64)
 
@@ -234,10 +242,11 @@ def sign_text(
     return sign_tokens(norms, params)
 
 
-def _text_signatures(
+def text_windows(
     shingles32: np.ndarray, params: SignatureParams
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Window 0 and the token windows (with their shingle counts)."""
+    """Window 0 and the token windows (``SegmentSignatures.text``) of a segment's shingle
+    hashes (low 32 bits, text order), with their shingle counts."""
     count = len(shingles32)
     size, step = params.window_size, params.window_step
     if count < size + step:
