@@ -270,6 +270,14 @@ class LabelThresholds:
     # seeds' translated French report 0.27-0.30 with the Reuters story and its
     # rewrites), an unrelated story 0.08.
     same_story_similarity: float = 0.15
+    # Matching keeps a pair it did not store as a match as a story candidate from this
+    # similarity, measured with the corpus's word rarity as it stood then; every lineage
+    # rebuild measures the candidates again with the rarity as it stands and links those
+    # from ``same_story_similarity``, so stories do not depend on the order articles
+    # arrived in. Rarity moves a pair's similarity by a few hundredths as a corpus grows
+    # (up to 0.03 between a quarter of a 400-article synthetic corpus and all of it):
+    # 0.05 below the link threshold leaves a margin, and keeps to pairs worth measuring.
+    story_candidate_similarity: float = 0.10
     # Stories merge while the average link between them reaches this (a pair never
     # compared counting zero). Average linkage keeps apart events on one subject that
     # single links would chain: on NewsWCL the two Korea events (Pompeo meets Kim; the

@@ -65,8 +65,8 @@ from datasette_provenance.matching.pairs import (
     StoryLink,
     best_candidates,
     compare_segments,
-    shares_wording,
     storm_candidates,
+    story_candidate,
     story_link,
 )
 from datasette_provenance.matching.segments import (
@@ -259,8 +259,11 @@ def run(
             numbered = _numbered_results(
                 spark, _compared_pairs(spark, pairs, segments, rarity, summary, cached), cached
             )
-            links = _persist(_story_links(spark, pairs, segments, rarity), cached)
-            links.count()
+            story_candidates = _persist(
+                _story_candidates(spark, pairs, segments, rarity, numbered), cached
+            )
+            story_candidates.count()
+            links = _same_story(story_candidates)
         if parquet_out:
             with timer("write parquet"):
                 links.write.mode("overwrite").parquet(f"{parquet_out}/story_links")
@@ -270,7 +273,7 @@ def run(
         if db is not None:
             with timer("write sqlite"):
                 _write_matches(db, numbered, segments, candidates)
-                _write_story_links(db, links)
+                _write_story_candidates(db, story_candidates)
                 summary.clusters = update.rebuild_lineage(db)
     finally:
         for data in cached:
@@ -1001,9 +1004,9 @@ def _compare_partition(rows: Iterator, now: str, rarity) -> Iterator[tuple]:
 LINK_SCHEMA = "a long, b long, segment_id string, other_segment_id string, similarity double"
 
 
-def _story_links(spark, pairs, segments, rarity):
-    """Same-story links of the pairs found by story words alone that share no wording worth
-    aligning (``pairs.story_link``), as the local engine keeps them."""
+def _story_candidates(spark, pairs, segments, rarity, numbered):
+    """The story candidates of the compared pairs not stored as a match
+    (``pairs.story_candidate``), as the local engine keeps them; ``numbered``: the matches."""
     from pyspark.sql import functions as F
 
     query_data = segments.select(
@@ -1013,42 +1016,51 @@ def _story_links(spark, pairs, segments, rarity):
         F.col("sid").alias("member"), F.col("matcher").alias("member_matcher")
     )
     joined = (
-        pairs.where(~F.col("shares_text"))
-        .join(query_data, "query")
+        pairs.join(query_data, "query")
         .join(member_data, "member")
         .sortWithinPartitions("member", "query")
     )
-    return spark.createDataFrame(
-        joined.rdd.mapPartitions(partial(_link_partition, rarity=rarity)),
-        LINK_SCHEMA,
+    found = spark.createDataFrame(
+        joined.rdd.mapPartitions(partial(_candidate_partition, rarity=rarity)),
+        LINK_SCHEMA + ", same_story boolean",
         verifySchema=False,
     )
+    matched = numbered.select(  # ordinals follow segment ids: a < b as in a candidate
+        F.least("source", "derived").alias("a"), F.greatest("source", "derived").alias("b")
+    )
+    return found.join(matched, ["a", "b"], "left_anti")
 
 
-def _link_partition(rows: Iterator, rarity) -> Iterator[tuple]:
+def _candidate_partition(rows: Iterator, rarity) -> Iterator[tuple]:
     rarity = _rarity(rarity)
     for row in rows:
         query, member = _loads(row.query_matcher), _loads(row.member_matcher)
-        if shares_wording(query, member):
-            continue  # aligned instead (compare_segments)
-        link = story_link(query, member, rarity)
-        if link is not None:
+        found = story_candidate(query, member, rarity)
+        if found is not None:
             ordinals = {query.segment_id: row.query, member.segment_id: row.member}
+            link = story_link(found.segment_id, found.other_segment_id, found.similarity)
             yield (
-                ordinals[link.segment_id], ordinals[link.other_segment_id],
-                link.segment_id, link.other_segment_id, link.similarity,
+                ordinals[found.segment_id], ordinals[found.other_segment_id],
+                found.segment_id, found.other_segment_id, round(found.similarity, 4),
+                link is not None,
             )
 
 
-def _write_story_links(db, links) -> None:
-    """Replace the stored same-story links with these."""
+def _same_story(story_candidates):
+    """The candidates that are same-story links: in one run over every article, the rarity
+    they were measured with is the one the lineage rebuild measures them with."""
+    return story_candidates.where(F.col("same_story")).drop("same_story")
+
+
+def _write_story_candidates(db, story_candidates) -> None:
+    """Replace the stored story candidates with these (the lineage rebuild links them)."""
     rows = [
-        (row.segment_id, row.other_segment_id, row.similarity)
-        for row in links.orderBy("segment_id", "other_segment_id").toLocalIterator()
+        (row.segment_id, row.other_segment_id)
+        for row in story_candidates.orderBy("segment_id", "other_segment_id").toLocalIterator()
     ]
     with db.conn:
-        db.conn.execute("DELETE FROM story_links")
-        update.store_story_links(db, [StoryLink(*row) for row in rows])
+        db.conn.execute("DELETE FROM story_candidates")
+        update.store_story_candidates(db, [StoryLink(*row, 0.0) for row in rows])
 
 
 def _plain(value):

@@ -22,7 +22,7 @@ from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Page cache of a writing connection, in KiB (see connect).
 CACHE_KIB = 64 * 1024
@@ -47,6 +47,19 @@ def first_line(error: BaseException) -> str:
     """An error in one line: its message's first line, or its type when it has none."""
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
+
+# Pairs of segments compared by matching and not stored as a match, whose story similarity
+# then reached LabelThresholds.story_candidate_similarity (segment_id < other_segment_id).
+# The lineage rebuild measures them again with the corpus's word rarity as it stands then
+# and keeps those that report one story as story_links: which stories exist does not depend
+# on the order articles arrived in.
+STORY_CANDIDATES_TABLE = """
+    CREATE TABLE IF NOT EXISTS story_candidates (
+        segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        other_segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        PRIMARY KEY (segment_id, other_segment_id)
+    ) WITHOUT ROWID
+    """
 
 # Each statement is run with IF NOT EXISTS, so running the list twice is harmless.
 SCHEMA_STATEMENTS: tuple[str, ...] = (
@@ -200,6 +213,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     """,
     # Two segments reporting one story that share no wording worth aligning, with their
     # corpus-wide story similarity: one row per pair, segment_id < other_segment_id.
+    # Made by the lineage rebuild from story_candidates, with the corpus's rarity then.
     """
     CREATE TABLE IF NOT EXISTS story_links (
         segment_id TEXT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
@@ -209,6 +223,8 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     ) WITHOUT ROWID
     """,
     "CREATE INDEX IF NOT EXISTS idx_story_links_other ON story_links(other_segment_id)",
+    STORY_CANDIDATES_TABLE,
+    "CREATE INDEX IF NOT EXISTS idx_story_candidates_other ON story_candidates(other_segment_id)",
     # The buckets readably: (kind, band, hash, segment_id), flushed or not. Fingerprints
     # (matching/lsh.py) use the text kind's last band number, 511.
     """
@@ -374,6 +390,15 @@ def _drop_segment_texts(conn: sqlite3.Connection) -> None:
         ) from problem
 
 
+def _candidates_from_story_links(conn: sqlite3.Connection) -> None:
+    """The story links matching stored (before version 4 there were none) as candidates."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'story_links'").fetchone():
+        conn.execute(
+            "INSERT OR IGNORE INTO story_candidates (segment_id, other_segment_id) "
+            "SELECT segment_id, other_segment_id FROM story_links"
+        )
+
+
 # Upgrades from version N to N+1, applied in order, each followed by SCHEMA_STATEMENTS
 # (which create whatever new tables and indexes version N lacked). A step is SQL or a
 # function of the connection.
@@ -442,6 +467,15 @@ MIGRATIONS: dict[int, tuple] = {
     # layout); the version tells an older release, which would read only window 0 of new
     # segments, to refuse the database.
     5: (),
+    # 7 keeps story candidates (story_candidates), from which each lineage rebuild makes
+    # the story links: the stored links are the first candidates (measured again by the
+    # next rebuild, which this marks due).
+    6: (
+        STORY_CANDIDATES_TABLE,
+        _candidates_from_story_links,
+        "INSERT INTO provenance_meta (key, value) "
+        f"VALUES ('{LINEAGE_STALE_KEY}', 'true') ON CONFLICT(key) DO UPDATE SET value = 'true'",
+    ),
 }
 
 
@@ -459,6 +493,7 @@ PROVENANCE_TABLES = (
     "lsh_pending",
     "lsh_bands",
     "story_terms",
+    "story_candidates",
     "story_links",
     "matches",
     "passages",

@@ -67,6 +67,17 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
         ["m.source_segment_id", "m.derived_segment_id", "p.source_start", "p.derived_start",
          "p.source_end", "p.derived_end", "p.kind", "p.similarity", "p.edits"],
     ),
+    # Every match, its scores without the story similarity measured when it was matched
+    # (the lineage rebuild measures it again with the corpus's rarity as it stands).
+    "matches_as_judged": (
+        "matches",
+        ["source_segment_id", "derived_segment_id", "source_article_id", "derived_article_id",
+         "label", "source_containment", "derived_containment", "jaccard", "credited",
+         "direction_confidence", "derivation_probability",
+         "json_remove(scores, '$.story_similarity')", "evidence", "credit", "relation",
+         "shared_source_article_id", "shared_source_segment_id"],
+    ),
+    "story_candidates": ("story_candidates", ["segment_id", "other_segment_id"]),
     "story_links": ("story_links", ["segment_id", "other_segment_id", "similarity"]),
     "story_terms": ("story_terms", ["term", "segments"]),
     "passages": (
@@ -88,7 +99,10 @@ CONTENT_QUERIES: dict[str, tuple[str, list[str]]] = {
     ),
 }  # fmt: skip
 # Whole tables (the two verdict views above are parts of matches and passages).
-TABLES = tuple(name for name in CONTENT_QUERIES if not name.startswith("derived_"))
+TABLES = tuple(
+    name for name in CONTENT_QUERIES
+    if not name.startswith("derived_") and name != "matches_as_judged"
+)  # fmt: skip
 
 
 def content_rows(conn: sqlite3.Connection, table: str) -> sqlite3.Cursor:

@@ -10,14 +10,15 @@ made by the same commands run one after another; every process must exit 0 with 
 traceback. A variant slows one process's lineage rebuild (as on a big archive) so
 that the others write while it computes.
 
-One thing may differ by design: whether two reports are one story is measured with
-word rarity over the corpus as it stood when the later one was matched (kept current
-as articles arrive, matching/corpus.py), and interleaved processes see other corpora on
-the way than one run after another. So story similarity, the independent same-story
-matches and links it keeps, and the stories they shape are not compared row for row;
-the verdicts (every derived match and its passages) are, the word counts the rarity
-comes from are, and the lineage must be the one the final matches and links give (a
-lineage left stale or half-written by a concurrent rebuild is what this file guards).
+Stories are compared too: whether two reports are one story is measured with word
+rarity over the corpus, which interleaved processes see at other sizes on the way than
+one run after another; each lineage rebuild measures every pair again with the rarity
+as it stands (matching/update.py), so story links, clusters and lineage depend only on
+the articles stored. Two things keep the figure measured when a pair was matched and
+are left out: the ``story_similarity`` in a match's scores, and which compared pairs were
+kept as story candidates (``story_candidate_similarity``, below the link threshold). The
+stored lineage must also be the one a rebuild gives (a lineage left stale or
+half-written by a concurrent rebuild is what this file guards).
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ ARTICLES = 320
 PARTS = 4
 RUN_TIMEOUT = 600
 COMPARED = ("articles", "segments", "article_credits", "boilerplate_spans", "signatures",
-            "lsh_bands", "story_terms", "derived_matches", "derived_passages")  # fmt: skip
-LINEAGE = ("clusters", "lineage")
+            "lsh_bands", "story_terms", "matches_as_judged", "passages", "story_links",
+            "clusters", "lineage")  # fmt: skip
+LINEAGE = ("story_links", "clusters", "lineage")
 
 # Loaded by the child processes of the slowed run (PYTHONPATH): sleeps after computing
 # clusters, before writing them.
@@ -154,3 +156,16 @@ def test_a_slow_lineage_rebuild_loses_nothing(rounds, sequential, tmp_path):
            "PROVENANCE_TEST_SLOW_LINEAGE": "8"}  # fmt: skip
     db = tmp_path / "news.db"
     assert_same_as_sequential(db, sequential, run_together(db, rounds, env))
+
+
+def test_ingesting_part_by_part_ends_with_the_stories_of_one_ingest(rounds, tmp_path):
+    """A user who ingests a corpus part by part (each ingest matches what it added, with
+    word rarity over the corpus as it stood) ends with what one ingest of everything
+    gives: the same verdicts, story links, clusters and lineage."""
+    parts = [str(path) for path in rounds[0]]
+    at_once, part_by_part = tmp_path / "at_once.db", tmp_path / "part_by_part.db"
+    commands = [cli("ingest", str(at_once), *parts, "--quiet")]
+    commands += [cli("ingest", str(part_by_part), part, "--quiet") for part in parts]
+    for command in commands:
+        subprocess.run(command, check=True, timeout=RUN_TIMEOUT, capture_output=True)
+    assert differences(at_once, part_by_part, tables=COMPARED) == {}

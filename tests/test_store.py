@@ -98,8 +98,19 @@ VERSION_2_MATCHES = (
 )
 
 
+def _downgrade_to_6(conn) -> None:
+    """Version 6 kept no story candidates: its story links were made when pairs were matched."""
+    conn.execute("DROP TABLE story_candidates")
+    conn.execute("UPDATE provenance_meta SET value = '6' WHERE key = 'schema_version'")
+
+
+def as_version_6(path) -> None:
+    downgraded(path, _downgrade_to_6)
+
+
 def _downgrade_to_5(conn) -> None:
     """Version 5 stored every token window of a segment, not its shingle hashes."""
+    _downgrade_to_6(conn)
     shingles: dict[str, list[bytes]] = {}
     for segment_id, blob in conn.execute(
         "SELECT segment_id, hashvalues FROM signatures WHERE kind = 'shingles' "
@@ -260,6 +271,26 @@ def test_a_version_5_database_reads_its_stored_windows_and_signs_new_segments_an
         "AND '000_5bbc07b3f689fc76' IN (source_article_id, derived_article_id)"
     )
     assert table_rows(seeds_db_copy, copies) == [("verbatim",)]
+
+
+STORY_LINKS = "SELECT segment_id, other_segment_id, similarity FROM story_links"
+
+
+def test_a_version_6_database_keeps_its_story_links_as_candidates(seeds_db_copy):
+    links = table_rows(seeds_db_copy, STORY_LINKS)
+    clusters = table_rows(seeds_db_copy, "SELECT segment_id, cluster_id FROM lineage")
+    as_version_6(seeds_db_copy)
+    db = store.connect(str(seeds_db_copy))
+    try:
+        assert store.schema_version(db) == store.SCHEMA_VERSION
+        candidates = db.execute("SELECT segment_id, other_segment_id FROM story_candidates")
+        assert sorted(candidates) == [link[:2] for link in links] and len(links) == 3
+        assert store.get_meta(db, store.LINEAGE_STALE_KEY) is True
+        update.update_matches(db)  # nothing to match: the rebuild measures the candidates
+    finally:
+        db.conn.close()
+    assert table_rows(seeds_db_copy, STORY_LINKS) == links
+    assert table_rows(seeds_db_copy, "SELECT segment_id, cluster_id FROM lineage") == clusters
 
 
 def test_an_upgrade_refuses_to_break_a_view_that_reads_the_old_story_texts(seeds_db_copy):

@@ -1,6 +1,7 @@
 """One candidate pair: aligned, oriented, labelled and credited (``judge_pair``,
 ``compare_segments``), the cheap look that decides whether it is worth aligning
-(``shares_wording``), the same-story link of a pair that is not (``story_link``),
+(``shares_wording``), the story candidate of a pair not stored (``story_candidate``)
+and its same-story link (``story_link``),
 and which of a segment's candidates are looked at (``best_candidates``).
 
 Pure: both matching engines (``update`` locally, the Spark engine) verify pairs
@@ -137,15 +138,25 @@ def shares_wording(first: SegmentData, second: SegmentData) -> bool:
     return bool(smaller) and shared >= MIN_SHARED_PHRASE_SHARE * smaller
 
 
-def story_link(
+def story_candidate(
     first: SegmentData, second: SegmentData, rarity: stories.Rarity
 ) -> StoryLink | None:
-    """The same-story link of two segments, if they report the same story."""
-    value = stories.similarity(first.story_profile(rarity), second.story_profile(rarity))
-    if value < DEFAULT_THRESHOLDS.same_story_similarity:
+    """Two segments not stored as a match, as a story candidate (with their similarity, not
+    rounded) when it reaches ``story_candidate_similarity``: the lineage rebuild measures it
+    again and decides the link (``story_link``)."""
+    low, high = sorted((first, second), key=lambda segment: segment.segment_id)
+    value = stories.similarity(low.story_profile(rarity), high.story_profile(rarity))
+    if value < DEFAULT_THRESHOLDS.story_candidate_similarity:
         return None
-    low, high = sorted((first.segment_id, second.segment_id))
-    return StoryLink(low, high, round(value, 4))
+    return StoryLink(low.segment_id, high.segment_id, value)
+
+
+def story_link(first: str, second: str, similarity: float) -> StoryLink | None:
+    """The same-story link of two segments (ids) at this similarity, if they report one story."""
+    if similarity < DEFAULT_THRESHOLDS.same_story_similarity:
+        return None
+    low, high = sorted((first, second))
+    return StoryLink(low, high, round(similarity, 4))
 
 
 def best_candidates(

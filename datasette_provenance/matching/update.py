@@ -2,10 +2,11 @@
 
 ``update_matches`` matches every pending segment (``index.candidates``, then a cheap
 look at each of the best of them: ``pairs.compare_segments`` aligns those sharing text
-or wording, ``pairs.story_link`` keeps the others that report the same story),
-committing chunk by chunk, so an interrupted run leaves whole chunks and the next run
-finishes the rest; then ``rebuild_lineage`` recomputes clusters and lineage from the
-stored matches and story links.
+or wording, ``pairs.story_candidate`` keeps the pairs not stored as a match that may
+report the same story), committing chunk by chunk, so an interrupted run leaves whole
+chunks and the next run finishes the rest; then ``rebuild_lineage`` measures every
+stored pair's story similarity with the corpus's word rarity as it stands (story links,
+``rescore_stories``) and recomputes clusters and lineage from the matches and links.
 ``match_row``, ``passage_rows`` and ``cluster_rows`` are the rows both matching
 engines write.
 """
@@ -54,6 +55,7 @@ from .pairs import (
     compare_segments,
     shares_wording,
     storm_candidates,
+    story_candidate,
     story_link,
 )
 from .segments import SegmentStore, opening
@@ -185,7 +187,7 @@ CHUNKS_AHEAD = 4
 # One compared pair: its match row, passage rows, and the (segment id, segments.seq) of
 # its two segments as they were loaded to compare them.
 ComparedPair = tuple[dict, list[dict], tuple[tuple[str, int], ...]]
-# One same-story link, with its two segments as loaded (as for a pair).
+# One story candidate, with its two segments as loaded (as for a pair).
 ComparedLink = tuple[StoryLink, tuple[tuple[str, int], ...]]
 
 
@@ -194,7 +196,7 @@ class ComparedChunk:
     """A chunk's work, ready to write: what its segments were when loaded (``seqs``), the
     ids of the matches involving them before its comparison began (``existing``: only
     those can be stale; another process may write newer ones meanwhile), its pairs and
-    its same-story links."""
+    its story candidates."""
 
     segment_ids: list[str]
     seqs: dict[str, int]
@@ -302,10 +304,11 @@ class MatchWorker:
         return self.store.get(segment_id).facts.published
 
     def compare(self, tasks, now: str) -> tuple[list[ComparedPair], list[ComparedLink]]:
-        """Each pair worth storing and each same-story link, in task order.
+        """Each pair worth storing and each story candidate, in task order.
 
-        Every candidate gets a cheap look: those sharing text or wording are aligned, the
-        others are kept as same-story links when they report the same story."""
+        Every candidate gets a cheap look: those sharing text or wording are aligned; a
+        pair not stored as a match is kept as a story candidate when it may report the
+        same story (the lineage rebuild decides, with the corpus's rarity then)."""
         results, links = [], []
         for segment_id, pairs in tasks:
             for candidate_id, shares_text in pairs:
@@ -318,10 +321,10 @@ class MatchWorker:
                     result = compare_segments(first, second, True, self.rarity)
                     if result is not None:
                         results.append((match_row(result, now), passage_rows(result), loaded))
-                else:
-                    link = story_link(first, second, self.rarity)
-                    if link is not None:
-                        links.append((link, loaded))
+                        continue
+                link = story_candidate(first, second, self.rarity)
+                if link is not None:
+                    links.append((link, loaded))
         return results, links
 
 
@@ -354,7 +357,7 @@ def _matcher(db, params: SignatureParams, candidates: CandidateSettings, workers
 
 
 def _write_chunk(db, chunk: ComparedChunk, compared: dict, number: int) -> list[ComparedPair]:
-    """Replace the chunk's matches and same-story links in one transaction (keeping what
+    """Replace the chunk's matches and story candidates in one transaction (keeping what
     earlier chunks wrote); returns the pairs written.
 
     Another process may have written since the chunk was compared: a pair or link is written only
@@ -382,14 +385,14 @@ def _write_chunk(db, chunk: ComparedChunk, compared: dict, number: int) -> list[
             ids = stale[start : start + 500]
             db.conn.execute(f"DELETE FROM matches WHERE id IN ({','.join('?' * len(ids))})", ids)
         db.conn.executemany(
-            "DELETE FROM story_links WHERE segment_id = ? AND other_segment_id = ?",
+            "DELETE FROM story_candidates WHERE segment_id = ? AND other_segment_id = ?",
             [
                 pair
-                for pair in _links_involving(db, chunk.segment_ids)
+                for pair in _candidates_involving(db, chunk.segment_ids)
                 if compared.get(frozenset(pair), number) >= number
             ],
         )
-        store_story_links(
+        store_story_candidates(
             db,
             [
                 link
@@ -427,8 +430,8 @@ def _matches_involving(db, segment_ids: list[str]) -> list[tuple[int, str, str]]
     )
 
 
-def _links_involving(db, segment_ids: list[str]) -> list[tuple[str, str]]:
-    return _rows_involving(db, "segment_id, other_segment_id", "story_links", segment_ids)
+def _candidates_involving(db, segment_ids: list[str]) -> list[tuple[str, str]]:
+    return _rows_involving(db, "segment_id, other_segment_id", "story_candidates", segment_ids)
 
 
 def _rows_involving(db, columns: str, table: str, segment_ids: list[str]) -> list[tuple]:
@@ -441,12 +444,12 @@ def _rows_involving(db, columns: str, table: str, segment_ids: list[str]) -> lis
     ).fetchall()
 
 
-def store_story_links(db, links: Sequence[StoryLink]) -> None:
-    """Insert (or replace) same-story links in the caller's transaction."""
+def store_story_candidates(db, candidates: Sequence[StoryLink]) -> None:
+    """Insert story candidates (their similarity is measured again by the lineage rebuild)
+    in the caller's transaction."""
     db.conn.executemany(
-        "INSERT OR REPLACE INTO story_links (segment_id, other_segment_id, similarity) "
-        "VALUES (?, ?, ?)",
-        [(link.segment_id, link.other_segment_id, link.similarity) for link in links],
+        "INSERT OR IGNORE INTO story_candidates (segment_id, other_segment_id) VALUES (?, ?)",
+        [(link.segment_id, link.other_segment_id) for link in candidates],
     )
 
 
@@ -513,16 +516,50 @@ def _progress_reporter(progress, total: int) -> Callable[[int], None]:
 def rebuild_lineage(
     db: sqlite_utils.Database, settings: LineageSettings = DEFAULT_LINEAGE
 ) -> int:
-    """Recompute ``clusters`` and ``lineage`` from the stored matches and story links (one
-    transaction), and each derived match's relation in them (a copy, or siblings sharing a source).
+    """Recompute ``story_links``, ``clusters`` and ``lineage`` from the stored matches and
+    story candidates (one transaction), and each derived match's relation in them (a copy,
+    or siblings sharing a source).
 
+    Every pair's story similarity is measured with the corpus's word rarity as it stands
+    now, not as it stood when the pair was matched: which stories exist then depends on
+    the articles stored, not on the order they arrived in (``StoryProfiles``).
     Read and written under one write lock: a process that read the matches before another
     wrote more would otherwise replace the newer lineage with an older one."""
     with write_transaction(db):
         return _rebuild_lineage(db, settings)
 
 
+class StoryProfiles:
+    """Each segment's story profile under one word rarity, made once; pairs' similarities."""
+
+    def __init__(self, store: SegmentStore, rarity: stories.Rarity):
+        self.store, self.rarity = store, rarity
+        self.profiles: dict[str, dict[str, float]] = {}
+
+    def __call__(self, segment_id: str) -> dict[str, float]:
+        profile = self.profiles.get(segment_id)
+        if profile is None:
+            profile = self.profiles[segment_id] = self.store.get(segment_id).story_profile(
+                self.rarity
+            )
+        return profile
+
+    def similarity(self, first: str, second: str) -> float:
+        """As matching measures it (``pairs``): the smaller id's profile first."""
+        low, high = sorted((first, second))
+        return stories.similarity(self(low), self(high))
+
+
 def _rebuild_lineage(db: sqlite_utils.Database, settings: LineageSettings) -> int:
+    profiles = StoryProfiles(SegmentStore(db), corpus.stored_rarity(db))
+    edges = [
+        rescored(match_edge(*row), profiles)
+        for row in db.execute(
+            "SELECT id, source_segment_id, derived_segment_id, label, scores, "
+            "direction_confidence, credit FROM matches ORDER BY id"
+        )
+    ]
+    links = _store_story_links(db, profiles, edges)
     nodes = {
         segment_id: lineage.SegmentNode(segment_id, *rest, opening=opening(text, [(0, len(text))]))
         for segment_id, *rest, text in db.execute(
@@ -536,21 +573,7 @@ def _rebuild_lineage(db: sqlite_utils.Database, settings: LineageSettings) -> in
             "UNION SELECT other_segment_id FROM story_links)"
         )
     }
-    edges = [
-        match_edge(*row)
-        for row in db.execute(
-            "SELECT id, source_segment_id, derived_segment_id, label, scores, "
-            "direction_confidence, credit FROM matches ORDER BY id"
-        )
-    ]
-    links = [
-        tuple(row)
-        for row in db.execute(
-            "SELECT segment_id, other_segment_id, similarity FROM story_links "
-            "ORDER BY segment_id, other_segment_id"
-        )
-    ]
-    links += complete_story_links(SegmentStore(db), corpus.stored_rarity(db), edges, links)
+    links += completed_links(edges, links, profiles)
     clusters = lineage.build_clusters(
         nodes, edges, lambda ids: load_passages(db, ids), settings, links
     )
@@ -611,14 +634,39 @@ def _store_relations(db, relations: list[lineage.Relation]) -> None:
     )
 
 
-def complete_story_links(
-    store: SegmentStore,
-    rarity: stories.Rarity,
-    edges: Sequence[lineage.MatchEdge],
-    links: Sequence[tuple[str, str, float]] = (),
+def rescored(edge: lineage.MatchEdge, profiles: StoryProfiles) -> lineage.MatchEdge:
+    """A match's edge with its story similarity under the rarity of ``profiles`` (its stored
+    scores keep the figure measured when it was matched)."""
+    value = round(profiles.similarity(edge.source_segment_id, edge.derived_segment_id), 4)
+    return replace(edge, story_similarity=value)
+
+
+def _store_story_links(
+    db, profiles: StoryProfiles, edges: Sequence[lineage.MatchEdge]
 ) -> list[tuple[str, str, float]]:
-    """Same-story links of the pairs never compared inside each group of linked segments."""
-    return completed_links(edges, links, lambda s: store.get(s).story_profile(rarity))
+    """The story candidates that report one story under the rarity of ``profiles``, written
+    as ``story_links`` (only the rows that changed); (segment, other, similarity) in order."""
+    matched = {frozenset((e.source_segment_id, e.derived_segment_id)) for e in edges}
+    links = []
+    for first, second in db.execute(
+        "SELECT segment_id, other_segment_id FROM story_candidates "
+        "ORDER BY segment_id, other_segment_id"
+    ):
+        if frozenset((first, second)) not in matched:
+            link = story_link(first, second, profiles.similarity(first, second))
+            if link is not None:
+                links.append((link.segment_id, link.other_segment_id, link.similarity))
+    stored = set(db.execute("SELECT segment_id, other_segment_id, similarity FROM story_links"))
+    db.conn.executemany(
+        "DELETE FROM story_links WHERE segment_id = ? AND other_segment_id = ?",
+        [(first, second) for first, second, _ in stored.difference(links)],
+    )
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO story_links (segment_id, other_segment_id, similarity) "
+        "VALUES (?, ?, ?)",
+        sorted(set(links).difference(stored)),
+    )
+    return links
 
 
 def completed_links(

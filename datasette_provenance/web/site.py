@@ -44,6 +44,7 @@ QUERY_SOURCE = "datasette-provenance"  # 1.0a: the `source` of the stored querie
 # Hidden unless the settings say otherwise: the similarity index and settings tables.
 INTERNAL_TABLES = (
     "provenance_meta", "signatures", "lsh_index", "lsh_recent", "lsh_pending", "story_terms",
+    "story_candidates",
 )
 
 _DOCS = json.loads((Path(__file__).parent / "tables.json").read_text(encoding="utf-8"))
