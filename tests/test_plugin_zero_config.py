@@ -20,7 +20,8 @@ from tests.conftest import SEED_IDS
 
 pytestmark = pytest.mark.asyncio
 
-INTERNAL = {"lsh_index", "lsh_pending", "lsh_recent", "provenance_meta", "signatures", "story_terms"}
+INTERNAL = {"lsh_index", "lsh_pending", "lsh_recent", "provenance_meta", "signatures", "story_terms",
+            "story_candidates"}  # fmt: skip
 QUERIES = {
     "uncredited_copies",
     "most_copied_originals",

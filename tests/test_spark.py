@@ -25,7 +25,7 @@ from tests.db_compare import TABLES, differences
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-RESULT_TABLES = ("matches", "passages", "story_links", "clusters", "lineage")
+RESULT_TABLES = ("matches", "passages", "story_candidates", "story_links", "clusters", "lineage")
 # The synthetic archive: 1,200 articles, mostly unrelated (as in a real archive), in
 # ~130 stories. Both engines read at most ARCHIVE_BUCKET_READ members of a bucket, so ten of
 # its story buckets (33-49 segments) are crowded and read truncated, as the shipped 200 crowds

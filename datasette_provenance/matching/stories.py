@@ -31,6 +31,7 @@ pairs of adjacent characters.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections import Counter
@@ -90,11 +91,35 @@ class Rarity:
             return {}
         keys = term_keys(terms)
         found = self.frequency(keys)
-        total = max(self.segments, 1) + RARITY_PRIOR_SEGMENTS
+        rarity = self._weights.rarity
         return {
-            term: (1.0 + math.log(count)) * math.log((total + 1) / (found.get(key, 0) + 0.5))
+            term: _repeats(count) * rarity(found.get(key, 0))
             for (term, count), key in zip(terms.items(), keys)
         }
+
+    @functools.cached_property
+    def _weights(self) -> "_RarityWeights":
+        return _RarityWeights(max(self.segments, 1) + RARITY_PRIOR_SEGMENTS)
+
+
+@functools.cache
+def _repeats(count: int) -> float:
+    """How much a term used ``count`` times in a text weighs (a few counts are common)."""
+    return 1.0 + math.log(count)
+
+
+class _RarityWeights:
+    """Each segment frequency's rarity weight over ``total`` segments, made once: a
+    lineage rebuild weighs every linked segment's terms, whose frequencies repeat."""
+
+    def __init__(self, total: int):
+        self.total, self.made = total, {}
+
+    def rarity(self, frequency: int) -> float:
+        weight = self.made.get(frequency)
+        if weight is None:
+            weight = self.made[frequency] = math.log((self.total + 1) / (frequency + 0.5))
+        return weight
 
 
 class _Counts:
