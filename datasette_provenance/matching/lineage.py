@@ -645,16 +645,17 @@ def build_clusters(
         + story_links,
         thresholds.story_linkage,
     )
-    clusters = []
-    for component in groups:
-        if len(component) < 2:
-            continue
-        component_edges = [
-            e
-            for e in edges
-            if e.source_segment_id in component and e.derived_segment_id in component
-        ]
-        clusters.append(_cluster(component, component_edges, nodes, passages, settings))
+    stories_of = {segment: number for number, group in enumerate(groups) for segment in group}
+    inside: dict[int, list[MatchEdge]] = {}  # each story's edges, in the order given
+    for e in edges:
+        number = stories_of[e.source_segment_id]
+        if number == stories_of[e.derived_segment_id]:
+            inside.setdefault(number, []).append(e)
+    clusters = [
+        _cluster(group, inside.get(number, []), nodes, passages, settings)
+        for number, group in enumerate(groups)
+        if len(group) >= 2
+    ]
     return sorted(clusters, key=cluster_order)
 
 

@@ -530,19 +530,21 @@ def rebuild_lineage(
 
 
 class StoryProfiles:
-    """Each segment's story profile under one word rarity, made once; pairs' similarities."""
+    """Each segment's story profile under one word rarity, made once from its stored text
+    (its words as ``SegmentData.norms`` reads them); pairs' similarities."""
 
-    def __init__(self, store: SegmentStore, rarity: stories.Rarity):
-        self.store, self.rarity = store, rarity
+    def __init__(self, db: sqlite_utils.Database, rarity: stories.Rarity):
+        self.db, self.rarity = db, rarity
         self.profiles: dict[str, dict[str, float]] = {}
 
     def __call__(self, segment_id: str) -> dict[str, float]:
-        profile = self.profiles.get(segment_id)
-        if profile is None:
-            profile = self.profiles[segment_id] = self.store.get(segment_id).story_profile(
-                self.rarity
-            )
-        return profile
+        if segment_id not in self.profiles:
+            (article_id,) = self.db.execute(
+                "SELECT article_id FROM segments WHERE id = ?", [segment_id]
+            ).fetchone()
+            for segment, norms in corpus.stored_segment_norms(self.db, article_id).items():
+                self.profiles[segment] = self.rarity.profile(stories.story_terms(norms))
+        return self.profiles[segment_id]
 
     def similarity(self, first: str, second: str) -> float:
         """As matching measures it (``pairs``): the smaller id's profile first."""
@@ -551,7 +553,7 @@ class StoryProfiles:
 
 
 def _rebuild_lineage(db: sqlite_utils.Database, settings: LineageSettings) -> int:
-    profiles = StoryProfiles(SegmentStore(db), corpus.stored_rarity(db))
+    profiles = StoryProfiles(db, corpus.stored_rarity(db))
     edges = [
         rescored(match_edge(*row), profiles)
         for row in db.execute(
