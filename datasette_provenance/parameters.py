@@ -275,7 +275,7 @@ class LabelThresholds:
     # rebuild measures the candidates again with the rarity as it stands and links those
     # from ``same_story_similarity``, so stories do not depend on the order articles
     # arrived in. Rarity moves a pair's similarity by a few hundredths as a corpus grows
-    # (up to 0.03 between a quarter of a 400-article synthetic corpus and all of it):
+    # (up to 0.027 between half of a 400-article synthetic corpus and all of it):
     # 0.05 below the link threshold leaves a margin, and keeps to pairs worth measuring.
     story_candidate_similarity: float = 0.10
     # Stories merge while the average link between them reaches this (a pair never
