@@ -9,6 +9,7 @@ import random
 import shutil
 import sqlite3
 import unicodedata
+from collections import Counter
 from contextlib import closing
 from dataclasses import replace
 
@@ -901,3 +902,64 @@ def test_the_lookup_cache_changes_no_candidate(storm_archive):
             assert index.candidates(db, query, params, [segment_id], cache=cache) == plain
     finally:
         db.conn.close()
+
+
+@pytest.mark.parametrize("enough", [3, 10, 100])
+def test_scoring_best_first_until_enough_changes_no_aligned_candidate(storm_archive, enough):
+    """A lookup that scores candidates sharing text only until ``enough`` pass gives the
+    same best candidates as one that scores them all; a storm's copy scores fewer."""
+    from datasette_provenance.matching.pairs import best_candidates
+
+    settings = replace(parameters.DEFAULT_CANDIDATES, max_aligned_candidates=enough)
+    db = store.connect(str(storm_archive))
+    try:
+        params = index.stored_params(db)
+        ids = [r[0] for r in db.execute("SELECT id FROM segments ORDER BY id")]
+        storm = [segment_id for segment_id in ids if segment_id.startswith("storm-")]
+        for segment_id in ids[::9] + storm[::5]:
+            query = index.load_signatures(db, segment_id, params)
+            every = index.candidates(db, query, params, [segment_id], settings)
+            some = index.candidates(db, query, params, [segment_id], settings, enough=enough)
+            assert best_candidates(some, settings) == best_candidates(every, settings)
+            assert all(every[segment_id] == hit for segment_id, hit in some.items())
+            if segment_id in storm and enough < 40:
+                assert len(some) < len(every)
+    finally:
+        db.conn.close()
+
+
+def test_each_candidate_is_scored_by_its_first_best_window_pair():
+    """The best window pair of every candidate's block, found for all at once, is the one
+    ``np.argmax`` finds in its block (ties: the first in row order)."""
+    import numpy as np
+
+    from datasette_provenance.matching.lsh import CandidateHit, score_candidates
+
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, 3, (4, 128)).astype(np.uint32)  # few values: many ties
+    query = replace(
+        sign_text_for_test("query words " * 40),
+        text=values[:2], text_shingle_counts=np.array([90, 40]),
+    )  # fmt: skip
+    windows = {
+        f"s{n}#1": (rng.integers(0, 3, (width, 128)).astype(np.uint32),
+                    np.full(width, 60, dtype=np.int64))
+        for n, width in enumerate([1, 3, 2, 5, 1])
+    }  # fmt: skip
+    windows["s9#1"] = (np.vstack([values[1], values[0], values[1]]), np.full(3, 60))
+    counts = Counter({segment_id: 1 for segment_id in windows})
+    settings = replace(parameters.DEFAULT_CANDIDATES, text_min_jaccard=0.0)
+    hits = score_candidates(query, windows, counts, Counter(), {}, settings)
+    for segment_id, (stored, _) in windows.items():
+        block = (query.text[:, None, :] == stored[None, :, :]).sum(axis=2) / 128
+        first = np.unravel_index(int(np.argmax(block)), block.shape)
+        assert isinstance(hits[segment_id], CandidateHit)
+        assert hits[segment_id].best_windows == tuple(int(n) for n in first)
+        assert hits[segment_id].best_window_jaccard == float(block[first])
+    assert hits["s9#1"].best_windows == (0, 1) and hits["s9#1"].best_window_jaccard == 1.0
+
+
+def sign_text_for_test(text: str):
+    from datasette_provenance.matching.signatures import sign_text
+
+    return sign_text(text, [(0, len(text))], parameters.DEFAULT_PARAMS)

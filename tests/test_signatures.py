@@ -169,6 +169,21 @@ def test_a_copied_passage_matches_a_window_of_the_long_article():
     assert estimate_jaccard(short_copy.text[0], long_article.text[0]) < 0.25
 
 
+@pytest.mark.parametrize("slots", [128, 64, 8, 248, 256, 100, 3])
+def test_equal_slots_are_counted_as_count_nonzero_counts_them(slots):
+    from datasette_provenance.matching.signatures import equal_slots
+
+    rng = np.random.default_rng(slots)
+    first = rng.integers(0, 3, (4, slots)).astype(np.uint32)
+    second = rng.integers(0, 3, (9, slots)).astype(np.uint32)
+    for equal in (first[:, None, :] == second[None, :, :], np.ones((2, 3, slots), dtype=bool)):
+        assert np.array_equal(equal_slots(equal), np.count_nonzero(equal, axis=-1))
+    assert np.array_equal(
+        jaccard_matrix(first, second),
+        np.count_nonzero(first[:, None, :] == second[None, :, :], axis=2) / slots,
+    )
+
+
 # ----------------------------------------------------------------------------- story words
 
 

@@ -71,6 +71,7 @@ from .lsh import (
     choose_for_scoring,
     estimate_story_jaccards,
     fingerprint_mask,
+    group_end,
     lookup_buckets,
     rank_band_hits,
     score_candidates,
@@ -543,6 +544,7 @@ def candidates(
     exclude_segment_ids: Iterable[str] = (),
     settings: CandidateSettings = DEFAULT_CANDIDATES,
     cache: LookupCache | None = None,
+    enough: int | None = None,
 ) -> dict[str, CandidateHit]:
     """Indexed segments that may share text or story with the signed one, best first.
 
@@ -555,6 +557,11 @@ def candidates(
     most text band hits first, then most story band hits. The steps are ``lsh``'s;
     this reads what each needs from SQLite (through ``cache``, a ``LookupCache``, when
     the caller looks up many segments).
+
+    With ``enough``, candidates sharing text are scored best first only until that many
+    pass, whole groups of equal band and fingerprint hits at a time (``lsh.group_end``):
+    the ``enough`` best of them by ``pairs.best_candidates``'s order are the same, and
+    a copy of a storm of hundreds scores about ``enough``, not hundreds.
     """
     archive_windows = story_windows(db, cache) if signatures.story_window == 0 else ()
     keys = lookup_buckets(signatures, params, archive_windows)
@@ -569,10 +576,27 @@ def candidates(
     pool = scoring_pool(text_first, story_only, settings)
     story_jaccards = _story_jaccards(db, signatures, pool, cache)
     chosen = choose_for_scoring(text_first, story_only, story_jaccards, settings)
-    windows = _load_text_windows(db, chosen, params, cache)
-    return score_candidates(
-        signatures, windows, text_hits, story_hits, story_jaccards, settings, fingerprint_hits
-    )
+    text_count = min(len(text_first), len(chosen))  # chosen: text first, then story
+
+    def score(segment_ids: list[str]) -> dict[str, CandidateHit]:
+        windows = _load_text_windows(db, segment_ids, params, cache)
+        return score_candidates(
+            signatures, windows, text_hits, story_hits, story_jaccards, settings,
+            fingerprint_hits,
+        )  # fmt: skip
+
+    if enough is None:
+        return score(chosen)
+    ranks = (text_hits, fingerprint_hits)
+    scored = group_end(chosen, min(enough, text_count), text_count, ranks)
+    found = score(chosen[:scored] + chosen[text_count:])
+    passed = len(found) - sum(1 for hit in found.values() if not hit.shares_text)
+    while passed < enough and scored < text_count:
+        end = group_end(chosen, scored + enough - passed, text_count, ranks)
+        more = score(chosen[scored:end])
+        found.update(more)
+        passed, scored = passed + len(more), end
+    return {segment_id: found[segment_id] for segment_id in chosen if segment_id in found}
 
 
 class LookupCache:
@@ -587,6 +611,16 @@ class LookupCache:
     def __init__(self, limit: int = 20_000):
         self.limit = limit
         self.entries: OrderedDict[tuple, object] = OrderedDict()
+
+    def held(self, kind: str, keys: list) -> dict:
+        """{key: value} of these keys that are kept (the others are left out)."""
+        found = {}
+        for key in keys:
+            value = self.entries.get((kind, key))
+            if value is not None:
+                self.entries.move_to_end((kind, key))
+                found[key] = value
+        return found
 
     def get_many(self, kind: str, keys: list, load: Callable[[list], dict]) -> dict:
         """{key: value} for these keys; ``load(missing keys)`` reads the ones not kept (a
@@ -693,20 +727,33 @@ def _member_seqs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(seq, is a story key) of the members of these buckets, one per (bucket, member).
 
-    The keys travel as one JSON array (one cached statement, however many). Each bucket's
-    size is read first (up to ``max_read + 1``): small ones are read in one statement,
-    big ones (a storm, left-over boilerplate: the same ones recur) one by one through
-    the cache, crowded ones only their first ``max_read`` members in segment id order
-    (none with ``read_crowded`` False).
+    The keys travel as one JSON array (one cached statement, however many). Big buckets
+    (a storm, left-over boilerplate: the same ones recur) are read one by one through the
+    cache, their first ``max_read`` members in segment id order (crowded ones: none with
+    ``read_crowded`` False); the others in one statement. So each bucket's size is read
+    first, counting no further than tells which it is, and not at all for a bucket the
+    cache holds: a storm's copies read the same hundreds of crowded buckets, and
+    counting their members again for every copy cost more than everything else a
+    lookup does.
     """
     if not len(keys):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-    sizes = db.execute(_SIZES_SQL, {"keys": pending_text(keys), "limit": max_read + 1})
+    held = _held_buckets(cache, keys)
+    seqs, story = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=bool)]
+    for bucket, members in held.items():
+        seqs.append(members)
+        story.append(np.full(len(members), bucket_kind(bucket) == "story"))
+    if held:
+        keys = keys[~np.isin(keys, np.fromiter(held, dtype=np.int64, count=len(held)))]
+    big_above = min(CACHED_BUCKET_MEMBERS, max_read) if cache else max_read
+    # Past big_above a bucket is read one by one, whatever its size; only a lookup that
+    # skips crowded buckets needs to count up to max_read.
+    limit = (big_above if read_crowded else max_read) + 1
+    sizes = db.execute(_SIZES_SQL, {"keys": pending_text(keys), "limit": limit})
     sizes = np.array(sizes.fetchall(), dtype=np.int64).reshape(-1, 2)
     if not read_crowded:
         sizes = sizes[sizes[:, 1] <= max_read]
-    big = sizes[:, 1] > (min(CACHED_BUCKET_MEMBERS, max_read) if cache else max_read)
-    seqs, story = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=bool)]
+    big = sizes[:, 1] > big_above
     small = sizes[~big & (sizes[:, 1] > 0), 0]
     if len(small):
         rows = db.execute(_MEMBERS_SQL, [pending_text(small)] * len(_INDEX_TABLES)).fetchall()
@@ -718,6 +765,13 @@ def _member_seqs(
         seqs.append(members[bucket])
         story.append(np.full(len(members[bucket]), bucket_kind(bucket) == "story"))
     return np.concatenate(seqs), np.concatenate(story)
+
+
+def _held_buckets(cache: LookupCache | None, keys: np.ndarray) -> dict[int, np.ndarray]:
+    """The members of these buckets that the cache holds (read earlier in this run)."""
+    if cache is None:
+        return {}
+    return cache.held("bucket", keys.tolist())
 
 
 def _first_members(db: sqlite_utils.Database, bucket: int, max_read: int) -> np.ndarray:

@@ -264,6 +264,23 @@ def rank_band_hits(
     return text_first, story_only
 
 
+def group_end(
+    ranked: Sequence[str], position: int, limit: int, ranks: tuple[Counter[str], ...]
+) -> int:
+    """Where a prefix of ``ranked`` (``rank_band_hits``'s text first) of at least
+    ``position`` segments, and at most ``limit``, ends without splitting a group of
+    segments equal in every one of ``ranks`` (Counters: text band hits, shared
+    fingerprints). ``pairs.best_candidates`` ranks candidates sharing text by those first:
+    none after the prefix can rank before one in it."""
+    end = min(position, limit)
+    if end <= 0:
+        return 0
+    last = [counts[ranked[end - 1]] for counts in ranks]
+    while end < limit and [counts[ranked[end]] for counts in ranks] == last:
+        end += 1
+    return end
+
+
 def scoring_pool(
     text_first: list[str],
     story_only: list[str],
@@ -323,16 +340,15 @@ def score_candidates(
     smaller, larger = np.minimum(query_sizes, stored_sizes), np.maximum(query_sizes, stored_sizes)
     containment = estimate_containment(jaccards, smaller, larger)
     best_containment = np.maximum.reduceat(containment.max(axis=0), bounds[:-1])
+    best, query_windows, stored_windows = _best_window_pairs(jaccards, bounds)
     found = {}
     for number, segment_id in enumerate(segment_ids):
-        block = jaccards[:, bounds[number] : bounds[number + 1]]
-        query_window, stored_window = np.unravel_index(int(np.argmax(block)), block.shape)
         hit = CandidateHit(
             segment_id=segment_id,
             text_band_hits=text_hits[segment_id],
             story_band_hits=story_hits[segment_id],
-            best_window_jaccard=float(block[query_window, stored_window]),
-            best_windows=(int(query_window), int(stored_window)),
+            best_window_jaccard=best[number],
+            best_windows=(query_windows[number], stored_windows[number]),
             containment=float(best_containment[number]),
             story_jaccard=story_jaccards.get(segment_id, 0.0),
             fingerprint_hits=fingerprint_hits[segment_id],
@@ -344,3 +360,22 @@ def score_candidates(
         ):
             found[segment_id] = hit
     return found
+
+
+def _best_window_pairs(jaccards: np.ndarray, bounds: np.ndarray) -> tuple[list, list, list]:
+    """Each candidate's best (Jaccard, query window, its window): the first maximum of its
+    block of columns in row order, as ``np.argmax`` of the block finds it, for all blocks
+    at once."""
+    column_best = jaccards.max(axis=0)
+    first_row = jaccards.argmax(axis=0)
+    starts = bounds[:-1]
+    best = np.maximum.reduceat(column_best, starts)
+    block = np.repeat(np.arange(len(starts)), np.diff(bounds))
+    columns = np.arange(jaccards.shape[1]) - starts[block]
+    width = int(np.diff(bounds).max()) if len(starts) else 1
+    # Row-major position in the block of each column's first best, where it is the block's.
+    position = np.where(
+        column_best == best[block], first_row * width + columns, np.iinfo(np.int64).max
+    )
+    first = np.minimum.reduceat(position, starts)
+    return best.tolist(), (first // width).tolist(), (first % width).tolist()

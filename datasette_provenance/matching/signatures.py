@@ -350,7 +350,22 @@ def estimate_jaccard(first: np.ndarray, second: np.ndarray) -> float:
 
 def jaccard_matrix(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Estimated Jaccard of every row of ``first`` (m x P) with every row of ``second`` (n x P)."""
-    return np.count_nonzero(first[:, None, :] == second[None, :, :], axis=2) / first.shape[1]
+    return equal_slots(first[:, None, :] == second[None, :, :]) / first.shape[1]
+
+
+# Adds the eight bytes of a uint64 into its top byte (their sum is at most 255 here).
+_BYTE_SUM = np.uint64(0x0101010101010101)
+
+
+def equal_slots(equal: np.ndarray) -> np.ndarray:
+    """``np.count_nonzero(equal, axis=-1)`` of a boolean array, as int64, in a fraction of
+    the time: its bytes (0 or 1) are added eight at a time as uint64 lanes. A storm's copy
+    compares its windows with a thousand stored ones, 128 slots each."""
+    slots = equal.shape[-1]
+    if slots % 8 or slots > 255 or not equal.flags.c_contiguous:  # the sum fits a byte
+        return np.count_nonzero(equal, axis=-1).astype(np.int64)
+    lanes = equal.view(np.uint64).sum(axis=-1, dtype=np.uint64)  # each byte <= slots / 8
+    return (lanes * _BYTE_SUM >> np.uint64(56)).astype(np.int64)
 
 
 def estimate_containment(jaccard, size, other_size) -> np.ndarray:

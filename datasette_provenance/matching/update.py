@@ -294,7 +294,8 @@ class MatchWorker:
                 segment, self.params
             )
             hits = index.candidates(
-                self.db, query, self.params, own_article, self.settings, self.lookups
+                self.db, query, self.params, own_article, self.settings, self.lookups,
+                enough=self.settings.max_aligned_candidates,
             )
             best = best_candidates(hits, self.settings)
             found.append(storm_candidates(best, self.published, self.settings))
