@@ -582,3 +582,35 @@ def test_unlinked_stories_are_separate_clusters_and_all_independent_has_no_origi
 @pytest.mark.parametrize("label_name", vocabulary.LABELS)
 def test_every_label_is_known(label_name):
     assert (label_name in vocabulary.DERIVED_LABELS) != (label_name in vocabulary.NOT_DERIVED_LABELS)
+
+
+def test_own_text_weighs_each_stretch_by_the_best_span_covering_it():
+    """``_excess`` (spans marking the intervals they cover) against the definition: every
+    interval between span ends, the best weight of the spans covering it on each side."""
+    import random
+
+    from datasette_provenance.matching.lineage import _excess
+
+    def by_definition(mine, theirs):
+        points = sorted({p for start, end, _ in (*mine, *theirs) for p in (start, end)})
+        total = 0.0
+        for left, right in zip(points, points[1:]):
+            covering = [w for s, e, w in mine if s <= left and right <= e]
+            best_mine = max(covering, default=0.0)
+            if best_mine:
+                best_theirs = max((w for s, e, w in theirs if s <= left and right <= e),
+                                  default=0.0)  # fmt: skip
+                total += max(0.0, best_mine - best_theirs) * (right - left)
+        return total
+
+    rng = random.Random(7)
+
+    def spans():
+        starts = [rng.randrange(300) for _ in range(rng.randrange(8))]
+        return [(s, s + rng.randrange(80), rng.choice([1.0, 0.5, rng.random(), 0.0]))
+                for s in starts]  # fmt: skip
+
+    for _ in range(2000):
+        mine, theirs = spans(), spans()
+        assert _excess(mine, theirs) == by_definition(mine, theirs)
+    assert _excess([(0, 10, 1.0), (5, 20, 0.5)], [(0, 8, 0.5)]) == 0.5 * 8 + 1.0 * 2 + 0.5 * 10

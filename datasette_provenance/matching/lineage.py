@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
-import networkx as nx
-
 from .. import vocabulary
 from ..cleaning import find_name_credits
 from ..parameters import (
@@ -981,17 +979,33 @@ def _excess(
     """Characters weighted by how much better ``mine`` accounts for them than ``theirs``
     (each a list of (start, end, weight) that may overlap: the best weight counts)."""
     points = sorted({p for start, end, _ in (*mine, *theirs) for p in (start, end)})
+    best_mine, best_theirs = _best_weights(mine, points), _best_weights(theirs, points)
     total = 0.0
-    for left, right in zip(points, points[1:]):
-        best_mine = max((w for s, e, w in mine if s <= left and right <= e), default=0.0)
-        if not best_mine:
-            continue
-        best_theirs = max((w for s, e, w in theirs if s <= left and right <= e), default=0.0)
-        total += max(0.0, best_mine - best_theirs) * (right - left)
+    for number, (left, right) in enumerate(zip(points, points[1:])):
+        if best_mine[number]:
+            total += max(0.0, best_mine[number] - best_theirs[number]) * (right - left)
     return total
 
 
+def _best_weights(spans: Sequence[tuple[int, int, float]], points: list[int]) -> list[float]:
+    """The best weight of the spans covering each interval between consecutive ``points``
+    (0 where none does); every span starts and ends on a point. Each span marks the
+    intervals it covers: a long copy has hundreds of passages, and asking every span about
+    every interval was the lineage rebuild's biggest cost."""
+    best: list[float | None] = [None] * max(0, len(points) - 1)
+    position = {point: number for number, point in enumerate(points)}
+    for start, end, weight in spans:
+        for number in range(position[start], position[end]):
+            if best[number] is None or weight > best[number]:
+                best[number] = weight
+    return [0.0 if weight is None else weight for weight in best]
+
+
 def _best_parents(edges: list[MatchEdge]) -> dict[str, MatchEdge]:
+    # Imported here: only the lineage rebuild needs it, and every matching worker process
+    # (which imports this module) would spend a fifth of a second of its start on it.
+    import networkx as nx
+
     derived_graph = nx.DiGraph()
     for edge in edges:
         if edge.label not in DERIVED_LABELS:
