@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -53,20 +54,99 @@ def copy_database(source: Path, target: Path) -> Path:
 
 
 def _child_match(db: str, workers: str, which: str) -> None:
-    """Match every segment (``all``) or only those marked pending; CPU of this process."""
+    """Match every segment (``all``) or only those marked pending; CPU of this process
+    and, with worker processes, the CPU accounting of ``WorkerAccounting``."""
     from datasette_provenance import store
     from datasette_provenance.matching import update
 
     database = store.connect(db)
+    accounting = WorkerAccounting() if int(workers) > 1 else None
     cpu_started = time.process_time()
     # (An older release, measured for a before/after table, has no workers argument.)
     options = {"workers": int(workers)} if int(workers) > 1 else {}
     summary = update.update_matches(database, full=which == "all", **options)
+    cpu_seconds = time.process_time() - cpu_started
     print(json.dumps({
-        "cpu_seconds": time.process_time() - cpu_started, "seconds": summary.seconds,
+        "cpu_seconds": cpu_seconds, "seconds": summary.seconds,
         "segments": summary.segments, "pairs_compared": summary.pairs_compared,
         "matches": summary.matches_stored,
+        **({"accounting": accounting.stop(cpu_seconds)} if accounting else {}),
     }))  # fmt: skip
+
+
+class WorkerAccounting(threading.Thread):
+    """Where a run with worker processes spends CPU: this process's CPU before its first
+    worker starts and after its last one ends (``serial_cpu``: on two idle cores nothing
+    runs beside it), its CPU while workers run (``overlapped_cpu``: it decides pairs and
+    writes) and each worker's (starting, looking up, aligning). Read from /proc ten
+    times a second (Linux); a worker's last tenth of a second may be missed."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.workers: dict[int, float] = {}
+        self.first_seen = self.last_seen = None  # this process's CPU then
+        self.running = True
+        self.start()
+
+    def run(self) -> None:
+        while self.running:
+            alive = _worker_cpu()
+            if alive:
+                now = time.process_time()
+                self.first_seen = self.first_seen if self.first_seen is not None else now
+                self.last_seen = now
+                self.workers.update(alive)
+            time.sleep(0.1)
+
+    def stop(self, cpu_seconds: float) -> dict:
+        self.running = False
+        self.join()
+        started = self.first_seen or 0.0
+        overlapped = (self.last_seen or 0.0) - started
+        return {"parent_cpu": round(cpu_seconds, 3),
+                "serial_cpu": round(cpu_seconds - overlapped, 3),
+                "overlapped_cpu": round(overlapped, 3),
+                "worker_cpu": [round(cpu, 3) for cpu in sorted(self.workers.values())]}  # fmt: skip
+
+
+def _worker_cpu() -> dict[int, float]:
+    """CPU seconds of each pool worker this process has now (not multiprocessing's
+    resource tracker), from /proc."""
+    found = {}
+    own = os.getpid()
+    try:
+        children = Path(f"/proc/{own}/task/{own}/children").read_text().split()
+    except OSError:
+        return found
+    for pid in children:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        if b"resource_tracker" not in command:
+            found[int(pid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def scaling_model(one_cpu: float, accounting: dict) -> dict:
+    """What two idle cores can give, from CPU accounting (not wall time, which a shared
+    machine distorts): Amdahl's law from the serial share of the one-process run
+    (``amdahl_2``), and the wall time the two-process run's own CPU allows
+    (``cpu_model``): its serial part, then the longer of its slowest worker and its
+    parallel CPU (workers and this process) over two cores. ``overhead_share``: CPU the
+    workers add (their start, caches each fills); ``imbalance``: slowest worker over
+    the mean."""
+    serial, workers = accounting["serial_cpu"], accounting["worker_cpu"] or [0.0]
+    parallel = sum(workers) + accounting["overlapped_cpu"]
+    share = min(1.0, serial / one_cpu)
+    return {
+        "serial_share": round(share, 4),
+        "amdahl_2": round(1 / (share + (1 - share) / 2), 3),
+        "overhead_share": round((serial + parallel - one_cpu) / one_cpu, 4),
+        "imbalance": round(max(workers) / (sum(workers) / len(workers)), 4),
+        "cpu_model": round(one_cpu / (serial + max(max(workers), parallel / 2)), 3),
+    }
 
 
 def _child_ingest_match(db: str, *paths: str) -> None:
@@ -118,11 +198,8 @@ def match_scaling(db_path: Path, workdir: Path) -> dict:
         "runs": runs,
         "identical": digests[1] == digests[2],
         "match_scaling_2_procs": round(runs[1]["wall_seconds"] / runs[2]["wall_seconds"], 3),
-        "cpu_model": round(
-            runs[1]["process_tree_cpu_seconds"] / max(runs[2]["cpu_seconds"],
-                                                      runs[2]["process_tree_cpu_seconds"] / 2),
-            3,
-        ),  # fmt: skip
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        **scaling_model(runs[1]["cpu_seconds"], runs[2]["accounting"]),
     }
 
 
