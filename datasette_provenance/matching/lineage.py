@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
+import networkx as nx
+
 from .. import vocabulary
 from ..cleaning import find_name_credits
 from ..parameters import (
@@ -1002,10 +1004,6 @@ def _best_weights(spans: Sequence[tuple[int, int, float]], points: list[int]) ->
 
 
 def _best_parents(edges: list[MatchEdge]) -> dict[str, MatchEdge]:
-    # Imported here: only the lineage rebuild needs it, and every matching worker process
-    # (which imports this module) would spend a fifth of a second of its start on it.
-    import networkx as nx
-
     derived_graph = nx.DiGraph()
     for edge in edges:
         if edge.label not in DERIVED_LABELS:
