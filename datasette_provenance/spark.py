@@ -1049,6 +1049,8 @@ def _candidate_partition(rows: Iterator, rarity) -> Iterator[tuple]:
 def _same_story(story_candidates):
     """The candidates that are same-story links: in one run over every article, the rarity
     they were measured with is the one the lineage rebuild measures them with."""
+    from pyspark.sql import functions as F
+
     return story_candidates.where(F.col("same_story")).drop("same_story")
 
 
