@@ -91,6 +91,12 @@ def test_not_derived_and_sibling_sentences_carry_no_direction():
 def test_check_sentences_describe_the_pasted_text():
     assert evidence.check_kind("paraphrase", ["quotation", "paraphrase"], 0.0) == "quotation"
     assert evidence.check_kind("verbatim", ["verbatim", "quotation"], 1.0) == "verbatim"
+    assert evidence.check_kind("paraphrase", ["quotation"], 0.0, in_quotation_marks=False) == (
+        "statement"
+    )
+    assert evidence.check_kind("shared_quotes", ["quotation"], 0.5) == "shared_quotes"
+    assert evidence.check_kind("shared_quotes", ["quotation"], 0.5, False) == "statement"
+    assert evidence.check_kind("verbatim", ["verbatim", "quotation"], 1.0, False) == "verbatim"
     assert evidence.check_sentence("quotation", {"passages_quotation": 1}) == (
         "Your text quotes the same words as this article (1 quotation); quoting the same speaker "
         "is not copying."

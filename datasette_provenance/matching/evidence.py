@@ -359,13 +359,20 @@ PHRASE = "phrase"  # a short pasted phrase found whole, word for word (align.phr
 STATEMENT = "statement"  # like QUOTATION, the words attributed without quotation marks
 
 
-def check_kind(label: str, passage_kinds: Iterable[str], pasted_found: float) -> str:
+def check_kind(
+    label: str, passage_kinds: Iterable[str], pasted_found: float, in_quotation_marks: bool = True
+) -> str:
     """How a pasted text relates to a corpus article: its label, or ``quotation`` when all
-    it shares is quoted words (a quote pasted with its "Kim said" is not a paraphrase)."""
+    it shares is quoted words (a quote pasted with its "Kim said" is not a paraphrase);
+    ``statement`` for either when none of the shared quotations is in quotation marks in
+    the article (words it attributes to someone: "the ministry said ...")."""
     kinds = set(passage_kinds)
+    kind = label
     if "quotation" in kinds and not kinds & {"verbatim", "edited"} and pasted_found < 0.2:
-        return QUOTATION
-    return label
+        kind = QUOTATION
+    if kind in (QUOTATION, "shared_quotes") and not in_quotation_marks:
+        return STATEMENT
+    return kind
 
 
 def check_sentence(kind: str, scores: Mapping) -> str:

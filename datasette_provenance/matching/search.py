@@ -195,12 +195,13 @@ def _check_one(candidate: SegmentData, pasted: align.PreparedText) -> CheckResul
     label, _ = lineage.label(alignment)
     if label == "independent":
         return None
-    kind = evidence.check_kind(
-        label, (p.kind for p in alignment.passages), alignment.derived_containment
-    )
     scores = dict(alignment.scores, **_quotations_and_statements(candidate, alignment.passages))
-    if kind in (evidence.QUOTATION, "shared_quotes") and not scores["passages_quotation"]:
-        kind = evidence.STATEMENT
+    kind = evidence.check_kind(
+        label,
+        (p.kind for p in alignment.passages),
+        alignment.derived_containment,
+        in_quotation_marks=scores["passages_quotation"] > 0,
+    )
     return CheckResult(
         article_id=candidate.article_id,
         segment_id=candidate.segment_id,
@@ -233,7 +234,7 @@ def _phrase_result(candidate: SegmentData, phrase: align.Passage) -> CheckResult
     scores = {
         "derived_containment": 1.0,
         "source_containment": round(found / max(1, len(candidate.prepared)), 4),
-        "passages_quotation": int(quoted),
+        **_quotations_and_statements(candidate, [phrase]),
     }
     return CheckResult(
         article_id=candidate.article_id,
